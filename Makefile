@@ -1,0 +1,28 @@
+# lane_google: PGXS build
+MODULE_big = lane_google
+OBJS = \
+	$(WIN32RES) \
+	src/lane_google.o \
+	src/uuid.o \
+	src/legacy.o \
+	src/tables.o \
+	src/trigger.o \
+	src/convert.o \
+	src/validate.o
+
+EXTENSION = lane_google
+DATA = $(wildcard lane_google--*.sql)
+PGFILEDESC = "lane_google - Lane Google UUID schema and legacy key conversion"
+
+# pg_regress: every sql/NAME.sql, in the order of the file names
+REGRESS = $(sort $(patsubst sql/%.sql,%,$(wildcard sql/*.sql)))
+REGRESS_OPTS = --inputdir=. --load-extension=plpgsql
+
+# TAP tests live in test/t (PostgreSQL::Test::Cluster)
+TAP_TESTS = 1
+PROVE_TESTS = test/t/*.pl
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+

@@ -1,0 +1,61 @@
+/*-------------------------------------------------------------------------
+ *
+ * lane_google.h
+ *	  Declarations shared by the C files of the lane_google extension.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef LANE_GOOGLE_H
+#define LANE_GOOGLE_H
+
+#include "postgres.h"
+
+#include "utils/uuid.h"
+
+#define LG_EXTENSION_NAME	"lane_google"
+
+/* tables.c: the 11 tables, parents before children */
+#define LG_NTABLES		11
+#define LG_MAX_FKS		3
+
+typedef struct LgForeignKey
+{
+	const char *column;			/* column name in the UUID schema */
+	const char *alias;			/* another name legacy layouts used, or NULL */
+	const char *parent;			/* referenced table (its id column) */
+	bool		nullable;
+} LgForeignKey;
+
+typedef struct LgTable
+{
+	const char *name;
+	int			nfks;
+	LgForeignKey fks[LG_MAX_FKS];
+} LgTable;
+
+extern const LgTable lg_tables[LG_NTABLES];
+extern const LgTable *lg_find_table(const char *name);
+extern int	lg_table_index(const char *name);
+
+/* lane_google.c: settings */
+extern int	lg_max_memory_kb;	/* lane_google.max_memory */
+extern int	lg_progress_rows;	/* lane_google.progress_rows */
+
+extern Oid	lg_extension_schema(void);
+extern Size lg_memory_budget(void);
+
+/* legacy.c: the legacy id -> uuid mapping */
+typedef struct LgHasher LgHasher;
+
+extern void lg_root_namespace(pg_uuid_t *root);
+extern LgHasher *lg_hasher_create(void);
+extern void lg_hasher_free(LgHasher *hasher);
+extern void lg_uuid_v5(LgHasher *hasher, const pg_uuid_t *ns,
+					   const char *name, size_t len, pg_uuid_t *result);
+extern void lg_table_namespace(LgHasher *hasher, const pg_uuid_t *root,
+							   const char *table_name, pg_uuid_t *result);
+extern void lg_map_legacy_id(LgHasher *hasher, const pg_uuid_t *table_ns,
+						   int64 legacy_id, pg_uuid_t *result);
+
+
+#endif							/* LANE_GOOGLE_H */

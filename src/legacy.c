@@ -1,0 +1,353 @@
+/*-------------------------------------------------------------------------
+ *
+ * legacy.c
+ *	  The legacy id -> uuid mapping: the installation's root namespace
+ *	  (legacy_namespace, set_legacy_namespace), RFC 9562 version 5 UUIDs
+ *	  through PostgreSQL's cryptohash API, legacy_uuid() and its reverse
+ *	  legacy_id_of().
+ *
+ * legacy_uuid(table, id) = uuid5(uuid5(root, table), decimal text of id), so
+ * any client (Python's uuid.uuid5, for one) computes the same value.  The
+ * root namespace lives in the extension's legacy_config table, which only
+ * the extension's owner may read; the functions here read it below the
+ * executor, so EXECUTE on them is the one gate, and it is not PUBLIC's.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/heapam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "catalog/namespace.h"
+#include "common/cryptohash.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "storage/lmgr.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+
+#include "lane_google.h"
+
+PG_FUNCTION_INFO_V1(lg_legacy_namespace);
+PG_FUNCTION_INFO_V1(lg_set_legacy_namespace);
+PG_FUNCTION_INFO_V1(lg_legacy_uuid);
+PG_FUNCTION_INFO_V1(lg_legacy_id_of);
+
+#define LG_CONFIG_TABLE "legacy_config"
+
+struct LgHasher
+{
+	pg_cryptohash_ctx *ctx;
+};
+
+/*
+ * The root namespace in force: the oldest row of legacy_config.  A restore
+ * runs CREATE EXTENSION (which draws a fresh namespace) before it loads the
+ * dumped rows, so the original, being older, wins.
+ */
+void
+lg_root_namespace(pg_uuid_t *root)
+{
+	Oid			relid;
+	Relation	rel;
+	TableScanDesc scan;
+	HeapTuple	tuple;
+	bool		found = false;
+	TimestampTz best_time = 0;
+	bool		pushed = false;
+
+	relid = get_relname_relid(LG_CONFIG_TABLE, lg_extension_schema());
+	if (!OidIsValid(relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("lane_google configuration table \"%s\" is missing",
+						LG_CONFIG_TABLE)));
+
+	rel = table_open(relid, AccessShareLock);
+	if (!ActiveSnapshotSet())
+	{
+		PushActiveSnapshot(GetTransactionSnapshot());
+		pushed = true;
+	}
+	scan = table_beginscan(rel, GetActiveSnapshot(), 0, NULL);
+	while ((tuple = heap_getnext(scan, ForwardScanDirection)) != NULL)
+	{
+		bool		isnull;
+		Datum		ns = heap_getattr(tuple, 1, RelationGetDescr(rel), &isnull);
+		Datum		at = heap_getattr(tuple, 2, RelationGetDescr(rel), &isnull);
+		TimestampTz t = DatumGetTimestampTz(at);
+
+		if (!found || t < best_time ||
+			(t == best_time &&
+			 memcmp(DatumGetUUIDP(ns)->data, root->data, UUID_LEN) < 0))
+		{
+			memcpy(root->data, DatumGetUUIDP(ns)->data, UUID_LEN);
+			best_time = t;
+			found = true;
+		}
+	}
+	table_endscan(scan);
+	if (pushed)
+		PopActiveSnapshot();
+	table_close(rel, AccessShareLock);
+
+	if (!found)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("lane_google has no legacy namespace"),
+				 errhint("Set one with set_legacy_namespace().")));
+}
+
+LgHasher *
+lg_hasher_create(void)
+{
+#if PG_VERSION_NUM >= 140000
+	LgHasher   *hasher = palloc(sizeof(LgHasher));
+
+	hasher->ctx = pg_cryptohash_create(PG_SHA1);
+	if (hasher->ctx == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("out of memory")));
+	return hasher;
+#else
+	ereport(ERROR,
+			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			 errmsg("legacy UUIDs need PostgreSQL 14 or later"),
+			 errdetail("PostgreSQL 13 does not export a SHA-1 implementation.")));
+	return NULL;
+#endif
+}
+
+void
+lg_hasher_free(LgHasher *hasher)
+{
+	if (hasher == NULL)
+		return;
+#if PG_VERSION_NUM >= 140000
+	pg_cryptohash_free(hasher->ctx);
+#endif
+	pfree(hasher);
+}
+
+/* RFC 9562 version 5: SHA-1 of namespace || name, version and variant set */
+void
+lg_uuid_v5(LgHasher *hasher, const pg_uuid_t *ns,
+		   const char *name, size_t len, pg_uuid_t *result)
+{
+#if PG_VERSION_NUM >= 140000
+	uint8		digest[20];
+
+	if (pg_cryptohash_init(hasher->ctx) < 0 ||
+		pg_cryptohash_update(hasher->ctx, ns->data, UUID_LEN) < 0 ||
+		pg_cryptohash_update(hasher->ctx, (const uint8 *) name, len) < 0 ||
+		pg_cryptohash_final(hasher->ctx, digest, sizeof(digest)) < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg("could not compute SHA-1 hash")));
+	memcpy(result->data, digest, UUID_LEN);
+	result->data[6] = (result->data[6] & 0x0f) | 0x50;
+	result->data[8] = (result->data[8] & 0x3f) | 0x80;
+#endif
+}
+
+void
+lg_table_namespace(LgHasher *hasher, const pg_uuid_t *root,
+				   const char *table_name, pg_uuid_t *result)
+{
+	lg_uuid_v5(hasher, root, table_name, strlen(table_name), result);
+}
+
+void
+lg_map_legacy_id(LgHasher *hasher, const pg_uuid_t *table_ns,
+			   int64 legacy_id, pg_uuid_t *result)
+{
+	char		buf[MAXINT8LEN + 1];
+
+	pg_lltoa(legacy_id, buf);
+	lg_uuid_v5(hasher, table_ns, buf, strlen(buf), result);
+}
+
+Datum
+lg_legacy_namespace(PG_FUNCTION_ARGS)
+{
+	pg_uuid_t  *root = palloc(UUID_LEN);
+
+	lg_root_namespace(root);
+	PG_RETURN_UUID_P(root);
+}
+
+/* The 11 table names, for error hints */
+static char *
+known_tables(void)
+{
+	StringInfoData buf;
+	int			i;
+
+	initStringInfo(&buf);
+	for (i = 0; i < LG_NTABLES; i++)
+		appendStringInfo(&buf, "%s%s", i ? ", " : "", lg_tables[i].name);
+	return buf.data;
+}
+
+static const LgTable *
+lookup_table(text *name)
+{
+	char	   *s = text_to_cstring(name);
+	const LgTable *t = lg_find_table(s);
+
+	if (t == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("\"%s\" is not a lane_google table", s),
+				 errhint("The tables are: %s.", known_tables())));
+	pfree(s);
+	return t;
+}
+
+/*
+ * set_legacy_namespace(uuid): only while no converted row exists, since
+ * every converted key depends on it.
+ */
+Datum
+lg_set_legacy_namespace(PG_FUNCTION_ARGS)
+{
+	pg_uuid_t  *ns = PG_GETARG_UUID_P(0);
+	Oid			schema = lg_extension_schema();
+	const char *qschema = quote_identifier(get_namespace_name(schema));
+	StringInfoData sql;
+	Oid			argtypes[1] = {UUIDOID};
+	Datum		values[1];
+	int			i;
+
+	SPI_connect();
+
+	/* serialize with conversions, which read the namespace under SHARE */
+	initStringInfo(&sql);
+	appendStringInfo(&sql, "LOCK TABLE %s.%s IN EXCLUSIVE MODE",
+					 qschema, LG_CONFIG_TABLE);
+	SPI_execute(sql.data, false, 0);
+
+	for (i = 0; i < LG_NTABLES; i++)
+	{
+		Oid			relid = get_relname_relid(lg_tables[i].name, schema);
+
+		if (!OidIsValid(relid) ||
+			get_attnum(relid, "legacy_id") == InvalidAttrNumber)
+			continue;			/* version 1.0: nothing converted yet */
+		resetStringInfo(&sql);
+		appendStringInfo(&sql,
+						 "SELECT 1 FROM %s.%s WHERE legacy_id IS NOT NULL LIMIT 1",
+						 qschema, quote_identifier(lg_tables[i].name));
+		if (SPI_execute(sql.data, true, 1) != SPI_OK_SELECT)
+			elog(ERROR, "SPI_execute failed: %s", sql.data);
+		if (SPI_processed > 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("cannot change the legacy namespace after rows were converted"),
+					 errdetail("Table %s.%s holds converted rows whose keys derive from the current namespace.",
+							   get_namespace_name(schema), lg_tables[i].name),
+					 errhint("Set the namespace before the first conversion.")));
+	}
+
+	resetStringInfo(&sql);
+	appendStringInfo(&sql, "DELETE FROM %s.%s", qschema, LG_CONFIG_TABLE);
+	SPI_execute(sql.data, false, 0);
+
+	resetStringInfo(&sql);
+	appendStringInfo(&sql, "INSERT INTO %s.%s (root_namespace) VALUES ($1)",
+					 qschema, LG_CONFIG_TABLE);
+	values[0] = UUIDPGetDatum(ns);
+	if (SPI_execute_with_args(sql.data, 1, argtypes, values, NULL, false, 0) != SPI_OK_INSERT)
+		elog(ERROR, "SPI_execute failed: %s", sql.data);
+
+	SPI_finish();
+	PG_RETURN_VOID();
+}
+
+/* Per-call-site cache of legacy_uuid(): the namespace of the last table */
+typedef struct LegacyUuidCache
+{
+	LgHasher   *hasher;
+	pg_uuid_t	root;
+	const LgTable *table;
+	pg_uuid_t	table_ns;
+} LegacyUuidCache;
+
+Datum
+lg_legacy_uuid(PG_FUNCTION_ARGS)
+{
+	text	   *name = PG_GETARG_TEXT_PP(0);
+	int64		legacy_id = PG_GETARG_INT64(1);
+	LegacyUuidCache *cache = (LegacyUuidCache *) fcinfo->flinfo->fn_extra;
+	const LgTable *table = lookup_table(name);
+	pg_uuid_t  *result = palloc(UUID_LEN);
+
+	if (cache == NULL)
+	{
+		/* lives as long as the query: the hasher is freed by its resource owner */
+		cache = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt,
+									   sizeof(LegacyUuidCache));
+		lg_root_namespace(&cache->root);
+		fcinfo->flinfo->fn_extra = cache;
+	}
+	if (cache->table != table)
+	{
+		LgHasher   *h = lg_hasher_create();
+
+		lg_table_namespace(h, &cache->root, table->name, &cache->table_ns);
+		lg_hasher_free(h);
+		cache->table = table;
+	}
+
+	{
+		LgHasher   *h = lg_hasher_create();
+
+		lg_map_legacy_id(h, &cache->table_ns, legacy_id, result);
+		lg_hasher_free(h);
+	}
+	PG_RETURN_UUID_P(result);
+}
+
+/*
+ * legacy_id_of(table, uuid): the integer id a converted row had, NULL for a
+ * row born after the conversion or no such row.  Runs as the caller: it needs
+ * SELECT on the table.
+ */
+Datum
+lg_legacy_id_of(PG_FUNCTION_ARGS)
+{
+	const LgTable *table = lookup_table(PG_GETARG_TEXT_PP(0));
+	Oid			schema = lg_extension_schema();
+	StringInfoData sql;
+	Oid			argtypes[1] = {UUIDOID};
+	Datum		values[1];
+	Datum		result = (Datum) 0;
+	bool		isnull = true;
+
+	values[0] = PG_GETARG_DATUM(1);
+	initStringInfo(&sql);
+	appendStringInfo(&sql, "SELECT legacy_id FROM %s.%s WHERE id = $1",
+					 quote_identifier(get_namespace_name(schema)),
+					 quote_identifier(table->name));
+
+	SPI_connect();
+	if (SPI_execute_with_args(sql.data, 1, argtypes, values, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute failed: %s", sql.data);
+	if (SPI_processed == 1)
+	{
+		result = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+		if (!isnull)
+			result = Int64GetDatum(DatumGetInt64(result));	/* copy out of SPI */
+	}
+	SPI_finish();
+
+	if (isnull)
+		PG_RETURN_NULL();
+	PG_RETURN_DATUM(result);
+}

@@ -1,0 +1,121 @@
+# test/lib.sh: shell helpers shared by the test harness, the demo and the
+# benchmarks.  Source it; it sets LG_ROOT (the source tree).
+#
+#   lg_install_deps      apt-get what is missing (as root only)
+#   lg_build_install     make && make install (PGXS)
+#   lg_as_user CMD...    run CMD as the unprivileged test user
+#   lg_cluster_start DIR start a throwaway cluster in DIR on a Unix socket
+#   lg_cluster_stop      stop it (also done at exit)
+
+LG_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+export LG_ROOT
+PG_CONFIG=${PG_CONFIG:-}
+LG_PACKAGES="postgresql-15 postgresql-server-dev-15 postgresql-contrib libipc-run-perl make gcc python3 cppcheck"
+
+lg_log() { printf '== %s\n' "$*" >&2; }
+
+lg_find_pg_config() {
+    if [ -z "$PG_CONFIG" ]; then
+        if [ -x /usr/lib/postgresql/15/bin/pg_config ]; then
+            PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config
+        else
+            PG_CONFIG=$(command -v pg_config || true)
+        fi
+    fi
+    export PG_CONFIG
+}
+
+lg_install_deps() {
+    local missing="" p
+    for p in $LG_PACKAGES; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+    done
+    if [ -n "$missing" ]; then
+        if [ "$(id -u)" -ne 0 ]; then
+            lg_log "missing packages:$missing (run as root to install them)"
+            return 1
+        fi
+        lg_log "installing:$missing"
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -qq >/dev/null
+        # the Debian package would start a cluster of its own: keep it from doing so
+        mkdir -p /etc/postgresql-common
+        [ -f /etc/postgresql-common/createcluster.conf ] ||
+            echo "create_main_cluster = false" > /etc/postgresql-common/createcluster.conf
+        apt-get install -y -qq $missing >/dev/null
+    fi
+    lg_find_pg_config
+}
+
+lg_build_install() {
+    lg_find_pg_config
+    lg_log "building with $($PG_CONFIG --version)"
+    make -C "$LG_ROOT" -s PG_CONFIG="$PG_CONFIG" COPT="-Werror ${LG_COPT:-}" >/dev/null
+    make -C "$LG_ROOT" -s PG_CONFIG="$PG_CONFIG" install >/dev/null
+}
+
+# The server refuses to run as root: as root, run as the postgres user.
+LG_USER=$(id -un)
+if [ "$(id -u)" -eq 0 ]; then
+    LG_USER=postgres
+    id postgres >/dev/null 2>&1 || useradd --system --create-home postgres
+fi
+export LG_USER
+
+lg_as_user() {
+    if [ "$(id -u)" -eq 0 ]; then
+        runuser -u "$LG_USER" -- env PATH="$PATH" PG_CONFIG="$PG_CONFIG" "$@"
+    else
+        "$@"
+    fi
+}
+
+# A free TCP port number for the socket name (nothing listens on TCP)
+lg_free_port() {
+    local port
+    for port in $(seq 54400 54499); do
+        if ! ls /tmp/.s.PGSQL.$port "$1"/.s.PGSQL.$port >/dev/null 2>&1 &&
+            ! (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null; then
+            echo "$port"
+            return
+        fi
+    done
+    echo 54499
+}
+
+lg_cluster_start() {
+    local dir=$1
+    lg_find_pg_config
+    LG_BINDIR=$($PG_CONFIG --bindir)
+    LG_CLUSTER=$dir
+    mkdir -p "$dir"
+    [ "$(id -u)" -eq 0 ] && chown "$LG_USER" "$dir"
+    PGPORT=$(lg_free_port "$dir")
+    PGHOST=$dir
+    export PGHOST PGPORT LG_BINDIR LG_CLUSTER
+    lg_as_user "$LG_BINDIR/initdb" -D "$dir/data" -U postgres -A trust --no-sync >"$dir/initdb.log" 2>&1 ||
+        { cat "$dir/initdb.log"; return 1; }
+    cat >>"$dir/data/postgresql.conf" <<CONF
+listen_addresses = ''
+unix_socket_directories = '$dir'
+port = $PGPORT
+fsync = off
+shared_buffers = 512MB
+maintenance_work_mem = 512MB
+max_wal_size = 4GB
+CONF
+    lg_as_user "$LG_BINDIR/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w start >/dev/null ||
+        { cat "$dir/server.log"; return 1; }
+    export PGUSER=postgres PGDATABASE=postgres
+    trap lg_cluster_stop EXIT
+}
+
+lg_cluster_stop() {
+    if [ -n "${LG_CLUSTER:-}" ] && [ -f "$LG_CLUSTER/data/postmaster.pid" ]; then
+        lg_as_user "$LG_BINDIR/pg_ctl" -D "$LG_CLUSTER/data" -m fast -w stop >/dev/null 2>&1 || true
+    fi
+}
+
+lg_psql() {
+    lg_as_user "$LG_BINDIR/psql" -X -v ON_ERROR_STOP=1 -q "$@"
+}

@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# test/run_tests.sh: the whole test suite on a fresh machine.
+#
+# Installs what is missing (as root), builds with -Werror, installs, runs
+# cppcheck, starts a throwaway PostgreSQL cluster as an unprivileged user,
+# runs the pg_regress suite against it, then the TAP suites under test/t
+# (each starts its own clusters), then the benchmarks as a small smoke run.
+# Ends with "N passed, N failed" and exits non-zero on any failure.
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+
+passed=0
+failed=0
+failures=()
+pass() { passed=$((passed + 1)); echo "ok - $*"; }
+fail() { failed=$((failed + 1)); failures+=("$*"); echo "not ok - $*"; }
+
+lg_install_deps || exit 1
+lg_build_install || { echo "build failed"; echo "0 passed, 1 failed"; exit 1; }
+pass "build with -Werror"
+
+# Static analysis: any finding fails
+if command -v cppcheck >/dev/null; then
+    if cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
+        --inline-suppr --std=c99 -I "$LG_ROOT/src" \
+        --suppress=missingIncludeSystem "$LG_ROOT/src" 2>&1; then
+        pass "cppcheck src/"
+    else
+        fail "cppcheck src/"
+    fi
+fi
+
+# A copy of the tree the unprivileged user can write results into
+work=$(mktemp -d /tmp/lane_google_test.XXXXXX)
+cp -a "$LG_ROOT/." "$work/src_tree"
+[ "$(id -u)" -eq 0 ] && chown -R "$LG_USER" "$work"
+
+# --- pg_regress -------------------------------------------------------------
+lg_cluster_start "$work/cluster"
+out="$work/regress.out"
+lg_as_user make -C "$work/src_tree" -s PG_CONFIG="$PG_CONFIG" installcheck \
+    PGHOST="$PGHOST" PGPORT="$PGPORT" PGUSER=postgres >"$out" 2>&1
+regress_rc=$?
+cat "$out"
+while read -r line; do
+    name=$(echo "$line" | sed -E 's/^(ok|not ok)? *[0-9]* *[-+]? *(test )?([A-Za-z0-9_]+) .*/\3/')
+    case "$line" in
+        *"... ok"* | "ok "*) pass "regress $name" ;;
+        *"FAILED"* | "not ok"*) fail "regress $name" ;;
+    esac
+done < <(grep -E '^(test |ok |not ok | +[A-Za-z0-9_]+ +\.\.\. )' "$out" | grep -Ev '^test .*\.\.\.$')
+if [ $regress_rc -ne 0 ]; then
+    [ -f "$work/src_tree/regression.diffs" ] && cat "$work/src_tree/regression.diffs"
+    grep -q "not ok\|FAILED" "$out" || fail "pg_regress (exit $regress_rc)"
+fi
+lg_cluster_stop
+trap - EXIT
+
+# --- TAP suites (PostgreSQL::Test::Cluster) ----------------------------------
+for t in "$work"/src_tree/test/t/*.pl; do
+    [ -e "$t" ] || continue
+    name=$(basename "$t")
+    log="$work/tap_${name%.pl}.log"
+    lg_as_user make -C "$work/src_tree" -s PG_CONFIG="$PG_CONFIG" prove_installcheck \
+        PROVE_TESTS="test/t/$name" PROVE_FLAGS="-v" >"$log" 2>&1
+    rc=$?
+    cat "$log"
+    if [ $rc -eq 0 ] && grep -q "^Result: PASS" "$log"; then
+        pass "tap $name ($(grep -c '^ok ' "$log") assertions)"
+    else
+        fail "tap $name"
+        for f in "$work"/src_tree/tmp_check/log/*; do
+            [ -f "$f" ] && { echo "--- $f"; tail -n 50 "$f"; }
+        done
+    fi
+done
+
+# --- benchmarks, as a smoke run at small scale -------------------------------
+for b in "$LG_ROOT"/test/bench_*.sh; do
+    [ -e "$b" ] || continue
+    name=$(basename "$b")
+    if LG_SMOKE=1 bash "$b" >"$work/${name%.sh}.log" 2>&1; then
+        pass "benchmark smoke $name"
+    else
+        cat "$work/${name%.sh}.log"
+        fail "benchmark smoke $name"
+    fi
+done
+
+echo
+if [ $failed -gt 0 ]; then
+    printf 'failed: %s\n' "${failures[@]}"
+else
+    rm -rf "$work"
+fi
+echo "$passed passed, $failed failed"
+[ $failed -eq 0 ]
