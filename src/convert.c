@@ -51,6 +51,7 @@
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
+#include "utils/guc.h"
 #include "utils/json.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -403,6 +404,7 @@ probe_parent(ConvertState *st, TableState *p, const pg_uuid_t *u)
 	if (p->probe_scan == NULL)
 	{
 		Oid			pkey;
+		MemoryContext old = MemoryContextSwitchTo(st->cxt);
 
 		p->probe_heap = table_open(p->dst_relid, NoLock);
 		pkey = RelationGetPrimaryKeyIndex(p->probe_heap);
@@ -412,6 +414,7 @@ probe_parent(ConvertState *st, TableState *p, const pg_uuid_t *u)
 		p->probe_scan = index_beginscan(p->probe_heap, p->probe_index,
 										st->probe_snapshot, 1, 0);
 		p->probe_slot = table_slot_create(p->probe_heap, NULL);
+		MemoryContextSwitchTo(old);
 	}
 	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_UUID_EQ, UUIDPGetDatum(u));
 	index_rescan(p->probe_scan, &key, 1, NULL, 0);
@@ -1532,6 +1535,7 @@ Datum
 lg_upgrade_convert(PG_FUNCTION_ARGS)
 {
 	ConvertState *st = palloc0(sizeof(ConvertState));
+	int			nestlevel;
 
 	if (!creating_extension)
 		ereport(ERROR,
@@ -1544,9 +1548,21 @@ lg_upgrade_convert(PG_FUNCTION_ARGS)
 	st->src_schema = st->dst_schema;
 	st->src_prefix = text_to_cstring(PG_GETARG_TEXT_PP(0));
 
+	/*
+	 * Extension scripts run with client_min_messages raised to WARNING; the
+	 * progress of the update is worth seeing, so the session's own setting
+	 * is in force for the conversion.
+	 */
+	nestlevel = NewGUCNestLevel();
+	(void) set_config_option("client_min_messages",
+							 GetConfigOptionResetString("client_min_messages"),
+							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+							 true, 0, false);
+
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	run_conversion(st);
 	SPI_finish();
+	AtEOXact_GUC(true, nestlevel);
 	PG_RETURN_VOID();
 }
