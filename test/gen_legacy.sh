@@ -51,6 +51,7 @@ layout=integer
 orphans=0
 jobs=2
 replace=0
+print_sql=0
 while [ $# -gt 0 ]; do
     case "$1" in
         --scale) scale=${2:?}; shift 2 ;;
@@ -61,6 +62,7 @@ while [ $# -gt 0 ]; do
         --orphans) orphans=${2:?}; shift 2 ;;
         --jobs) jobs=${2:?}; shift 2 ;;
         --replace) replace=1; shift ;;
+        --print-sql) print_sql=1; shift ;;
         -h | --help) usage ;;
         *) echo "gen_legacy.sh: unknown option $1" >&2; usage ;;
     esac
@@ -156,14 +158,25 @@ AS $$ SELECT overlay(overlay(md5('lane-google-user:' || id) PLACING '4' FROM 13)
 CREATE FUNCTION pg_temp.gcid(id bigint) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 AS $$ SELECT regexp_replace((1000000000 + (id * 7919) % 8999999999)::text, '^(\d{3})(\d{3})(\d{4})$', '\1-\2-\3') $$;
+-- a duration of x days, as seconds (adding days to a timestamptz is slower)
+CREATE FUNCTION pg_temp.days(x float8) RETURNS interval
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$ SELECT make_interval(secs => x * 86400) $$;
 -- a time between 2024-01-01 and 2025-08-23 (600 days)
 CREATE FUNCTION pg_temp.ts(i bigint, salt integer) RETURNS timestamptz
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
-AS $$ SELECT timestamptz '2024-01-01 00:00:00+00' + pg_temp.r(i, salt) * interval '600 days' $$;
+AS $$ SELECT to_timestamp(1704067200 + pg_temp.r(i, salt) * 51840000) $$;
 -- money in [lo, hi), skewed towards lo
-CREATE FUNCTION pg_temp.money(i bigint, salt integer, lo numeric, hi numeric) RETURNS numeric
+-- x rounded to 2 or 4 decimals, as numeric (float8::numeric is slow)
+CREATE FUNCTION pg_temp.n2(x float8) RETURNS numeric
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
-AS $$ SELECT round(lo + (hi - lo) * (pg_temp.r(i, salt) ^ 2)::numeric, 2) $$;
+AS $$ SELECT floor(x * 100 + 0.5)::bigint * 0.01 $$;
+CREATE FUNCTION pg_temp.n4(x float8) RETURNS numeric
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$ SELECT floor(x * 10000 + 0.5)::bigint * 0.0001 $$;
+CREATE FUNCTION pg_temp.money(i bigint, salt integer, lo float8, hi float8) RETURNS numeric
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$ SELECT pg_temp.n2(lo + (hi - lo) * pg_temp.r(i, salt) ^ 2) $$;
 SQL
 )
 
@@ -300,20 +313,19 @@ CREATE TABLE $S.conversation_messages (
 SQL
 }
 
-# Keys and indexes of the application's tables, built after the load
+# Keys and indexes of one of the application's tables, built after the load
 app_keys() {
-    local t
-    for t in $TABLES; do echo "ALTER TABLE $S.$t ADD PRIMARY KEY (id);"; done
-    cat <<SQL
-ALTER TABLE $S.users ADD UNIQUE (email), ADD UNIQUE (username);
-ALTER TABLE $S.accounts ADD UNIQUE (google_customer_id);
-ALTER TABLE $S.account_users ADD UNIQUE (account_id, user_id);
-ALTER TABLE $S.analytics_snapshots ADD UNIQUE (campaign_id, snapshot_date, period_type);
-CREATE INDEX ON $S.campaigns (account_id);
-CREATE INDEX ON $S.ad_groups (campaign_id);
-CREATE INDEX ON $S.ads (ad_group_id);
-CREATE INDEX ON $S.conversation_messages (conversation_id);
-SQL
+    echo "ALTER TABLE $S.$1 ADD PRIMARY KEY (id);"
+    case "$1" in
+        users) echo "ALTER TABLE $S.users ADD UNIQUE (email), ADD UNIQUE (username);" ;;
+        accounts) echo "ALTER TABLE $S.accounts ADD UNIQUE (google_customer_id);" ;;
+        account_users) echo "ALTER TABLE $S.account_users ADD UNIQUE (account_id, user_id);" ;;
+        analytics_snapshots) echo "ALTER TABLE $S.analytics_snapshots ADD UNIQUE (campaign_id, snapshot_date, period_type);" ;;
+        campaigns) echo "CREATE INDEX ON $S.campaigns (account_id);" ;;
+        ad_groups) echo "CREATE INDEX ON $S.ad_groups (campaign_id);" ;;
+        ads) echo "CREATE INDEX ON $S.ads (ad_group_id);" ;;
+        conversation_messages) echo "CREATE INDEX ON $S.conversation_messages (conversation_id);" ;;
+    esac
 }
 
 # --- The rows ---------------------------------------------------------------------
@@ -339,15 +351,15 @@ SELECT $(K users id), lower(fn || '.' || ln) || '.' || id || '@' || pg_temp.el($
                                                    ELSE '["read"]'::jsonb END,
                                  'reports', pg_temp.r(i, 12) < 0.7, 'billing', role = 'admin') END,
     status$(E user_status), pg_temp.r(i, 13) < 0.85,
-    CASE WHEN status = 'pending' THEN NULL ELSE created + pg_temp.r(i, 14) * interval '200 days' END,
-    CASE WHEN status = 'pending' THEN NULL ELSE created + pg_temp.r(i, 14) * interval '200 days' + interval '17 minutes' END,
+    CASE WHEN status = 'pending' THEN NULL ELSE created + pg_temp.days(pg_temp.r(i, 14) * 200) END,
+    CASE WHEN status = 'pending' THEN NULL ELSE created + pg_temp.days(pg_temp.r(i, 14) * 200) + interval '17 minutes' END,
     floor(pg_temp.r(i, 15) ^ 6 * 6)::int,
-    CASE WHEN status = 'suspended' THEN created + interval '400 days' END,
-    created + pg_temp.r(i, 16) * interval '100 days',
+    CASE WHEN status = 'suspended' THEN created + interval '9600 hours' END,
+    created + pg_temp.days(pg_temp.r(i, 16) * 100),
     CASE WHEN pg_temp.r(i, 17) < 0.4 THEN NULL
          ELSE jsonb_build_array(pg_temp.gcid(pg_temp.gid(pg_temp.p(i, 18, $n_accounts)))) END,
     CASE WHEN pg_temp.r(i, 19) < 0.6 THEN NULL ELSE '1//0' || md5('token' || id) || md5('refresh' || id) END,
-    created, created + pg_temp.r(i, 20) * interval '60 days'
+    created, created + pg_temp.days(pg_temp.r(i, 20) * 60)
 FROM (SELECT i, pg_temp.gid(i) AS id, pg_temp.el($FIRST, i, 1) AS fn, pg_temp.el($LAST, i, 2) AS ln,
              $(W 21 admin:5 manager:15 analyst:30 viewer:50) AS role,
              $(W 22 active:70 inactive:10 suspended:5 pending:15) AS status,
@@ -365,9 +377,9 @@ SELECT $(K accounts id),
     $(W 4 USD:70 EUR:15 GBP:10 CAD:5),
     CASE WHEN pg_temp.r(i, 5) < 0.2 THEN NULL ELSE pg_temp.money(i, 6, 1000, 250000) END,
     pg_temp.r(i, 7) < 0.9,
-    jsonb_build_object('auto_pacing', pg_temp.r(i, 8) < 0.6, 'alert_threshold', round((0.7 + pg_temp.r(i, 9) * 0.25)::numeric, 2),
+    jsonb_build_object('auto_pacing', pg_temp.r(i, 8) < 0.6, 'alert_threshold', pg_temp.n2(0.7 + pg_temp.r(i, 9) * 0.25),
                        'notifications', jsonb_build_object('email', true, 'slack', pg_temp.r(i, 10) < 0.3)),
-    created, created + pg_temp.r(i, 11) * interval '90 days'
+    created, created + pg_temp.days(pg_temp.r(i, 11) * 90)
 FROM (SELECT i, pg_temp.gid(i) AS id, pg_temp.ts(i, 12) AS created
       FROM generate_series(1, $n_accounts) i OFFSET 0) s;
 SQL
@@ -382,8 +394,8 @@ SELECT $(K account_users id), $(K accounts "pg_temp.gid(a)"),
          ELSE jsonb_build_object('can_edit_budgets', pg_temp.r(i, 3) < 0.5, 'can_approve', pg_temp.r(i, 4) < 0.2) END,
     CASE WHEN k = 0 OR pg_temp.r(i, 5) < 0.25 THEN NULL ELSE $(K users "pg_temp.gid(pg_temp.p(i, 6, $n_users))") END,
     CASE WHEN pg_temp.r(i, 7) < 0.05 THEN NULL ELSE created + interval '2 hours' END,
-    CASE WHEN pg_temp.r(i, 8) < 0.2 THEN NULL ELSE created + pg_temp.r(i, 9) * interval '300 days' END,
-    created, created + pg_temp.r(i, 10) * interval '30 days'
+    CASE WHEN pg_temp.r(i, 8) < 0.2 THEN NULL ELSE created + pg_temp.days(pg_temp.r(i, 9) * 300) END,
+    created, created + pg_temp.days(pg_temp.r(i, 10) * 30)
 FROM (SELECT i, pg_temp.gid(i) AS id, (i - 1) % $n_accounts + 1 AS a, (i - 1) / $n_accounts AS k,
              pg_temp.ts(i, 11) AS created
       FROM generate_series(1, $n_account_users) i OFFSET 0) s;
@@ -406,13 +418,13 @@ SELECT $(K campaigns id), $(K accounts "pg_temp.gid(a)"),
                                  'keywords', jsonb_build_array(pg_temp.el($KW, i, 8), pg_temp.el($KW, i, 9)),
                                  'daily_budget', round(budget / 30, 2)) END,
     status$(E campaign_status),
-    CASE WHEN status IN ('approved', 'active', 'paused') THEN created + pg_temp.r(i, 10) * interval '3 days' END,
+    CASE WHEN status IN ('approved', 'active', 'paused') THEN created + pg_temp.days(pg_temp.r(i, 10) * 3) END,
     budget, COALESCE(round(budget * pg_temp.r(i, 11)::numeric, 2), 0),
     $(W 12 linear:50 accelerated:15 conservative:20 adaptive:15)$(E pacing_strategy),
-    CASE WHEN status = 'active' THEN created + pg_temp.r(i, 13) * interval '30 days' END,
+    CASE WHEN status = 'active' THEN created + pg_temp.days(pg_temp.r(i, 13) * 30) END,
     CASE WHEN pg_temp.r(i, 14) < 0.3 OR budget IS NULL THEN NULL ELSE round(budget * (0.6 + pg_temp.r(i, 15) * 0.7)::numeric, 2) END,
     date_trunc('month', created), date_trunc('month', created) + interval '1 month',
-    created, created + pg_temp.r(i, 16) * interval '45 days'
+    created, created + pg_temp.days(pg_temp.r(i, 16) * 45)
 FROM (SELECT i, pg_temp.gid(i) AS id, pg_temp.p(i, 17, $n_accounts) AS a,
              $(W 18 draft:15 approved:10 active:45 paused:20 cancelled:10) AS status,
              CASE WHEN pg_temp.r(i, 19) < 0.05 THEN NULL ELSE pg_temp.money(i, 20, 100, 50000) END AS budget,
@@ -429,7 +441,7 @@ SELECT id, pg_temp.gid(pg_temp.p(i, 1, $n_campaigns)),
     $(W 5 enabled:70 paused:20 removed:10)$(E ad_status),
     CASE WHEN pg_temp.r(i, 6) < 0.1 THEN NULL ELSE pg_temp.money(i, 7, 0.20, 15) END,
     jsonb_build_array(pg_temp.el($KW, i, 8), pg_temp.el($KW, i, 9), pg_temp.el($KW, i, 10)),
-    created, created + pg_temp.r(i, 11) * interval '45 days'
+    created, created + pg_temp.days(pg_temp.r(i, 11) * 45)
 FROM (SELECT i, pg_temp.gid(i) AS id, pg_temp.ts(i, 12) AS created
       FROM generate_series(1, $n_ad_groups) i OFFSET 0) s;
 SQL
@@ -443,7 +455,7 @@ SELECT id, pg_temp.gid(pg_temp.p(i, 1, $n_ad_groups)),
     'https://www.' || pg_temp.el($DOMAIN, i, 8) || '/' || pg_temp.el(ARRAY['shop', 'offers', 'book', 'quote', 'new', 'sale'], i, 9)
         || '?utm_source=google&utm_content=ad' || id,
     $(W 10 enabled:75 paused:15 removed:10)$(E ad_status),
-    created, created + pg_temp.r(i, 11) * interval '45 days'
+    created, created + pg_temp.days(pg_temp.r(i, 11) * 45)
 FROM (SELECT i, pg_temp.gid(i) AS id, pg_temp.ts(i, 12) AS created
       FROM generate_series(1, $n_ads) i OFFSET 0) s;
 SQL
@@ -452,22 +464,21 @@ SQL
 INSERT INTO $S.analytics_snapshots (id, campaign_id, snapshot_date, period_type, impressions, clicks, cost,
     conversions, conversion_value, metrics, created_at)
 SELECT id, pg_temp.gid(c), day, $(W 1 daily:70 hourly:10 weekly:15 monthly:5)$(E period_type),
-    impressions, clicks, cost, conversions, round(conversions * (10 + pg_temp.r(i, 2) * 190)::numeric, 2),
+    impressions, clicks, pg_temp.n2(cost), pg_temp.n2(conv), pg_temp.n2(conv * (10 + pg_temp.r(i, 2) * 190)),
     CASE WHEN pg_temp.r(i, 3) < 0.2 THEN NULL
-         ELSE jsonb_build_object('ctr', CASE WHEN impressions > 0 THEN round(clicks::numeric / impressions, 4) ELSE 0 END,
-                                 'avg_cpc', CASE WHEN clicks > 0 THEN round(cost / clicks, 2) ELSE 0 END,
-                                 'device', jsonb_build_object('mobile', round(pg_temp.r(i, 4)::numeric, 2),
-                                                              'desktop', round(1 - pg_temp.r(i, 4)::numeric, 2)),
+         ELSE jsonb_build_object('ctr', CASE WHEN impressions > 0 THEN pg_temp.n4(clicks::float8 / impressions) ELSE 0 END,
+                                 'avg_cpc', CASE WHEN clicks > 0 THEN pg_temp.n2(cost / clicks) ELSE 0 END,
+                                 'device', jsonb_build_object('mobile', pg_temp.n2(pg_temp.r(i, 4)),
+                                                              'desktop', 1 - pg_temp.n2(pg_temp.r(i, 4))),
                                  'quality_score', pg_temp.p(i, 5, 10)) END,
-    day + interval '1 day' + pg_temp.r(i, 6) * interval '6 hours'
-FROM (SELECT i, id, c, day, impressions, clicks, cost, round(clicks * pg_temp.r(i, 7)::numeric * 0.1, 2) AS conversions
-      FROM (SELECT i, id, c, day, impressions, clicks,
-                   round(clicks * (0.2 + pg_temp.r(i, 8) * 3)::numeric, 2) AS cost
-            FROM (SELECT i, pg_temp.gid(i) AS id, (i - 1) / $snap_k + 1 AS c,
-                         date '2025-01-01' + ((i - 1) % $snap_k)::int AS day,
-                         floor(pg_temp.r(i, 9) ^ 2 * 50000)::bigint AS impressions,
-                         floor(floor(pg_temp.r(i, 9) ^ 2 * 50000) * (0.005 + pg_temp.r(i, 10) * 0.08))::bigint AS clicks
-                  FROM generate_series(1, $n_analytics_snapshots) i OFFSET 0) s1 OFFSET 0) s2 OFFSET 0) s;
+    to_timestamp((day - date '1970-01-01') * 86400.0 + 86400 + pg_temp.r(i, 6) * 21600)
+FROM (SELECT i, id, c, day, impressions, clicks, clicks * (0.2 + pg_temp.r(i, 8) * 3) AS cost,
+             clicks * pg_temp.r(i, 7) * 0.1 AS conv
+      FROM (SELECT i, pg_temp.gid(i) AS id, (i - 1) / $snap_k + 1 AS c,
+                   date '2025-01-01' + ((i - 1) % $snap_k)::int AS day,
+                   floor(pg_temp.r(i, 9) ^ 2 * 50000)::bigint AS impressions,
+                   floor(floor(pg_temp.r(i, 9) ^ 2 * 50000) * (0.005 + pg_temp.r(i, 10) * 0.08))::bigint AS clicks
+            FROM generate_series(1, $n_analytics_snapshots) i OFFSET 0) s1 OFFSET 0) s;
 SQL
     ;;
     approval_requests) cat <<SQL
@@ -488,9 +499,9 @@ SELECT $(K approval_requests id), pg_temp.gid(c), $(K users "pg_temp.gid(pg_temp
     CASE WHEN status = 'rejected'
          THEN pg_temp.el(ARRAY['Budget exceeds the quarterly plan.', 'Creative does not follow brand guidelines.', 'Targeting overlaps another campaign.', 'Missing landing page.'], i, 12) END,
     CASE WHEN pg_temp.r(i, 13) < 0.6 THEN NULL ELSE pg_temp.el(ARRAY['Looks good.', 'Please double-check the dates.', 'Discussed in the Monday sync.', 'Urgent: launch is tomorrow.'], i, 14) END,
-    created + interval '3 days',
-    CASE WHEN status = 'approved' THEN created + pg_temp.r(i, 15) * interval '2 days' END,
-    created, created + pg_temp.r(i, 16) * interval '3 days'
+    created + interval '72 hours',
+    CASE WHEN status = 'approved' THEN created + pg_temp.days(pg_temp.r(i, 15) * 2) END,
+    created, created + pg_temp.days(pg_temp.r(i, 16) * 3)
 FROM (SELECT i, pg_temp.gid(i) AS id, pg_temp.p(i, 17, $n_campaigns) AS c,
              $(W 18 pending:20 approved:55 rejected:15 expired:10) AS status,
              pg_temp.el(ARRAY['campaign_launch', 'budget_change', 'creative_review', 'targeting_change', 'pause_request'], i, 19) AS rtype,
@@ -507,7 +518,7 @@ SELECT id, pg_temp.gid(pg_temp.p(i, 1, $n_campaigns)), atype$(E alert_type),
     spend, blimit, round(spend * (1 + pg_temp.r(i, 3) * 0.5)::numeric, 2),
     CASE WHEN pg_temp.r(i, 4) < 0.2 THEN NULL
          ELSE pg_temp.el(ARRAY['Lower bids on the top keywords.', 'Raise the daily budget.', 'Switch pacing to conservative.', 'Pause the lowest performing ad groups.'], i, 5) END,
-    resolved, CASE WHEN resolved THEN created + pg_temp.r(i, 6) * interval '48 hours' END, created
+    resolved, CASE WHEN resolved THEN created + pg_temp.days(pg_temp.r(i, 6) * 48 / 24.0) END, created
 FROM (SELECT i, id, atype, blimit, round(blimit * (0.2 + pg_temp.r(i, 7) * 1.1)::numeric, 2) AS spend,
              pg_temp.r(i, 8) < 0.6 AS resolved, created
       FROM (SELECT i, pg_temp.gid(i) AS id, $(W 9 overspending:35 underspending:30 exhausted:10 at_risk:25) AS atype,
@@ -523,7 +534,7 @@ SELECT $(K conversations id), $(K users "pg_temp.gid(pg_temp.p(i, 1, $n_users))"
          ELSE jsonb_build_object('campaign_id', pg_temp.gid(pg_temp.p(i, 5, $n_campaigns)),
                                  'page', pg_temp.el(ARRAY['dashboard', 'campaigns', 'reports', 'approvals'], i, 6)) END,
     $(W 7 active:60 archived:35 deleted:5)$(E conversation_status),
-    created + pg_temp.r(i, 8) * interval '10 days', created, created + pg_temp.r(i, 8) * interval '10 days'
+    created + pg_temp.days(pg_temp.r(i, 8) * 10), created, created + pg_temp.days(pg_temp.r(i, 8) * 10)
 FROM (SELECT i, pg_temp.gid(i) AS id, pg_temp.ts(i, 9) AS created
       FROM generate_series(1, $n_conversations) i OFFSET 0) s;
 SQL
@@ -609,19 +620,32 @@ trap 'rm -rf "$work"' EXIT
 t_start=$(date +%s.%N)
 echo "== gen_legacy: scale $scale, target $target, schema $S, layout $layout, database ${PGDATABASE:-(default)}" >&2
 
-q -c "$setup" >/dev/null
+[ $print_sql -eq 1 ] || q -c "$setup" >/dev/null
 
-# Spread the tables over the sessions, heaviest first (weights: rows x width)
-declare -A weight=([users]=30 [accounts]=3 [account_users]=10 [campaigns]=120 [ad_groups]=150
-    [ads]=1100 [analytics_snapshots]=1600 [approval_requests]=60 [budget_alerts]=40
-    [conversations]=25 [conversation_messages]=400)
+# Spread the work over the sessions, heaviest first.  Weights are the seconds
+# a table took at scale 1 (x10); the two largest tables are cut in one range of
+# rows per session.
+declare -A weight=([users]=3 [accounts]=1 [account_users]=4 [campaigns]=28 [ad_groups]=30
+    [ads]=127 [analytics_snapshots]=320 [approval_requests]=8 [budget_alerts]=7
+    [conversations]=3 [conversation_messages]=40)
+items=()
+for t in analytics_snapshots ads conversation_messages ad_groups campaigns approval_requests budget_alerts \
+    account_users users conversations accounts; do
+    n_var="n_$t"
+    n=${!n_var}
+    parts=1
+    case "$t" in analytics_snapshots | ads) [ "$n" -ge $((jobs * 1000)) ] && parts=$jobs ;; esac
+    for ((p = 0; p < parts; p++)); do
+        items+=("$t:$((p * n / parts + 1)):$(((p + 1) * n / parts)):$((weight[$t] / parts))")
+    done
+done
 declare -a load
 for ((j = 0; j < jobs; j++)); do load[j]=0; : >"$work/job$j.sql"; done
-for t in analytics_snapshots ads conversation_messages ad_groups campaigns approval_requests budget_alerts \
-    users conversations account_users accounts; do
+for it in "${items[@]}"; do
+    IFS=: read -r t lo hi w <<<"$it"
     best=0
     for ((j = 1; j < jobs; j++)); do [ "${load[j]}" -lt "${load[best]}" ] && best=$j; done
-    load[best]=$((load[best] + ${weight[$t]}))
+    load[best]=$((load[best] + w))
     n_var="n_$t"
     LG_SALT=0
     for u in $TABLES; do LG_SALT=$((LG_SALT + 1)); [ "$u" = "$t" ] && break; done
@@ -629,11 +653,17 @@ for t in analytics_snapshots ads conversation_messages ad_groups campaigns appro
     {
         echo "SELECT extract(epoch FROM clock_timestamp()) AS t0 \\gset"
         # each table draws from its own salts: row i of two tables is unrelated
-        gen_sql "$t" | perl -pe 's/\b([ica]), (\d+)([,)])/"$1, " . ($2 + 1000 * $ENV{LG_SALT}) . $3/ge'
-        echo "SELECT format('   %-22s %10s rows %6s s', '$t', '${!n_var}', to_char(extract(epoch FROM clock_timestamp()) - :t0, 'FM9990.0')) \\g"
+        gen_sql "$t" | perl -pe 's/\b([ica]), (\d+)([,)])/"$1, " . ($2 + 1000 * $ENV{LG_SALT}) . $3/ge' |
+            sed "s/generate_series(1, ${!n_var})/generate_series($lo, $hi)/"
+        echo "SELECT format('   %-22s %10s rows %6s s', '$t', '$((hi - lo + 1))', to_char(extract(epoch FROM clock_timestamp()) - :t0, 'FM9990.0')) \\g"
     } >>"$work/job$best.sql"
 done
 
+if [ $print_sql -eq 1 ]; then
+    echo "$PRELUDE"
+    cat "$work"/job*.sql
+    exit 0
+fi
 pids=()
 for ((j = 0; j < jobs; j++)); do
     [ -s "$work/job$j.sql" ] || continue
@@ -652,13 +682,9 @@ rc=0
 for p in "${pids[@]}"; do wait "$p" || rc=1; done
 [ $rc -eq 0 ] || die "loading failed"
 
-# --- After the load: keys, sequences, orphans, statistics ----------------------------
+# --- After the load: sequences, orphans, then keys and statistics ---------------------
 {
     echo "$PRELUDE"
-    if [ "$target" = app ]; then
-        echo "SET maintenance_work_mem = '512MB';"
-        app_keys
-    fi
     # identity (extension) or serial (app) sequences past the largest id
     for t in $TABLES; do
         [ "$(K "$t" x)" = x ] || continue  # varchar ids have no sequence
@@ -668,11 +694,30 @@ for p in "${pids[@]}"; do wait "$p" || rc=1; done
     if [ "$orphans" -gt 0 ]; then
         [ "$target" = extension ] && echo "SET session_replication_role = replica;"
         orphan_sql
-        echo "RESET session_replication_role;"
     fi
-    for t in $TABLES; do echo "VACUUM (ANALYZE) $S.$t;"; done
 } >"$work/after.sql"
-q -f "$work/after.sql" >/dev/null || die "finishing failed"
+q -f "$work/after.sql" >/dev/null || die "setting sequences or planting orphans failed"
+# keys (app target) and VACUUM ANALYZE, the largest tables first, spread over the sessions
+for ((j = 0; j < jobs; j++)); do
+    echo "$PRELUDE" >"$work/finish$j.sql"
+    echo "SET maintenance_work_mem = '256MB';" >>"$work/finish$j.sql"
+done
+j=0
+for t in analytics_snapshots ads conversation_messages ad_groups campaigns approval_requests budget_alerts \
+    conversations account_users users accounts; do
+    {
+        [ "$target" = app ] && app_keys "$t"
+        echo "VACUUM (ANALYZE) $S.$t;"
+    } >>"$work/finish$j.sql"
+    j=$(((j + 1) % jobs))
+done
+pids=()
+for ((j = 0; j < jobs; j++)); do
+    q -f "$work/finish$j.sql" >/dev/null &
+    pids+=($!)
+done
+for p in "${pids[@]}"; do wait "$p" || rc=1; done
+[ $rc -eq 0 ] || die "building keys or analyzing failed"
 t_end=$(date +%s.%N)
 
 # --- Report ------------------------------------------------------------------------
