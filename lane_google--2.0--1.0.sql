@@ -33,6 +33,15 @@ BEGIN
                 USING ERRCODE = 'numeric_value_out_of_range',
                       HINT = 'Nothing was changed.  Version 1.0 has integer keys; this database came from bigint keys.';
         END IF;
+        EXECUTE format('SELECT coalesce(max(legacy_id), 0) + count(*) FILTER (WHERE legacy_id IS NULL)
+                          FROM @extschema@.%I', t)
+           INTO bad;
+        IF bad > 2147483647 THEN
+            RAISE EXCEPTION 'table % has no integer ids left for its rows born at 2.0', t
+                USING ERRCODE = 'numeric_value_out_of_range',
+                      DETAIL = format('They would need ids up to %s.', bad),
+                      HINT = 'Nothing was changed.  Version 1.0 has integer keys.';
+        END IF;
     END LOOP;
 END
 $preflight$;

@@ -1172,10 +1172,10 @@ convert_table(ConvertState *st, TableState *ts)
 	ts->seconds = INSTR_TIME_GET_DOUBLE(elapsed);
 
 	ereport(NOTICE,
-			(errmsg("lane_google: %s: " INT64_FORMAT " rows converted, " INT64_FORMAT " quarantined, in %.2f s (%.0f rows/s)",
-					t->name, ts->rows_converted, ts->rows_quarantined,
-					ts->seconds,
-					ts->seconds > 0 ? ts->rows_read / ts->seconds : 0.0)));
+			(errmsg("lane_google: %s: " INT64_FORMAT " rows converted, " INT64_FORMAT " quarantined",
+					t->name, ts->rows_converted, ts->rows_quarantined),
+			 errdetail("%.2f s, %.0f rows/s", ts->seconds,
+					   ts->seconds > 0 ? ts->rows_read / ts->seconds : 0.0)));
 }
 
 /* ------------------------------------------------------------------------
