@@ -270,6 +270,16 @@ RETURNS bigint
 AS 'MODULE_PATHNAME', 'lg_legacy_id_of'
 LANGUAGE C STABLE STRICT PARALLEL SAFE;
 
+CREATE FUNCTION @extschema@.convert_legacy(
+    source_schema name,
+    on_orphan text DEFAULT 'error',
+    dry_run boolean DEFAULT false)
+RETURNS TABLE (table_name name, rows_read bigint, rows_converted bigint,
+               rows_quarantined bigint, seconds double precision)
+AS 'MODULE_PATHNAME', 'lg_convert_legacy'
+LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE;
+REVOKE ALL ON FUNCTION @extschema@.convert_legacy(name, text, boolean) FROM PUBLIC;
+
 -- ---------------------------------------------------------------------------
 -- Keys, indexes, foreign keys, triggers
 -- ---------------------------------------------------------------------------

@@ -71,15 +71,6 @@ RETURNS TABLE (constraint_name name, table_name regclass, columns text[],
 AS 'MODULE_PATHNAME', 'lg_validate_fk_integrity'
 LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
 
-CREATE FUNCTION @extschema@.convert_legacy(
-    source_schema name,
-    on_orphan text DEFAULT 'error',
-    dry_run boolean DEFAULT false)
-RETURNS TABLE (table_name name, rows_read bigint, rows_converted bigint,
-               rows_quarantined bigint, seconds double precision)
-AS 'MODULE_PATHNAME', 'lg_convert_legacy'
-LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
-REVOKE ALL ON FUNCTION @extschema@.convert_legacy(name, text, boolean) FROM PUBLIC;
 
 CREATE FUNCTION @extschema@.set_updated_at()
 RETURNS trigger

@@ -33,6 +33,15 @@ BEGIN
                 USING ERRCODE = 'numeric_value_out_of_range',
                       HINT = 'Nothing was changed.  Version 1.0 has integer keys; this database came from bigint keys.';
         END IF;
+        EXECUTE format('SELECT coalesce(max(legacy_id), 0) + count(*) FILTER (WHERE legacy_id IS NULL)
+                          FROM @extschema@.%I', t)
+           INTO bad;
+        IF bad > 2147483647 THEN
+            RAISE EXCEPTION 'table % has no integer ids left for its rows born at 2.0', t
+                USING ERRCODE = 'numeric_value_out_of_range',
+                      DETAIL = format('They would need ids up to %s.', bad),
+                      HINT = 'Nothing was changed.  Version 1.0 has integer keys.';
+        END IF;
     END LOOP;
 END
 $preflight$;
@@ -359,8 +368,10 @@ BEGIN
             RAISE EXCEPTION 'table % would go from % rows to %', t, before, after
                 USING ERRCODE = 'data_exception', HINT = 'Nothing was changed.';
         END IF;
+        -- the next id is past the largest; at 2^31-1 there is none left
         EXECUTE format('SELECT pg_catalog.setval(pg_catalog.pg_get_serial_sequence(%L, ''id''), '
-                       'coalesce(max(id), 0) + 1, false) FROM @extschema@.%I',
+                       'least(greatest(coalesce(max(id), 0)::bigint + 1, 1), 2147483647), '
+                       'coalesce(max(id), 0) < 2147483647 IS NOT TRUE) FROM @extschema@.%I',
                        '@extschema@.' || t, t);
     END LOOP;
 END
@@ -368,6 +379,7 @@ $counts$;
 
 DROP TABLE @extschema@._lg_v2_users, @extschema@._lg_v2_accounts, @extschema@._lg_v2_account_users, @extschema@._lg_v2_campaigns, @extschema@._lg_v2_ad_groups, @extschema@._lg_v2_ads, @extschema@._lg_v2_analytics_snapshots, @extschema@._lg_v2_approval_requests, @extschema@._lg_v2_budget_alerts, @extschema@._lg_v2_conversations, @extschema@._lg_v2_conversation_messages;
 DROP FUNCTION @extschema@.legacy_id_of(text, uuid);
+DROP FUNCTION @extschema@.convert_legacy(name, text, boolean);
 
 -- ---------------------------------------------------------------------------
 -- Keys, indexes, foreign keys, triggers

@@ -83,7 +83,7 @@ CREATE FUNCTION @extschema@.convert_legacy(
 RETURNS TABLE (table_name name, rows_read bigint, rows_converted bigint,
                rows_quarantined bigint, seconds double precision)
 AS 'MODULE_PATHNAME', 'lg_convert_legacy'
-LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE;
 REVOKE ALL ON FUNCTION @extschema@.convert_legacy(name, text, boolean) FROM PUBLIC;
 
 CREATE FUNCTION @extschema@.set_updated_at()

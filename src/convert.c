@@ -185,7 +185,9 @@ row_error_callback(void *arg)
 {
 	RowContext *rc = (RowContext *) arg;
 
-	if (rc->column)
+	if (!ItemPointerIsValid(&rc->tid))
+		errcontext("writing the converted rows of legacy table %s", rc->table);
+	else if (rc->column)
 		errcontext("converting column %s of legacy table %s, row at ctid (%u,%u)",
 				   rc->column, rc->table,
 				   ItemPointerGetBlockNumber(&rc->tid),
@@ -1125,7 +1127,8 @@ convert_table(ConvertState *st, TableState *ts)
 				keyset_add_uuid(st, ts, id_uuid);
 			if (st->write)
 				writer_add(&w, values, nulls);
-			ts->rows_converted++;
+			if (!orphaned || st->mode != ORPHAN_ERROR)
+				ts->rows_converted++;
 		}
 		MemoryContextSwitchTo(old);
 		MemoryContextReset(row_cxt);
@@ -1149,9 +1152,14 @@ convert_table(ConvertState *st, TableState *ts)
 	table_endscan(scan);
 	ExecDropSingleTupleTableSlot(srcslot);
 	UnregisterSnapshot(snapshot);
-	error_context_stack = errcb.previous;
 
+	/* duplicate legacy ids: said in their own words before the index would */
+	keyset_finish(st, ts, src_qname);
+
+	rowctx.column = "id";
+	ItemPointerSetInvalid(&rowctx.tid);
 	writer_close(&w);
+	error_context_stack = errcb.previous;
 #if PG_VERSION_NUM >= 140000
 	pgstat_progress_end_command();
 #endif
@@ -1160,8 +1168,6 @@ convert_table(ConvertState *st, TableState *ts)
 	UnregisterSnapshot(st->probe_snapshot);
 	st->probe_snapshot = NULL;
 	MemoryContextDelete(row_cxt);
-
-	keyset_finish(st, ts, src_qname);
 	ts->converted = true;
 
 	table_close(dst, NoLock);
@@ -1172,10 +1178,10 @@ convert_table(ConvertState *st, TableState *ts)
 	ts->seconds = INSTR_TIME_GET_DOUBLE(elapsed);
 
 	ereport(NOTICE,
-			(errmsg("lane_google: %s: " INT64_FORMAT " rows converted, " INT64_FORMAT " quarantined, in %.2f s (%.0f rows/s)",
-					t->name, ts->rows_converted, ts->rows_quarantined,
-					ts->seconds,
-					ts->seconds > 0 ? ts->rows_read / ts->seconds : 0.0)));
+			(errmsg("lane_google: %s: read " INT64_FORMAT ", converted " INT64_FORMAT ", quarantined " INT64_FORMAT,
+					t->name, ts->rows_read, ts->rows_converted, ts->rows_quarantined),
+			 errdetail("%.2f s, %.0f rows/s", ts->seconds,
+					   ts->seconds > 0 ? ts->rows_read / ts->seconds : 0.0)));
 }
 
 /* ------------------------------------------------------------------------
@@ -1420,9 +1426,9 @@ run_conversion(ConvertState *st)
 Datum
 lg_convert_legacy(PG_FUNCTION_ARGS)
 {
-	Name		source = PG_GETARG_NAME(0);
-	char	   *on_orphan = text_to_cstring(PG_GETARG_TEXT_PP(1));
-	bool		dry_run = PG_GETARG_BOOL(2);
+	Name		source;
+	char	   *on_orphan;
+	bool		dry_run;
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	ConvertState *st;
 	TupleDesc	tupdesc;
@@ -1438,6 +1444,16 @@ lg_convert_legacy(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("convert_legacy() must be called in a context that accepts a set")));
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("%s of convert_legacy() must not be NULL",
+						PG_ARGISNULL(0) ? "source_schema" :
+						PG_ARGISNULL(1) ? "on_orphan" : "dry_run")));
+	source = PG_GETARG_NAME(0);
+	on_orphan = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	dry_run = PG_GETARG_BOOL(2);
 
 	st = palloc0(sizeof(ConvertState));
 	st->mode = parse_orphan_mode(on_orphan);
