@@ -210,7 +210,7 @@ detach_sql() {
 }
 
 # --- The variants ----------------------------------------------------------------
-declare -A secs
+declare -A secs phases
 declare -A label=([ext]="ALTER EXTENSION lane_google UPDATE (C engine)"
     [b]="(b) best plain SQL: CREATE TABLE AS legacy_uuid()"
     [a]="(a) naive SQL: gen_random_uuid() + UPDATE ... FROM"
@@ -268,6 +268,36 @@ for v in $VARIANTS; do
         got=$(q "$db" "$counts_sql" | sort)
     fi
     [ "$got" = "$want_counts" ] || die "variant $v: row counts $(echo $got) differ from $(echo $want_counts)"
+    # every variant's time by phase (pg_stat_statements), comparable across variants
+    if [ $PGSS = 1 ]; then
+        phases[$v]=$(q postgres "
+WITH s AS (
+    SELECT toplevel, total_exec_time AS t,
+           regexp_replace(query, '^(\\s*(--[^\\n]*\\n|/[*].*?[*]/))*\\s*', '') AS stmt
+      FROM pg_stat_statements
+     WHERE dbid = (SELECT oid FROM pg_database WHERE datname = '$db')),
+c AS (
+    SELECT toplevel, t, stmt, CASE
+           WHEN stmt ~* '^SELECT fk\\.|^(BEGIN|COMMIT)|pg_backend_pid|clock_timestamp|pg_read_file' THEN NULL
+           WHEN toplevel AND stmt ~* '^ALTER EXTENSION lane_google UPDATE' THEN NULL
+           WHEN stmt ~* '^DO ' THEN '0 pre-flight check'
+           WHEN stmt ~* '^SELECT .*_lg_upgrade_convert\\(|^CREATE TABLE .* AS SELECT|^UPDATE |ADD COLUMN'
+               THEN '1 copy the rows, keys mapped'
+           WHEN stmt ~* '^ALTER TABLE .*(PRIMARY KEY|UNIQUE|SET NOT NULL|CHECK)'
+               THEN '2 primary keys, unique, NOT NULL'
+           WHEN stmt ~* '^CREATE INDEX' THEN '3 indexes'
+           WHEN stmt ~* 'FOREIGN KEY' THEN '4 foreign keys, validated'
+           WHEN NOT toplevel AND stmt !~* '^(ALTER|CREATE|DROP)' THEN NULL   -- inside another statement
+           ELSE '5 the rest (drop, rename, triggers...)' END AS phase
+      FROM s)
+SELECT phase || '|' || round(sum(t)::numeric / 1000, 2)
+  FROM (SELECT phase, t FROM c
+        UNION ALL   -- the update builds each primary key inside the engine's call
+        SELECT '1 copy the rows, keys mapped', -t FROM c
+         WHERE phase LIKE '2%' AND NOT toplevel AND stmt ~* 'PRIMARY KEY') x
+ WHERE phase IS NOT NULL
+ GROUP BY phase ORDER BY phase")
+    fi
     if [ "$v" = ext ]; then
         [ "$(q "$db" "SELECT extversion FROM pg_extension WHERE extname = 'lane_google'")" = 2.0 ] ||
             die "the update did not reach 2.0"
@@ -294,13 +324,13 @@ SELECT rpad(step, 50) || lpad(round(sum(total_exec_time)::numeric / 1000, 2)::te
                ELSE '6 the rest (set aside, CREATE TABLE, triggers...)' END AS step,
                total_exec_time, calls
           FROM (SELECT toplevel, total_exec_time, calls,
-                       regexp_replace(query, '^(\\s*--[^\\n]*\\n)*\\s*', '') AS stmt
+                       regexp_replace(query, '^(\\s*(--[^\\n]*\\n|/[*].*?[*]/))*\\s*', '') AS stmt
                   FROM pg_stat_statements
                  WHERE dbid = (SELECT oid FROM pg_database WHERE datname = '$db')) p) s
  WHERE step IS NOT NULL
  GROUP BY step ORDER BY step")
             top=$(q postgres "
-SELECT lpad(round(total_exec_time::numeric / 1000, 2)::text, 8) || '  ' || left(regexp_replace(regexp_replace(query, '^(\\s*--[^\\n]*\\n)*\\s*', ''), '\\s+', ' ', 'g'), 100)
+SELECT lpad(round(total_exec_time::numeric / 1000, 2)::text, 8) || '  ' || left(regexp_replace(regexp_replace(query, '^(\\s*(--[^\\n]*\\n|/[*].*?[*]/))*\\s*', ''), '\\s+', ' ', 'g'), 100)
   FROM pg_stat_statements
  WHERE dbid = (SELECT oid FROM pg_database WHERE datname = '$db') AND NOT toplevel
  ORDER BY total_exec_time DESC LIMIT 12")
@@ -337,6 +367,21 @@ if [ -n "${secs[ext]:-}" ]; then
     for v in b a c; do
         [ -n "${secs[$v]:-}" ] && echo "ext/$v = $(ratio "${secs[ext]}" "${secs[$v]}")"
     done
+    if [ $PGSS = 1 ]; then
+        echo
+        echo "Seconds by phase (pg_stat_statements; the update's primary keys are built inside its engine call):"
+        printf '  %-40s' "phase"
+        for v in $VARIANTS; do printf ' %9s' "$v"; done
+        echo
+        for ph in "0 pre-flight check" "1 copy the rows, keys mapped" "2 primary keys, unique, NOT NULL" \
+            "3 indexes" "4 foreign keys, validated" "5 the rest (drop, rename, triggers...)"; do
+            printf '  %-40s' "${ph#? }"
+            for v in $VARIANTS; do
+                printf ' %9s' "$(echo "${phases[$v]}" | awk -F'|' -v p="$ph" '$1 == p { x = $2 } END { print (x == "" ? "-" : x) }')"
+            done
+            echo
+        done
+    fi
     echo
     echo "The update's backend: VmHWM $(mb "$hwm_kb") MB (with $(mb "$shmem_kb") MB of shared buffers mapped at the end);"
     echo "private memory (RssAnon) peak $(mb "$anon_kb") MB, sampled every 0.1 s"
