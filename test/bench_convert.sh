@@ -27,6 +27,9 @@
 #   LG_SCALE=S            data scale (default 1: about 4.1M rows)
 #   LG_SMOKE=1            scale 0.01, a smoke run of a few seconds
 #   LG_BENCH_VARIANTS     which variants, in order (default "ext b a c")
+#   LG_BENCH_MWM          maintenance_work_mem for every variant (default: the
+#                         cluster's, 512MB): index builds sort in it, so it
+#                         bounds the backend's memory in the key-building phase
 #   LG_BENCH_STRICT=1     exit 3 when a target is missed (default: report only)
 # Targets: ext <= 0.7 x b, ext <= 0.3 x a, backend peak memory < 256 MB and
 # flat in S.  Exits non-zero if a step fails or a variant's row counts are
@@ -62,6 +65,9 @@ CONF
 fi
 
 q() { lg_psql -At -d "$1" -c "$2"; }
+if [ -n "${LG_BENCH_MWM:-}" ]; then
+    lg_psql -c "ALTER SYSTEM SET maintenance_work_mem = '$LG_BENCH_MWM'" -c "SELECT pg_reload_conf()" >/dev/null
+fi
 die() { echo "bench_convert.sh: $*" >&2; exit 1; }
 
 # --- The legacy data, once -----------------------------------------------------
@@ -346,7 +352,7 @@ row() { printf '%-56s %10s %10s\n' "$@"; }
 
 echo
 echo "Conversion 1.0 -> 2.0 at scale $SCALE: $rows rows, $db_mb MB of 1.0 data (generated in $gen_s s)"
-echo "($($LG_BINDIR/postgres --version), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)$([ "${LG_SMOKE:-0}" = 1 ] && echo ', SMOKE scale'))"
+echo "($($LG_BINDIR/postgres --version), maintenance_work_mem $(q postgres "SHOW maintenance_work_mem"), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)$([ "${LG_SMOKE:-0}" = 1 ] && echo ', SMOKE scale'))"
 echo
 row "variant (one transaction each)" "seconds" "rows/s"
 row "--------------------------------------------------------" "----------" "----------"
