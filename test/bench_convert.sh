@@ -267,13 +267,6 @@ for v in $VARIANTS; do
     secs[$v]=$(awk '$1 == "seconds" { printf "%.2f", $2 }' "$dir/$v.out")
     [ -n "${secs[$v]}" ] || { cat "$dir/$v.out" "$dir/$v.err"; die "variant $v: no time"; }
 
-    # every row is there
-    if [ "$v" = c ]; then
-        got=$(q "$db" "$(echo "$counts_sql" | sed 's/lane_google\./lane_google._copy_/')" | sort)
-    else
-        got=$(q "$db" "$counts_sql" | sort)
-    fi
-    [ "$got" = "$want_counts" ] || die "variant $v: row counts $(echo $got) differ from $(echo $want_counts)"
     # every variant's time by phase (pg_stat_statements), comparable across variants
     if [ $PGSS = 1 ]; then
         phases[$v]=$(q postgres "
@@ -304,6 +297,13 @@ SELECT phase || '|' || round(sum(t)::numeric / 1000, 2)
  WHERE phase IS NOT NULL
  GROUP BY phase ORDER BY phase")
     fi
+    # every row is there
+    if [ "$v" = c ]; then
+        got=$(q "$db" "$(echo "$counts_sql" | sed 's/lane_google\./lane_google._copy_/')" | sort)
+    else
+        got=$(q "$db" "$counts_sql" | sort)
+    fi
+    [ "$got" = "$want_counts" ] || die "variant $v: row counts $(echo $got) differ from $(echo $want_counts)"
     if [ "$v" = ext ]; then
         [ "$(q "$db" "SELECT extversion FROM pg_extension WHERE extname = 'lane_google'")" = 2.0 ] ||
             die "the update did not reach 2.0"
