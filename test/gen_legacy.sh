@@ -167,6 +167,16 @@ CREATE FUNCTION pg_temp.ts(i bigint, salt integer) RETURNS timestamptz
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 AS $$ SELECT to_timestamp(1704067200 + pg_temp.r(i, salt) * 51840000) $$;
 -- money in [lo, hi), skewed towards lo
+-- CPU seconds this backend used so far (Linux; NULL elsewhere): a figure that
+-- other work on the machine does not inflate
+CREATE FUNCTION pg_temp.cpu() RETURNS float8 LANGUAGE plpgsql AS $$
+DECLARE f text[];
+BEGIN
+    f := string_to_array(split_part(pg_read_file('/proc/self/stat'), ') ', 2), ' ');
+    RETURN (f[12]::bigint + f[13]::bigint) / 100.0;
+EXCEPTION WHEN OTHERS THEN
+    RETURN NULL;
+END $$;
 -- x rounded to 2 or 4 decimals, as numeric (float8::numeric is slow)
 CREATE FUNCTION pg_temp.n2(x float8) RETURNS numeric
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
@@ -651,11 +661,12 @@ for it in "${items[@]}"; do
     for u in $TABLES; do LG_SALT=$((LG_SALT + 1)); [ "$u" = "$t" ] && break; done
     export LG_SALT
     {
-        echo "SELECT extract(epoch FROM clock_timestamp()) AS t0 \\gset"
+        echo "SELECT extract(epoch FROM clock_timestamp()) AS t0, coalesce(pg_temp.cpu(), 0) AS c0 \\gset"
         # each table draws from its own salts: row i of two tables is unrelated
         gen_sql "$t" | perl -pe 's/\b([ica]), (\d+)([,)])/"$1, " . ($2 + 1000 * $ENV{LG_SALT}) . $3/ge' |
             sed "s/generate_series(1, ${!n_var})/generate_series($lo, $hi)/"
-        echo "SELECT format('   %-22s %10s rows %6s s', '$t', '$((hi - lo + 1))', to_char(extract(epoch FROM clock_timestamp()) - :t0, 'FM9990.0')) \\g"
+        echo "SELECT format('   %-22s %10s rows %6s s%s', '$t', '$((hi - lo + 1))', to_char(extract(epoch FROM clock_timestamp()) - :t0, 'FM9990.0'),
+                  ' (cpu ' || to_char(pg_temp.cpu() - :c0, 'FM9990.0') || ' s)') \\g"
     } >>"$work/job$best.sql"
 done
 
