@@ -630,7 +630,7 @@ trap 'rm -rf "$work"' EXIT
 t_start=$(date +%s.%N)
 echo "== gen_legacy: scale $scale, target $target, schema $S, layout $layout, database ${PGDATABASE:-(default)}" >&2
 
-[ $print_sql -eq 1 ] || q -c "$setup" >/dev/null
+[ $print_sql -eq 1 ] || q -c "SET client_min_messages = warning; $setup" >/dev/null
 
 # Spread the work over the sessions, heaviest first.  Weights are the seconds
 # a table took at scale 1 (x10); the two largest tables are cut in one range of
