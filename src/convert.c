@@ -33,7 +33,9 @@
 #include "access/table.h"
 #include "access/tableam.h"
 #include "access/xact.h"
+#include "catalog/indexing.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_constraint.h"
 #include "catalog/pg_type.h"
 #include "commands/extension.h"
 #include "commands/progress.h"
@@ -52,6 +54,7 @@
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/guc.h"
+#include "utils/inval.h"
 #include "utils/json.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -63,6 +66,7 @@
 
 PG_FUNCTION_INFO_V1(lg_convert_legacy);
 PG_FUNCTION_INFO_V1(lg_upgrade_convert);
+PG_FUNCTION_INFO_V1(lg_upgrade_mark_validated);
 
 /* batches as COPY FROM buffers them */
 #define BATCH_TUPLES	1000
@@ -1581,4 +1585,64 @@ lg_upgrade_convert(PG_FUNCTION_ARGS)
 	SPI_finish();
 	AtEOXact_GUC(true, nestlevel);
 	PG_RETURN_VOID();
+}
+
+/*
+ * _lg_upgrade_mark_validated(): the 1.0 -> 2.0 update script's last step.
+ * The script adds the foreign keys NOT VALID, since the engine has already
+ * checked every foreign-key value of every row against its parent's keys
+ * (an orphan fails the update) and the key mapping is one-to-one: running
+ * PostgreSQL's validation join over every child table again would prove
+ * nothing new.  This marks them validated, as ALTER TABLE ... VALIDATE
+ * CONSTRAINT does once its check passes.  Only inside the update, which
+ * holds ACCESS EXCLUSIVE on every table, so nothing changed in between.
+ */
+Datum
+lg_upgrade_mark_validated(PG_FUNCTION_ARGS)
+{
+	Oid			schema = lg_extension_schema();
+	Relation	conrel;
+	int			marked = 0;
+	int			i;
+
+	if (!creating_extension)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("_lg_upgrade_mark_validated() runs only inside ALTER EXTENSION lane_google UPDATE")));
+
+	conrel = table_open(ConstraintRelationId, RowExclusiveLock);
+	for (i = 0; i < LG_NTABLES; i++)
+	{
+		Oid			relid = get_relname_relid(lg_tables[i].name, schema);
+		ScanKeyData key;
+		SysScanDesc scan;
+		HeapTuple	tuple;
+
+		if (!OidIsValid(relid))
+			continue;
+		if (!CheckRelationOidLockedByMe(relid, AccessExclusiveLock, false))
+			elog(ERROR, "table %s is not locked by the update", lg_tables[i].name);
+
+		ScanKeyInit(&key, Anum_pg_constraint_conrelid, BTEqualStrategyNumber,
+					F_OIDEQ, ObjectIdGetDatum(relid));
+		scan = systable_beginscan(conrel, ConstraintRelidTypidNameIndexId,
+								  true, NULL, 1, &key);
+		while (HeapTupleIsValid(tuple = systable_getnext(scan)))
+		{
+			Form_pg_constraint con = (Form_pg_constraint) GETSTRUCT(tuple);
+			HeapTuple	copy;
+
+			if (con->contype != CONSTRAINT_FOREIGN || con->convalidated)
+				continue;
+			copy = heap_copytuple(tuple);
+			((Form_pg_constraint) GETSTRUCT(copy))->convalidated = true;
+			CatalogTupleUpdate(conrel, &copy->t_self, copy);
+			heap_freetuple(copy);
+			marked++;
+		}
+		systable_endscan(scan);
+		CacheInvalidateRelcacheByRelid(relid);
+	}
+	table_close(conrel, RowExclusiveLock);
+	PG_RETURN_INT32(marked);
 }
