@@ -18,8 +18,10 @@
  * with the original row quarantined.
  *
  * Progress: a NOTICE per table; while a table converts, its progress shows
- * in pg_stat_progress_copy (relid = the target table, tuples_processed,
- * tuples_excluded = quarantined, bytes_processed of bytes_total scanned).
+ * in pg_stat_progress_copy (relid = the legacy table being read, which other
+ * sessions can name even while the update's new tables are uncommitted;
+ * tuples_processed; tuples_excluded = quarantined; bytes_processed of
+ * bytes_total read).
  *
  *-------------------------------------------------------------------------
  */
@@ -1010,7 +1012,7 @@ convert_table(ConvertState *st, TableState *ts)
 									ALLOCSET_DEFAULT_SIZES);
 
 #if PG_VERSION_NUM >= 140000
-	pgstat_progress_start_command(PROGRESS_COMMAND_COPY, ts->dst_relid);
+	pgstat_progress_start_command(PROGRESS_COMMAND_COPY, ts->src_relid);
 	{
 		const int	idx[3] = {PROGRESS_COPY_COMMAND, PROGRESS_COPY_TYPE,
 		PROGRESS_COPY_BYTES_TOTAL};
