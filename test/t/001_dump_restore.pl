@@ -4,8 +4,8 @@
 # The extension's tables are configuration tables (pg_extension_config_dump),
 # so pg_dump dumps their rows although the tables themselves come from
 # CREATE EXTENSION.  A restore must read back every row unchanged, the same
-# legacy namespace (the dumped legacy_config row is older than the one the
-# restore's CREATE EXTENSION draws, and the oldest row wins), so the same
+# legacy namespace (the dumped legacy_config row, loaded after the restore's
+# CREATE EXTENSION drew a fresh one, replaces it), so the same
 # legacy_uuid() values, the quarantine rows and the sequences.
 #
 # Version 1.0: pg_dump writes CREATE EXTENSION without a VERSION, so a plain
@@ -139,12 +139,12 @@ foreach my $mode ('one job', 'extension first, then -j 2')
 		is($got->{$t}, $src->{$t}, "$mode: $t rows identical");
 	}
 
-	# legacy_config holds the restored row and the one CREATE EXTENSION drew
+	# the restored row replaced the one CREATE EXTENSION drew
 	is( $node->safe_psql($dst,
-			"SELECT count(*) || ' ' || bool_or(root_namespace = '$src_ns')"
+			"SELECT count(*) || ' ' || bool_and(root_namespace = '$src_ns')"
 			  . " FROM lane_google.legacy_config"),
-		'2 true',
-		"$mode: legacy_config has the dumped row beside the fresh one");
+		'1 true',
+		"$mode: legacy_config holds the dumped row alone");
 	is($node->safe_psql($dst, 'SELECT lane_google.legacy_namespace()'),
 		$src_ns, "$mode: legacy_namespace() is the original");
 	is( $node->safe_psql($dst, "SELECT lane_google.legacy_uuid('campaigns', 42)"),
@@ -238,10 +238,10 @@ is( $node->safe_psql('legacy_dst',
 	'302',
 	'1.0: an insert after restore gets an id past the max');
 
-# Known limit of "the oldest legacy_config row wins": a database prepared
-# before the source's namespace was set keeps its own, older, random one.
-# Here the 1.0 target is prepared first, then the source sets its namespace
-# (as a DBA does to make shards agree), is dumped and restored into it.
+# A database prepared before the source's namespace was set (here the 1.0
+# target is prepared first, then the source sets its namespace, as a DBA does
+# to make shards agree, is dumped and restored into it) ends with the
+# source's namespace: the loaded row replaces the one the target drew.
 $node->safe_psql('postgres', 'CREATE DATABASE legacy_early');
 $node->safe_psql('legacy_early', "CREATE EXTENSION lane_google VERSION '1.0'");
 $node->safe_psql('legacy',
@@ -250,13 +250,9 @@ dump_db('legacy', "$tmp/legacy_set.dump");
 $node->command_ok(
 	[ 'pg_restore', '--exit-on-error', '-L', "$tmp/legacy.list", '-d', 'legacy_early', "$tmp/legacy_set.dump" ],
 	'restore into a database prepared before the namespace was set');
-TODO:
-{
-	local $TODO = 'the oldest legacy_config row wins, so the prepared database keeps its own namespace';
-	is($node->safe_psql('legacy_early', 'SELECT lane_google.legacy_namespace()'),
-		'8f0c9a1e-3b7d-4c2a-9e51-6d4f2b8a7c03',
-		'a namespace set after the target was prepared is restored');
-}
+is($node->safe_psql('legacy_early', 'SELECT lane_google.legacy_namespace()'),
+	'8f0c9a1e-3b7d-4c2a-9e51-6d4f2b8a7c03',
+	'a namespace set after the target was prepared is restored');
 
 $node->stop;
 done_testing();
