@@ -19,15 +19,22 @@ AS 'MODULE_PATHNAME', 'lg_uuid_v7_to_timestamptz'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
 -- The installation's root namespace for legacy_uuid(), readable by the
--- extension owner only.  CREATE EXTENSION draws one; pg_dump keeps the rows, and
--- a restore (which runs CREATE EXTENSION first) brings the original back beside
--- the freshly drawn one: the oldest row is the namespace in force.
+-- extension owner only.  CREATE EXTENSION draws one; pg_dump keeps the row.
+-- A row inserted replaces the others, so a restore (which runs CREATE
+-- EXTENSION, then loads the dumped row) ends with the original namespace.
 CREATE TABLE @extschema@.legacy_config (
     root_namespace uuid PRIMARY KEY,
     set_at timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp()
 );
 REVOKE ALL ON @extschema@.legacy_config FROM PUBLIC;
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.legacy_config', '');
+CREATE FUNCTION @extschema@.legacy_config_replace()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'lg_legacy_config_replace'
+LANGUAGE C;
+REVOKE ALL ON FUNCTION @extschema@.legacy_config_replace() FROM PUBLIC;
+CREATE TRIGGER legacy_config_replace BEFORE INSERT ON @extschema@.legacy_config
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.legacy_config_replace();
 INSERT INTO @extschema@.legacy_config (root_namespace)
     VALUES (pg_catalog.gen_random_uuid());
 
@@ -83,7 +90,7 @@ CREATE FUNCTION @extschema@.convert_legacy(
 RETURNS TABLE (table_name name, rows_read bigint, rows_converted bigint,
                rows_quarantined bigint, seconds double precision)
 AS 'MODULE_PATHNAME', 'lg_convert_legacy'
-LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE;
 REVOKE ALL ON FUNCTION @extschema@.convert_legacy(name, text, boolean) FROM PUBLIC;
 
 CREATE FUNCTION @extschema@.set_updated_at()
