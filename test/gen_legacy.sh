@@ -3,7 +3,7 @@
 # tests, the demo and the benchmarks.
 #
 #   bash test/gen_legacy.sh --scale S [--target extension|app] [--schema NAME]
-#        [--layout integer|mixed] [--db DBNAME] [--orphans N] [--jobs N] [--replace]
+#        [--layout integer|mixed] [--db DBNAME] [--orphans N] [--jobs N] [--replace] [--print-sql]
 #
 # Scale 1 is about 4.1 million rows in the seed's proportions (users 10k,
 # accounts 2k, account_users 20k, campaigns 100k, ad_groups 300k, ads 1M,
@@ -31,11 +31,16 @@
 # (deleted ranges); a multiple of 7 is therefore never an id, which is what
 # --orphans uses: it sets N rows of every child foreign key (14 of them) to a
 # parent key that does not exist.  Nullable foreign keys are NULL in 25-40% of
-# the rows.  --jobs (default 2) loads in that many sessions at once.
+# the rows.  --jobs (default 2) loads in that many sessions at once (the rows
+# are the same whatever the number).  --replace empties the extension's tables
+# (or drops the application's tables) first; without it, existing rows are an
+# error.  --print-sql prints the load's SQL and exits.
 #
 # Connects through the usual libpq environment (PGHOST, PGPORT, PGUSER,
 # PGDATABASE; --db overrides PGDATABASE).  Needs a superuser for the extension
-# target (session_replication_role).  Prints the row count of every table.
+# target (session_replication_role).  Prints, on stderr, each table's seconds
+# (and the backend's CPU seconds, which other work on the machine does not
+# inflate), then the row count of every table.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
