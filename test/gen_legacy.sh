@@ -45,7 +45,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 usage() {
-    sed -n '4,5p' "$0" | sed 's/^# *//' >&2
+    sed -n '5,6p' "$0" | sed 's/^# *//' >&2
     exit 2
 }
 
