@@ -110,7 +110,7 @@ check "validate_fk_integrity() before the update: no problems (got: $validate_be
 
 step "ALTER EXTENSION lane_google UPDATE   -- 1.0 -> 2.0, every row converted in place"
 t0=$(date +%s.%N)
-psql_v -d $DB -c "SET client_min_messages = notice" -c "ALTER EXTENSION lane_google UPDATE"
+psql_v -d $DB -c "ALTER EXTENSION lane_google UPDATE"
 update_rc=$?
 t1=$(date +%s.%N)
 update_seconds=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
@@ -165,7 +165,7 @@ while read -r t n; do app_rows[$t]=$n; done < <(counts $DB2 legacy_app)
 
 step "SELECT * FROM lane_google.convert_legacy('legacy_app')"
 # (the report is kept in a table of the demo's to be checked below)
-psql_v -d $DB2 -c "SET client_min_messages = notice" \
+psql_v -d $DB2 -v QUIET=1 \
     -c "CREATE TABLE public.convert_report AS SELECT * FROM lane_google.convert_legacy('legacy_app')" \
     -c "SELECT * FROM public.convert_report"
 check "convert_legacy('legacy_app')" $?
