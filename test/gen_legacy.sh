@@ -224,11 +224,14 @@ ANSWER="ARRAY['Your average CPC rose 12% because competitors raised bids on your
 
 # --- DDL for the application's own tables ---------------------------------------
 app_ddl() {
-    local mixed=0 id=serial ju=jsonb jt=jsonb
+    local mixed=0 ju=jsonb jt=jsonb
     [ "$layout" = mixed ] && { mixed=1; ju=json; jt=text; }
-    # key kinds: T_<table> the id's type; F_<table> a foreign key to it
+    # key kinds: T_<table> the type of its id and of a foreign key to it
+    # (idcol reads them through ${!t})
+    # shellcheck disable=SC2034
     local T_users=integer T_accounts=integer T_approval_requests=integer T_conversations=integer T_conversation_messages=integer
     if [ $mixed -eq 1 ]; then
+        # shellcheck disable=SC2034
         T_users="varchar(36)"; T_accounts="varchar(50)"; T_approval_requests="varchar(36)"
         T_conversations="varchar(36)"; T_conversation_messages="varchar(36)"
     fi
