@@ -230,8 +230,8 @@ app_ddl() {
     # (idcol reads them through ${!t})
     # shellcheck disable=SC2034
     local T_users=integer T_accounts=integer T_approval_requests=integer T_conversations=integer T_conversation_messages=integer
+    # shellcheck disable=SC2034
     if [ $mixed -eq 1 ]; then
-        # shellcheck disable=SC2034
         T_users="varchar(36)"; T_accounts="varchar(50)"; T_approval_requests="varchar(36)"
         T_conversations="varchar(36)"; T_conversation_messages="varchar(36)"
     fi
