@@ -59,7 +59,7 @@ lg_find_pg_config
 demo_dir=$(mktemp -d /tmp/lane_google_demo.XXXXXX)
 [ "$(id -u)" -eq 0 ] && chown "$LG_USER" "$demo_dir"
 step "Starting a throwaway PostgreSQL cluster in $demo_dir"
-lg_cluster_start "$demo_dir/cluster" || { echo "demo: the cluster did not start"; exit 1; }
+lg_cluster_start "$demo_dir/cluster" || { echo "demo: the cluster did not start"; rm -rf "$demo_dir"; exit 1; }
 if [ $keep -eq 1 ]; then
     trap - EXIT
 else
