@@ -160,6 +160,35 @@ RESET session_replication_role;
 SELECT * FROM lane_google.validate_fk_integrity('app');
 DROP TABLE unindexed, partial;
 
+-- a self-reference, partitioned referencing and referenced tables
+CREATE TABLE staff (id integer PRIMARY KEY, manager_id integer REFERENCES staff);
+CREATE INDEX ON staff (manager_id);
+INSERT INTO staff VALUES (1, NULL), (2, 1), (3, 2);
+CREATE TABLE region (id integer PRIMARY KEY) PARTITION BY RANGE (id);
+CREATE TABLE region_low PARTITION OF region FOR VALUES FROM (0) TO (100);
+CREATE TABLE region_high PARTITION OF region FOR VALUES FROM (100) TO (200);
+INSERT INTO region VALUES (1), (150);
+CREATE TABLE sale (region_id integer REFERENCES region, k integer) PARTITION BY RANGE (k);
+CREATE TABLE sale_old PARTITION OF sale FOR VALUES FROM (0) TO (10);
+CREATE TABLE sale_new PARTITION OF sale FOR VALUES FROM (10) TO (20);
+CREATE INDEX ON sale (region_id);
+INSERT INTO sale VALUES (1, 1), (150, 11);
+SET session_replication_role = replica;
+INSERT INTO staff VALUES (4, 40);
+INSERT INTO sale VALUES (99, 12), (199, 13), (150, 2);
+RESET session_replication_role;
+SELECT * FROM lane_google.validate_fk_integrity('app')
+WHERE table_name::text NOT IN ('full_ref', 'simple_ref');
+DROP TABLE staff, sale, region;
+
+-- only the locks a SELECT takes
+BEGIN;
+SELECT count(*) FROM lane_google.validate_fk_integrity('app');
+SELECT DISTINCT mode FROM pg_locks
+WHERE pid = pg_backend_pid() AND locktype = 'relation'
+  AND relation IN (SELECT oid FROM pg_class WHERE relnamespace = 'app'::regnamespace);
+COMMIT;
+
 -- a caller without SELECT gets a permission error, never a row
 CREATE ROLE validate_nobody;
 GRANT USAGE ON SCHEMA app TO validate_nobody;

@@ -32,6 +32,8 @@
  */
 #include "postgres.h"
 
+#include <sys/mman.h>
+
 #include "access/genam.h"
 #include "access/htup_details.h"
 #include "access/relscan.h"
@@ -51,6 +53,7 @@
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
+#include "portability/instr_time.h"
 #include "parser/parse_coerce.h"
 #include "storage/lmgr.h"
 #include "utils/acl.h"
@@ -120,6 +123,10 @@ typedef struct VkKeySet
 	Size		bytes;			/* memory charged to the budget */
 	MemoryContext cxt;
 
+	/* single uuid key: slots are the bare 16 bytes, all-zero = empty */
+	bool		is_uuid;
+	bool		has_zero_uuid;
+
 	/* single integer key */
 	bool		is_int;
 	int64	   *ints;
@@ -128,10 +135,16 @@ typedef struct VkKeySet
 	int64		maxval;
 	uint64	   *bitmap;
 
-	/* hash set: slot i holds hashes[i] (0 = empty) and width bytes of key */
-	uint32	   *hashes;
-	char	   *keys;
-	int			width;
+	/*
+	 * hash set: slot i is slotsize bytes at slots + i * slotsize, its hash
+	 * (uint32, 0 = empty) first and the key at VK_KEYOFF, so that a probe
+	 * touches one cache line
+	 */
+	char	   *slots;
+	void	   *slots_alloc;	/* what to pfree */
+	Size		slots_bytes;	/* what the slots are charged */
+	int			width;			/* bytes of key */
+	int			slotsize;
 	int			offsets[INDEX_MAX_KEYS];
 	uint64		capacity;
 	uint64		count;
@@ -145,6 +158,25 @@ typedef struct VkKeySet
 	Oid			eqproc[INDEX_MAX_KEYS];
 	Oid			idxcoll[INDEX_MAX_KEYS];
 } VkKeySet;
+
+/*
+ * Single uuid keys are probed in batches: the slots of a batch are
+ * prefetched first, so that the cache misses of a large key set overlap.
+ */
+#define VK_BATCH 32
+
+typedef struct VkBatch
+{
+	int			n;
+	uint32		hashes[VK_BATCH];
+	pg_uuid_t	uuids[VK_BATCH];
+} VkBatch;
+
+#if defined(__GNUC__) || defined(__clang__)
+#define vk_prefetch(p) __builtin_prefetch(p)
+#else
+#define vk_prefetch(p) ((void) 0)
+#endif
 
 /* One foreign key constraint to check */
 typedef struct VkForeignKey
@@ -169,6 +201,7 @@ typedef struct VkForeignKey
 	int			convnargs[INDEX_MAX_KEYS];
 	FmgrInfo	childout[INDEX_MAX_KEYS];
 	FmgrInfo	parentin[INDEX_MAX_KEYS];
+	VkBatch    *batch;			/* during a scan, when batched */
 	Oid			parentioparam[INDEX_MAX_KEYS];
 
 	/* results */
@@ -305,9 +338,11 @@ vk_keyset_free(VkRun *run, VkKeySet *ks)
 	ks->bytes = 0;
 	ks->ints = NULL;
 	ks->bitmap = NULL;
-	ks->hashes = NULL;
-	ks->keys = NULL;
+	ks->slots = NULL;
+	ks->slots_alloc = NULL;
+	ks->slots_bytes = 0;
 	ks->nints = ks->count = ks->capacity = 0;
+	ks->has_zero_uuid = false;
 	if (ks->state == VK_BUILT)
 		ks->state = VK_EMPTY;
 }
@@ -394,85 +429,169 @@ vk_slot_equal(VkKeySet *ks, const char *slot, VkKey *key)
 	return true;
 }
 
-static bool
-vk_hash_contains(VkKeySet *ks, VkKey *key)
+#define VK_KEYOFF	8			/* a slot's key, after its hash */
+#define VK_SLOT_HASH(slot)	(*(const uint32 *) (slot))
+
+static inline char *
+vk_slot(VkKeySet *ks, uint64 i)
 {
-	uint32		h = vk_hash_key(ks, key);
+	return ks->slots + i * ks->slotsize;
+}
+
+/* is the key in the set?  h is vk_hash_key(ks, key) */
+static bool
+vk_hash_contains_h(VkKeySet *ks, VkKey *key, uint32 h)
+{
 	uint64		mask = ks->capacity - 1;
 	uint64		i = h & mask;
 
 	for (;;)
 	{
-		uint32		sh = ks->hashes[i];
+		const char *slot = vk_slot(ks, i);
+		uint32		sh = VK_SLOT_HASH(slot);
 
 		if (sh == 0)
 			return false;
-		if (sh == h && vk_slot_equal(ks, ks->keys + i * ks->width, key))
+		if (sh == h && vk_slot_equal(ks, slot + VK_KEYOFF, key))
 			return true;
 		i = (i + 1) & mask;
 	}
 }
 
-/* place a slot's contents into a table known not to hold it */
+static bool
+vk_hash_contains(VkKeySet *ks, VkKey *key)
+{
+	return vk_hash_contains_h(ks, key, vk_hash_key(ks, key));
+}
+
+/* place a filled slot into a table known not to hold its key */
 static void
-vk_hash_place(uint32 *hashes, char *keys, uint64 capacity, int width,
-			  uint32 h, const char *slot)
+vk_hash_place(char *slots, uint64 capacity, int slotsize, const char *slot)
 {
 	uint64		mask = capacity - 1;
+	uint64		i = VK_SLOT_HASH(slot) & mask;
+
+	while (VK_SLOT_HASH(slots + i * slotsize) != 0)
+		i = (i + 1) & mask;
+	memcpy(slots + i * slotsize, slot, slotsize);
+}
+
+static inline bool
+vk_uuid_is_zero(const char *p)
+{
+	uint64		a,
+				b;
+
+	memcpy(&a, p, sizeof(uint64));
+	memcpy(&b, p + sizeof(uint64), sizeof(uint64));
+	return (a | b) == 0;
+}
+
+/* is the uuid in a single-uuid set?  h is its vk_hash_key() */
+static bool
+vk_uuid_contains(VkKeySet *ks, const pg_uuid_t *u, uint32 h)
+{
+	uint64		mask = ks->capacity - 1;
 	uint64		i = h & mask;
 
-	while (hashes[i] != 0)
+	if (vk_uuid_is_zero((const char *) u->data))
+		return ks->has_zero_uuid;
+	for (;;)
+	{
+		const char *slot = ks->slots + i * UUID_LEN;
+
+		if (memcmp(slot, u->data, UUID_LEN) == 0)
+			return true;
+		if (vk_uuid_is_zero(slot))
+			return false;
 		i = (i + 1) & mask;
-	hashes[i] = h;
-	memcpy(keys + i * width, slot, width);
+	}
 }
+
+/* place a uuid into slots known not to hold it */
+static void
+vk_uuid_place(VkKeySet *ks, char *slots, uint64 capacity, const char *u)
+{
+	uint64		mask = capacity - 1;
+	VkKey		key;
+	uint64		i;
+
+	key.values[0] = PointerGetDatum(u);
+	i = vk_hash_key(ks, &key) & mask;
+	while (!vk_uuid_is_zero(slots + i * UUID_LEN))
+		i = (i + 1) & mask;
+	memcpy(slots + i * UUID_LEN, u, UUID_LEN);
+}
+
+/*
+ * Large slot arrays are aligned to 2MB and marked for transparent huge pages
+ * where the kernel offers them: probes land anywhere in the array, and with
+ * 4kB pages nearly every one of them would also miss the TLB.
+ */
+#define VK_HUGE_PAGE	((Size) 2 * 1024 * 1024)
 
 static bool
 vk_hash_alloc(VkRun *run, VkKeySet *ks, uint64 capacity)
 {
-	Size		nbytes = capacity * (sizeof(uint32) + ks->width);
-	uint32	   *hashes;
-	char	   *keys;
+	Size		nbytes = capacity * ks->slotsize;
+	Size		charge = nbytes;
+	bool		huge = nbytes >= 2 * VK_HUGE_PAGE;
+	void	   *alloc;
+	char	   *slots;
 	uint64		i;
 
-	if (!vk_reserve(run, ks, nbytes))
+	if (huge)
+		charge += VK_HUGE_PAGE;
+	if (!vk_reserve(run, ks, charge))
 		return false;
-	hashes = MemoryContextAllocHuge(ks->cxt, capacity * sizeof(uint32));
-	memset(hashes, 0, capacity * sizeof(uint32));
-	keys = MemoryContextAllocHuge(ks->cxt, capacity * ks->width);
-	if (ks->hashes)
+	alloc = MemoryContextAllocHuge(ks->cxt, charge);
+	slots = huge ? (char *) TYPEALIGN(VK_HUGE_PAGE, alloc) : (char *) alloc;
+#ifdef MADV_HUGEPAGE
+	if (huge)
+		(void) madvise(slots, TYPEALIGN_DOWN(VK_HUGE_PAGE, nbytes), MADV_HUGEPAGE);
+#endif
+	memset(slots, 0, nbytes);
+	if (ks->slots)
 	{
 		for (i = 0; i < ks->capacity; i++)
-			if (ks->hashes[i] != 0)
-				vk_hash_place(hashes, keys, capacity, ks->width,
-							  ks->hashes[i], ks->keys + i * ks->width);
-		pfree(ks->hashes);
-		pfree(ks->keys);
-		vk_release(run, ks, ks->capacity * (sizeof(uint32) + ks->width));
+		{
+			char	   *old = vk_slot(ks, i);
+
+			if (ks->is_uuid)
+			{
+				if (!vk_uuid_is_zero(old))
+					vk_uuid_place(ks, slots, capacity, old);
+			}
+			else if (VK_SLOT_HASH(old) != 0)
+				vk_hash_place(slots, capacity, ks->slotsize, old);
+		}
+		pfree(ks->slots_alloc);
+		vk_release(run, ks, ks->slots_bytes);
 	}
-	ks->hashes = hashes;
-	ks->keys = keys;
+	ks->slots = slots;
+	ks->slots_alloc = alloc;
+	ks->slots_bytes = charge;
 	ks->capacity = capacity;
 	return true;
 }
 
 /* add a referenced key; false if the budget is exhausted */
 static bool
-vk_hash_add(VkRun *run, VkKeySet *ks, VkKey *key)
+vk_hash_add(VkRun *run, VkKeySet *ks, VkKey *key, uint32 h)
 {
-	uint32		h;
-	char		slot[INDEX_MAX_KEYS * UUID_LEN];
+	char		slot[VK_KEYOFF + INDEX_MAX_KEYS * UUID_LEN];
 	int			i;
 
 	if ((ks->count + 1) * 10 > ks->capacity * 7 &&
 		!vk_hash_alloc(run, ks, ks->capacity * 2))
 		return false;
-	if (vk_hash_contains(ks, key))
+	if (vk_hash_contains_h(ks, key, h))
 		return true;
-	h = vk_hash_key(ks, key);
+	memset(slot, 0, ks->slotsize);
+	memcpy(slot, &h, sizeof(uint32));
 	for (i = 0; i < ks->nkeys; i++)
 	{
-		char	   *p = slot + ks->offsets[i];
+		char	   *p = slot + VK_KEYOFF + ks->offsets[i];
 
 		switch (ks->kinds[i])
 		{
@@ -498,9 +617,44 @@ vk_hash_add(VkRun *run, VkKeySet *ks, VkKey *key)
 				}
 		}
 	}
-	vk_hash_place(ks->hashes, ks->keys, ks->capacity, ks->width, h, slot);
+	vk_hash_place(ks->slots, ks->capacity, ks->slotsize, slot);
 	ks->count++;
 	return true;
+}
+
+static bool vk_hash_alloc(VkRun *run, VkKeySet *ks, uint64 capacity);
+
+/* add a uuid to a single-uuid set; false if the budget is exhausted */
+static bool
+vk_uuid_add(VkRun *run, VkKeySet *ks, const pg_uuid_t *u, uint32 h)
+{
+	uint64		mask;
+	uint64		i;
+
+	if (vk_uuid_is_zero((const char *) u->data))
+	{
+		ks->has_zero_uuid = true;
+		return true;
+	}
+	if ((ks->count + 1) * 10 > ks->capacity * 7 &&
+		!vk_hash_alloc(run, ks, ks->capacity * 2))
+		return false;
+	mask = ks->capacity - 1;
+	i = h & mask;
+	for (;;)
+	{
+		char	   *slot = ks->slots + i * UUID_LEN;
+
+		if (memcmp(slot, u->data, UUID_LEN) == 0)
+			return true;
+		if (vk_uuid_is_zero(slot))
+		{
+			memcpy(slot, u->data, UUID_LEN);
+			ks->count++;
+			return true;
+		}
+		i = (i + 1) & mask;
+	}
 }
 
 /* ---------------------------------------------------------------------
@@ -632,6 +786,21 @@ vk_parent_key(VkKeySet *ks, TupleTableSlot *slot, VkKey *key)
 	return true;
 }
 
+/* insert a batch of single uuid keys whose slots were prefetched */
+static bool
+vk_add_uuid_batch(VkRun *run, VkKeySet *ks, VkBatch *b)
+{
+	int			j;
+
+	for (j = 0; j < b->n; j++)
+	{
+		if (!vk_uuid_add(run, ks, &b->uuids[j], b->hashes[j]))
+			return false;
+	}
+	b->n = 0;
+	return true;
+}
+
 /* scan one leaf relation into the key set; false if out of budget */
 static bool
 vk_build_from(VkRun *run, VkKeySet *ks, Relation rel)
@@ -641,30 +810,53 @@ vk_build_from(VkRun *run, VkKeySet *ks, Relation rel)
 	VkKey		key;
 	bool		ok = true;
 	uint64		n = 0;
+	VkBatch    *batch = NULL;
+
+	if (ks->is_uuid)
+		batch = palloc0(sizeof(VkBatch));
 
 	slot = table_slot_create(rel, NULL);
 	scan = table_beginscan(rel, run->snapshot, 0, NULL);
-	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
+	while (ok && table_scan_getnextslot(scan, ForwardScanDirection, slot))
 	{
 		MemoryContext old;
 
 		if ((++n & 4095) == 0)
 			CHECK_FOR_INTERRUPTS();
+		if (batch)
+		{
+			bool		isnull;
+			Datum		d = slot_getattr(slot, ks->attnums[0], &isnull);
+			uint32		h;
+
+			if (isnull)
+				continue;
+			memcpy(&batch->uuids[batch->n], DatumGetUUIDP(d), sizeof(pg_uuid_t));
+			key.values[0] = UUIDPGetDatum(&batch->uuids[batch->n]);
+			h = vk_hash_key(ks, &key);
+			batch->hashes[batch->n] = h;
+			vk_prefetch(vk_slot(ks, h & (ks->capacity - 1)));
+			if (++batch->n == VK_BATCH)
+				ok = vk_add_uuid_batch(run, ks, batch);
+			continue;
+		}
 		MemoryContextReset(run->rowcxt);
 		old = MemoryContextSwitchTo(run->rowcxt);
 		if (vk_parent_key(ks, slot, &key))
 		{
 			MemoryContextSwitchTo(ks->cxt);
 			ok = ks->is_int ? vk_int_add(run, ks, key.ints[0])
-				: vk_hash_add(run, ks, &key);
+				: vk_hash_add(run, ks, &key, vk_hash_key(ks, &key));
 		}
 		MemoryContextSwitchTo(old);
-		if (!ok)
-			break;
 	}
+	if (ok && batch)
+		ok = vk_add_uuid_batch(run, ks, batch);
 	table_endscan(scan);
 	ExecDropSingleTupleTableSlot(slot);
 	MemoryContextReset(run->rowcxt);
+	if (batch)
+		pfree(batch);
 	return ok;
 }
 
@@ -719,7 +911,7 @@ vk_keyset_build(VkRun *run, VkKeySet *ks)
 	{
 		while (cap * 7 < estimate * 10 && cap < (uint64) 1 << 40)
 			cap *= 2;
-		if (cap * (sizeof(uint32) + ks->width) > run->budget / 2)
+		if (cap * ks->slotsize > run->budget / 2)
 			cap = 1024;
 		ks->count = 0;
 		ks->capacity = 0;
@@ -983,10 +1175,60 @@ vk_check_row(VkRun *run, VkForeignKey *fk, TupleTableSlot *slot,
 		found = vk_probe_contains(ks, &key);
 	else if (ks->is_int)
 		found = vk_int_contains(ks, key.ints[0]);
+	else if (ks->is_uuid)
+		found = vk_uuid_contains(ks, DatumGetUUIDP(key.values[0]),
+								 vk_hash_key(ks, &key));
 	else
 		found = vk_hash_contains(ks, &key);
 	if (!found)
 		vk_record_orphan(run, fk, vals, nulls, resultcxt);
+}
+
+/* probe a batch of single uuid keys, in scan order */
+static void
+vk_flush_batch(VkRun *run, VkForeignKey *fk, MemoryContext resultcxt)
+{
+	VkBatch    *b = fk->batch;
+	VkKeySet   *ks = fk->ks;
+	VkKey		key;
+	int			j;
+
+	key.out_of_range = false;
+	for (j = 0; j < b->n; j++)
+	{
+		if (!vk_uuid_contains(ks, &b->uuids[j], b->hashes[j]))
+		{
+			bool		isnull = false;
+
+			key.values[0] = UUIDPGetDatum(&b->uuids[j]);
+
+			vk_record_orphan(run, fk, &key.values[0], &isnull, resultcxt);
+		}
+	}
+	b->n = 0;
+}
+
+static void
+vk_batch_row(VkRun *run, VkForeignKey *fk, TupleTableSlot *slot,
+			 MemoryContext resultcxt)
+{
+	VkBatch    *b = fk->batch;
+	VkKeySet   *ks = fk->ks;
+	bool		isnull;
+	Datum		d = slot_getattr(slot, fk->conkey[0], &isnull);
+	VkKey		key;
+	uint32		h;
+
+	/* a single NULL column passes under MATCH SIMPLE and MATCH FULL */
+	if (isnull)
+		return;
+	memcpy(&b->uuids[b->n], DatumGetUUIDP(d), sizeof(pg_uuid_t));
+	key.values[0] = UUIDPGetDatum(&b->uuids[b->n]);
+	h = vk_hash_key(ks, &key);
+	b->hashes[b->n] = h;
+	vk_prefetch(vk_slot(ks, h & (ks->capacity - 1)));
+	if (++b->n == VK_BATCH)
+		vk_flush_batch(run, fk, resultcxt);
 }
 
 static void
@@ -1010,6 +1252,11 @@ vk_scan_child(VkRun *run, VkChild *child, MemoryContext resultcxt)
 		fks[k++] = fk;
 		for (i = 0; i < fk->nkeys; i++)
 			maxatt = Max(maxatt, fk->conkey[i]);
+		fk->batch = NULL;
+		if (fk->nkeys == 1 && fk->ks->state == VK_BUILT && fk->ks->is_uuid &&
+			fk->childbase[0] == UUIDOID &&
+			fk->conv[0] == VK_CONV_NONE)
+			fk->batch = palloc0(sizeof(VkBatch));
 	}
 
 	rel = table_open(child->relid, AccessShareLock);
@@ -1025,8 +1272,22 @@ vk_scan_child(VkRun *run, VkChild *child, MemoryContext resultcxt)
 		MemoryContextReset(run->rowcxt);
 		old = MemoryContextSwitchTo(run->rowcxt);
 		for (k = 0; k < nfks; k++)
-			vk_check_row(run, fks[k], slot, resultcxt);
+		{
+			if (fks[k]->batch)
+				vk_batch_row(run, fks[k], slot, resultcxt);
+			else
+				vk_check_row(run, fks[k], slot, resultcxt);
+		}
 		MemoryContextSwitchTo(old);
+	}
+	for (k = 0; k < nfks; k++)
+	{
+		if (fks[k]->batch)
+		{
+			vk_flush_batch(run, fks[k], resultcxt);
+			pfree(fks[k]->batch);
+			fks[k]->batch = NULL;
+		}
 	}
 	table_endscan(scan);
 	ExecDropSingleTupleTableSlot(slot);
@@ -1101,9 +1362,9 @@ vk_keyset_for(VkRun *run, VkForeignKey *fk)
 			}
 		}
 	}
-	/* keep slots aligned for the int64 and Datum reads */
-	ks->width = MAXALIGN(ks->width);
 	ks->is_int = (ks->nkeys == 1 && ks->kinds[0] == VK_INT);
+	ks->is_uuid = (ks->nkeys == 1 && ks->kinds[0] == VK_UUID);
+	ks->slotsize = ks->is_uuid ? UUID_LEN : MAXALIGN(VK_KEYOFF + ks->width);
 	table_close(prel, NoLock);
 	run->keysets = lappend(run->keysets, ks);
 	return ks;
@@ -1477,12 +1738,36 @@ lg_validate_fk_integrity(PG_FUNCTION_ARGS)
 			VkKeySet   *ks = ((VkForeignKey *) lfirst(lc2))->ks;
 
 			if (ks->state == VK_EMPTY)
+			{
+				instr_time	start,
+							duration;
+
+				INSTR_TIME_SET_CURRENT(start);
 				vk_keyset_build(&run, ks);
+				INSTR_TIME_SET_CURRENT(duration);
+				INSTR_TIME_SUBTRACT(duration, start);
+				ereport(DEBUG2,
+						(errmsg("validate_fk_integrity: key set of \"%s\" built in %.3f s",
+								get_rel_name(ks->relid),
+								INSTR_TIME_GET_DOUBLE(duration))));
+			}
 			if (ks->state == VK_PROBE && ks->iscan == NULL)
 				vk_probe_open(&run, ks);
 		}
 
-		vk_scan_child(&run, child, workcxt);
+		{
+			instr_time	start,
+						duration;
+
+			INSTR_TIME_SET_CURRENT(start);
+			vk_scan_child(&run, child, workcxt);
+			INSTR_TIME_SET_CURRENT(duration);
+			INSTR_TIME_SUBTRACT(duration, start);
+			ereport(DEBUG2,
+					(errmsg("validate_fk_integrity: \"%s\" checked in %.3f s",
+							get_rel_name(child->relid),
+							INSTR_TIME_GET_DOUBLE(duration))));
+		}
 
 		foreach(lc2, child->fks)
 		{
@@ -1505,7 +1790,7 @@ lg_validate_fk_integrity(PG_FUNCTION_ARGS)
 	}
 	UnregisterSnapshot(run.snapshot);
 
-	ereport(DEBUG1,
+	ereport(DEBUG2,
 			(errmsg("validate_fk_integrity: %d foreign keys, key sets peaked at %zu kB of %zu kB",
 					list_length(fks), run.peak / 1024, run.budget / 1024)));
 
