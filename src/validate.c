@@ -247,7 +247,6 @@ typedef struct VkKey
 {
 	int64		ints[INDEX_MAX_KEYS];
 	Datum		values[INDEX_MAX_KEYS];
-	bool		out_of_range;	/* cannot equal any referenced value */
 } VkKey;
 
 
@@ -1149,9 +1148,10 @@ vk_check_row(VkRun *run, VkForeignKey *fk, TupleTableSlot *slot,
 		return;
 	}
 
-	key.out_of_range = false;
 	for (i = 0; i < fk->nkeys; i++)
 	{
+		/* set by the loop above: nkeys >= 1 */
+		/* cppcheck-suppress uninitvar */
 		Datum		d = vals[i];
 
 		if (ks->kinds[i] == VK_INT)
@@ -1193,7 +1193,6 @@ vk_flush_batch(VkRun *run, VkForeignKey *fk, MemoryContext resultcxt)
 	VkKey		key;
 	int			j;
 
-	key.out_of_range = false;
 	for (j = 0; j < b->n; j++)
 	{
 		if (!vk_uuid_contains(ks, &b->uuids[j], b->hashes[j]))

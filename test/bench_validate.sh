@@ -9,7 +9,7 @@
 # conversations 50k, conversation_messages 500k).  LG_SMOKE=1: S = 0.01, one
 # run each, correctness only.
 #
-# Prints both times (best of LG_RUNS, warm cache), the ratio, and the
+# Prints both times (best of LG_RUNS runs of each, alternating; warm cache), the ratio, and the
 # backend's anonymous memory during validate_fk_integrity() against
 # lane_google.max_memory.  Then plants orphans and checks that every one is
 # counted.  Exits non-zero on a wrong answer, or (full runs) a ratio below
@@ -22,7 +22,7 @@ if [ "${LG_SMOKE:-0}" = 1 ]; then
     RUNS=${LG_RUNS:-1}
 else
     S=${LG_SCALE:-1}
-    RUNS=${LG_RUNS:-3}
+    RUNS=${LG_RUNS:-5}
 fi
 MIN_RATIO=${LG_MIN_RATIO:-1.5}
 
@@ -132,10 +132,15 @@ lg_psql -At -c "SELECT count(*) FROM lane_google.ads" -c "SELECT count(*) FROM l
     -c "SELECT count(*) FROM lane_google.conversation_messages" -c "SELECT count(*) FROM lane_google.ad_groups" \
     -c "SELECT count(*) FROM lane_google.campaigns" >/dev/null
 
+pg_best=""
+lg_best=""
+peak_kb=0
+base_kb=0
+budget_kb=$(lg_psql -At -c "LOAD 'lane_google'" -c "SELECT setting FROM pg_settings WHERE name = 'lane_google.max_memory'")
+
 # PostgreSQL's own check: every constraint re-added NOT VALID, then validated;
 # only the VALIDATE CONSTRAINT statements are timed
-pg_best=""
-for run in $(seq 1 "$RUNS"); do
+pg_run() {
     t=$(lg_psql -At <<'SQL' | tail -n 1
 SET search_path = lane_google, public;
 CREATE TEMP TABLE timing (seconds double precision);
@@ -161,14 +166,9 @@ SQL
 )
     lg_log "ALTER TABLE ... VALIDATE CONSTRAINT x14, run $run: $t s"
     pg_best=$(awk -v a="$t" -v b="$pg_best" 'BEGIN { print (b == "" || a < b) ? a : b }')
-done
+}
 
-# validate_fk_integrity(), watching the backend's memory from outside
-lg_best=""
-peak_kb=0
-base_kb=0
-budget_kb=$(lg_psql -At -c "LOAD 'lane_google'" -c "SELECT setting FROM pg_settings WHERE name = 'lane_google.max_memory'")
-for run in $(seq 1 "$RUNS"); do
+lg_run() {
     pidfile="$dir/backend.pid"
     rm -f "$pidfile" "$dir/peak"
     (
@@ -211,6 +211,12 @@ SQL
     lg_best=$(awk -v a="$t" -v b="$lg_best" 'BEGIN { print (b == "" || a < b) ? a : b }')
     [ "$p" -gt "$peak_kb" ] && { peak_kb=$p; base_kb=$b; }
     keyset_kb=$ks
+}
+
+# the two alternate, so that a busy machine slows both alike
+for run in $(seq 1 "$RUNS"); do
+    pg_run
+    lg_run
 done
 
 ratio=$(awk -v a="$pg_best" -v b="$lg_best" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
