@@ -69,20 +69,33 @@ INSERT INTO lane_google.many
 CREATE TABLE lane_google.many_refs (many_id uuid REFERENCES lane_google.many);
 CREATE INDEX ON lane_google.many_refs (many_id);
 INSERT INTO lane_google.many_refs SELECT id FROM lane_google.many;
+CREATE TABLE lane_google.many_pairs (n integer, id uuid, PRIMARY KEY (n, id));
+INSERT INTO lane_google.many_pairs SELECT 1, id FROM lane_google.many;
+CREATE TABLE lane_google.many_pair_refs (n integer, id uuid,
+    FOREIGN KEY (n, id) REFERENCES lane_google.many_pairs);
+CREATE INDEX ON lane_google.many_pair_refs (n, id);
+INSERT INTO lane_google.many_pair_refs SELECT * FROM lane_google.many_pairs;
 SET session_replication_role = replica;
-INSERT INTO lane_google.many_refs VALUES ('10000000-0000-7000-8000-000000999999');
+INSERT INTO lane_google.many_refs VALUES
+    ('10000000-0000-7000-8000-000000999999'), ('10000000-0000-7000-8000-000000999998'),
+    ('10000000-0000-7000-8000-000000999999');
+INSERT INTO lane_google.many_pair_refs VALUES (8, '10000000-0000-7000-8000-000000000001');
 RESET session_replication_role;
-ANALYZE lane_google.many;
+ANALYZE lane_google.many, lane_google.many_pairs;
 SELECT constraint_name, problem, rows, sample
-FROM lane_google.validate_fk_integrity() WHERE table_name = 'lane_google.many_refs'::regclass;
+FROM lane_google.validate_fk_integrity()
+WHERE table_name IN ('lane_google.many_refs'::regclass, 'lane_google.many_pair_refs'::regclass);
+-- single-column keys are sorted and merged, multi-column ones probed
 SET lane_google.max_memory = '1MB';
 SET client_min_messages = debug1;
 SELECT constraint_name, problem, rows, sample
-FROM lane_google.validate_fk_integrity() WHERE table_name = 'lane_google.many_refs'::regclass;
+FROM lane_google.validate_fk_integrity()
+WHERE table_name IN ('lane_google.many_refs'::regclass, 'lane_google.many_pair_refs'::regclass);
 SET client_min_messages = warning;
 RESET lane_google.max_memory;
 DROP EXTENSION lane_google CASCADE;
-DROP TABLE IF EXISTS lane_google.many_refs, lane_google.many;
+DROP TABLE IF EXISTS lane_google.many_refs, lane_google.many,
+    lane_google.many_pair_refs, lane_google.many_pairs;
 DROP SCHEMA lane_google;
 
 -- a schema of the user's own: the extension checks it from its own schema
@@ -127,6 +140,24 @@ CREATE TABLE lead_idx (parent_id integer REFERENCES parent, b integer);
 CREATE INDEX ON lead_idx (parent_id, b);
 SELECT * FROM lane_google.validate_fk_integrity('app');
 DROP TABLE lead_idx;
+
+-- integer keys past the budget: sorted and merged, the same answer
+CREATE TABLE wide (id integer PRIMARY KEY);
+INSERT INTO wide SELECT g * 3 FROM generate_series(1, 200000) g;
+CREATE TABLE wide_ref (wide_id smallint REFERENCES wide);
+CREATE INDEX ON wide_ref (wide_id);
+INSERT INTO wide_ref VALUES (3), (6), (NULL);
+SET session_replication_role = replica;
+INSERT INTO wide_ref VALUES (7), (-3), (7), (32767);
+RESET session_replication_role;
+ANALYZE wide;
+SELECT constraint_name, problem, rows, sample
+FROM lane_google.validate_fk_integrity('app') WHERE table_name = 'wide_ref'::regclass;
+SET lane_google.max_memory = '1MB';
+SELECT constraint_name, problem, rows, sample
+FROM lane_google.validate_fk_integrity('app') WHERE table_name = 'wide_ref'::regclass;
+RESET lane_google.max_memory;
+DROP TABLE wide_ref, wide;
 
 -- NOT VALID: reported with its orphan count, zero or not
 INSERT INTO parent VALUES (1), (2), (3);

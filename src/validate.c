@@ -67,6 +67,7 @@
 #include "utils/rls.h"
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
+#include "utils/tuplesort.h"
 #include "utils/typcache.h"
 
 #include "lane_google.h"
@@ -149,7 +150,21 @@ typedef struct VkKeySet
 	uint64		capacity;
 	uint64		count;
 
-	/* index probes */
+	/*
+	 * Past the budget, a single-column key is checked by sorting: the
+	 * referencing values and the referenced ones are sorted (tuplesort
+	 * spills to disk within its memory) and merged.  The sort type is int8
+	 * for integer keys, else the referenced column's base type.
+	 */
+	bool		sortable;
+	Oid			sorttype;
+	Oid			sortop;
+	FmgrInfo	sortcmp;
+	FmgrInfo	sortout;
+	int16		sorttyplen;
+	bool		sorttypbyval;
+
+	/* index probes (multi-column keys past the budget) */
 	Relation	prel;
 	Relation	irel;
 	IndexScanDesc iscan;
@@ -202,6 +217,7 @@ typedef struct VkForeignKey
 	FmgrInfo	childout[INDEX_MAX_KEYS];
 	FmgrInfo	parentin[INDEX_MAX_KEYS];
 	VkBatch    *batch;			/* during a scan, when batched */
+	Tuplesortstate *childsort;	/* during a scan, when sorting */
 	Oid			parentioparam[INDEX_MAX_KEYS];
 
 	/* results */
@@ -870,7 +886,7 @@ vk_keyset_build(VkRun *run, VkKeySet *ks)
 
 	if (!ks->hashable && !ks->is_int)
 	{
-		ks->state = VK_PROBE;
+		ks->state = VK_PROBE;	/* sorted, or probed */
 		return;
 	}
 
@@ -941,8 +957,9 @@ vk_keyset_build(VkRun *run, VkKeySet *ks)
 		vk_keyset_free(run, ks);
 		ks->state = VK_PROBE;
 		ereport(DEBUG1,
-				(errmsg("key set of \"%s\" exceeds lane_google.max_memory: probing its unique index instead",
-						get_rel_name(ks->relid))));
+				(errmsg("key set of \"%s\" exceeds lane_google.max_memory: %s instead",
+						get_rel_name(ks->relid),
+						ks->sortable ? "sorting and merging" : "probing its unique index")));
 	}
 }
 
@@ -1230,6 +1247,142 @@ vk_batch_row(VkRun *run, VkForeignKey *fk, TupleTableSlot *slot,
 		vk_flush_batch(run, fk, resultcxt);
 }
 
+/* a key value as the sort sees it */
+static Datum
+vk_sort_value(VkKeySet *ks, Oid valtype, Datum d)
+{
+	if (ks->is_int)
+		return Int64GetDatum(vk_int_value(valtype, d));
+	if (ks->sorttyplen == -1)
+		return PointerGetDatum(PG_DETOAST_DATUM_PACKED(d));
+	return d;
+}
+
+static void
+vk_sort_row(VkForeignKey *fk, TupleTableSlot *slot)
+{
+	VkKeySet   *ks = fk->ks;
+	bool		isnull;
+	Datum		d = slot_getattr(slot, fk->conkey[0], &isnull);
+	Oid			valtype = fk->childbase[0];
+
+	/* a single NULL column passes under MATCH SIMPLE and MATCH FULL */
+	if (isnull)
+		return;
+	if (!(ks->is_int && vk_is_int_type(valtype)) && fk->conv[0] != VK_CONV_NONE)
+	{
+		d = vk_convert(fk, 0, d);
+		valtype = ks->types[0];
+	}
+	tuplesort_putdatum(fk->childsort, vk_sort_value(ks, valtype, d), false);
+}
+
+/* memory for one sort, in kB: a share of what the key sets leave */
+static int
+vk_sort_mem(VkRun *run, int nsorts)
+{
+	Size		avail = run->budget > run->used ? run->budget - run->used : 0;
+
+	return (int) Max(avail / Max(nsorts, 1) / 1024, 64);
+}
+
+/*
+ * The referencing values are sorted: sort the referenced ones and merge,
+ * counting every referencing value that meets no equal referenced value.
+ */
+static void
+vk_sort_merge(VkRun *run, VkForeignKey *fk, MemoryContext resultcxt)
+{
+	VkKeySet   *ks = fk->ks;
+	Tuplesortstate *psort;
+	List	   *rels;
+	ListCell   *lc;
+	Datum		pv = (Datum) 0,
+				cv;
+	bool		isnull;
+	bool		have_p;
+
+	tuplesort_performsort(fk->childsort);
+
+	psort = tuplesort_begin_datum(ks->sorttype, ks->sortop, ks->collations[0],
+								  false, vk_sort_mem(run, 2), NULL,
+								  TUPLESORT_NONE);
+	if (get_rel_relkind(ks->relid) == RELKIND_PARTITIONED_TABLE)
+		rels = find_all_inheritors(ks->relid, AccessShareLock, NULL);
+	else
+		rels = list_make1_oid(ks->relid);
+	foreach(lc, rels)
+	{
+		Relation	rel = table_open(lfirst_oid(lc), AccessShareLock);
+		TableScanDesc scan;
+		TupleTableSlot *slot;
+		uint64		n = 0;
+
+		if (rel->rd_rel->relkind != RELKIND_RELATION)
+		{
+			table_close(rel, NoLock);
+			continue;
+		}
+		slot = table_slot_create(rel, NULL);
+		scan = table_beginscan(rel, run->snapshot, 0, NULL);
+		while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
+		{
+			Datum		d = slot_getattr(slot, ks->attnums[0], &isnull);
+			MemoryContext old;
+
+			if ((++n & 4095) == 0)
+				CHECK_FOR_INTERRUPTS();
+			if (isnull)
+				continue;
+			MemoryContextReset(run->rowcxt);
+			old = MemoryContextSwitchTo(run->rowcxt);
+			tuplesort_putdatum(psort, vk_sort_value(ks, ks->types[0], d), false);
+			MemoryContextSwitchTo(old);
+		}
+		table_endscan(scan);
+		ExecDropSingleTupleTableSlot(slot);
+		table_close(rel, NoLock);
+	}
+	tuplesort_performsort(psort);
+
+	have_p = tuplesort_getdatum(psort, true, &pv, &isnull, NULL);
+	while (tuplesort_getdatum(fk->childsort, true, &cv, &isnull, NULL))
+	{
+		int32		c = -1;
+
+		while (have_p &&
+			   (c = DatumGetInt32(FunctionCall2Coll(&ks->sortcmp, ks->collations[0],
+													pv, cv))) < 0)
+		{
+			if (!ks->sorttypbyval)
+				pfree(DatumGetPointer(pv));
+			have_p = tuplesort_getdatum(psort, true, &pv, &isnull, NULL);
+		}
+		if (!have_p || c != 0)
+		{
+			fk->orphans++;
+			if (fk->nsamples < run->sample_limit)
+			{
+				char	   *text = OutputFunctionCall(&ks->sortout, cv);
+				int			i;
+				bool		seen = false;
+
+				for (i = 0; i < fk->nsamples && !seen; i++)
+					seen = strcmp(fk->samples[i], text) == 0;
+				if (!seen)
+					fk->samples[fk->nsamples++] = MemoryContextStrdup(resultcxt, text);
+				pfree(text);
+			}
+		}
+		if (!ks->sorttypbyval)
+			pfree(DatumGetPointer(cv));
+		CHECK_FOR_INTERRUPTS();
+	}
+	tuplesort_end(psort);
+	tuplesort_end(fk->childsort);
+	fk->childsort = NULL;
+}
+
 static void
 vk_scan_child(VkRun *run, VkChild *child, MemoryContext resultcxt)
 {
@@ -1242,6 +1395,7 @@ vk_scan_child(VkRun *run, VkChild *child, MemoryContext resultcxt)
 	int			nfks = list_length(child->fks);
 	VkForeignKey **fks = palloc(sizeof(VkForeignKey *) * nfks);
 	int			k = 0;
+	int			nsorts = 0;
 
 	foreach(lc, child->fks)
 	{
@@ -1252,10 +1406,24 @@ vk_scan_child(VkRun *run, VkChild *child, MemoryContext resultcxt)
 		for (i = 0; i < fk->nkeys; i++)
 			maxatt = Max(maxatt, fk->conkey[i]);
 		fk->batch = NULL;
+		fk->childsort = NULL;
+		if (fk->ks->state == VK_PROBE && fk->ks->sortable)
+			nsorts++;
 		if (fk->nkeys == 1 && fk->ks->state == VK_BUILT && fk->ks->is_uuid &&
 			fk->childbase[0] == UUIDOID &&
 			fk->conv[0] == VK_CONV_NONE)
 			fk->batch = palloc0(sizeof(VkBatch));
+	}
+
+	for (k = 0; k < nfks; k++)
+	{
+		VkKeySet   *ks = fks[k]->ks;
+
+		if (ks->state == VK_PROBE && ks->sortable)
+			fks[k]->childsort = tuplesort_begin_datum(ks->sorttype, ks->sortop,
+													  ks->collations[0], false,
+													  vk_sort_mem(run, nsorts),
+													  NULL, TUPLESORT_NONE);
 	}
 
 	rel = table_open(child->relid, AccessShareLock);
@@ -1274,6 +1442,8 @@ vk_scan_child(VkRun *run, VkChild *child, MemoryContext resultcxt)
 		{
 			if (fks[k]->batch)
 				vk_batch_row(run, fks[k], slot, resultcxt);
+			else if (fks[k]->childsort)
+				vk_sort_row(fks[k], slot);
 			else
 				vk_check_row(run, fks[k], slot, resultcxt);
 		}
@@ -1287,6 +1457,11 @@ vk_scan_child(VkRun *run, VkChild *child, MemoryContext resultcxt)
 			pfree(fks[k]->batch);
 			fks[k]->batch = NULL;
 		}
+	}
+	for (k = 0; k < nfks; k++)
+	{
+		if (fks[k]->childsort)
+			vk_sort_merge(run, fks[k], resultcxt);
 	}
 	table_endscan(scan);
 	ExecDropSingleTupleTableSlot(slot);
@@ -1364,6 +1539,25 @@ vk_keyset_for(VkRun *run, VkForeignKey *fk)
 	ks->is_int = (ks->nkeys == 1 && ks->kinds[0] == VK_INT);
 	ks->is_uuid = (ks->nkeys == 1 && ks->kinds[0] == VK_UUID);
 	ks->slotsize = ks->is_uuid ? UUID_LEN : MAXALIGN(VK_KEYOFF + ks->width);
+	if (ks->nkeys == 1)
+	{
+		TypeCacheEntry *tc;
+		Oid			outfn;
+		bool		isvarlena;
+
+		ks->sorttype = ks->is_int ? INT8OID : ks->types[0];
+		tc = lookup_type_cache(ks->sorttype,
+							   TYPECACHE_LT_OPR | TYPECACHE_CMP_PROC_FINFO);
+		if (OidIsValid(tc->lt_opr) && OidIsValid(tc->cmp_proc))
+		{
+			ks->sortable = true;
+			ks->sortop = tc->lt_opr;
+			fmgr_info(tc->cmp_proc, &ks->sortcmp);
+			getTypeOutputInfo(ks->sorttype, &outfn, &isvarlena);
+			fmgr_info(outfn, &ks->sortout);
+			get_typlenbyval(ks->sorttype, &ks->sorttyplen, &ks->sorttypbyval);
+		}
+	}
 	table_close(prel, NoLock);
 	run->keysets = lappend(run->keysets, ks);
 	return ks;
@@ -1750,7 +1944,7 @@ lg_validate_fk_integrity(PG_FUNCTION_ARGS)
 								get_rel_name(ks->relid),
 								INSTR_TIME_GET_DOUBLE(duration))));
 			}
-			if (ks->state == VK_PROBE && ks->iscan == NULL)
+			if (ks->state == VK_PROBE && !ks->sortable && ks->iscan == NULL)
 				vk_probe_open(&run, ks);
 		}
 
