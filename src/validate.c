@@ -16,10 +16,12 @@
  * bitmap or a sorted int64 array; uuid and other keys: an open-addressing
  * hash set), and each referencing table is scanned once for all of its
  * foreign keys.  Key sets share a memory budget (lane_google.max_memory);
- * a key set that does not fit falls back to probing the parent's unique
- * index once per referencing row: slower, still correct, never out of
- * memory.  Every scan uses one registered snapshot and every table is
- * locked with AccessShareLock only, as a SELECT would be.
+ * past it, a single-column key is checked by sorting the referencing and
+ * referenced values (tuplesort, spilling to disk) and merging them, and a
+ * multi-column key by probing the parent's unique index per referencing
+ * row: slower, still correct, never out of memory.  Every scan uses one
+ * registered snapshot and every table is locked with AccessShareLock only,
+ * as a SELECT would be.
  *
  * Key semantics follow PostgreSQL's RI checks: a referencing value is
  * compared in the referenced column's type (integer keys of any width as
