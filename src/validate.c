@@ -369,6 +369,20 @@ vk_keyset_free(VkRun *run, VkKeySet *ks)
  * ---------------------------------------------------------------------
  */
 
+/* the hash of a uuid key column; vk_hash_key() of a single uuid key */
+static inline uint32
+vk_uuid_hash(const pg_uuid_t *u)
+{
+	uint64		a,
+				b;
+	uint32		h;
+
+	memcpy(&a, u->data, sizeof(uint64));
+	memcpy(&b, u->data + sizeof(uint64), sizeof(uint64));
+	h = vk_mix64(a ^ (b * UINT64CONST(0x9e3779b97f4a7c15)));
+	return h ? h : 1;
+}
+
 static uint32
 vk_hash_key(VkKeySet *ks, VkKey *key)
 {
@@ -849,8 +863,7 @@ vk_build_from(VkRun *run, VkKeySet *ks, Relation rel)
 			if (isnull)
 				continue;
 			memcpy(&batch->uuids[batch->n], DatumGetUUIDP(d), sizeof(pg_uuid_t));
-			key.values[0] = UUIDPGetDatum(&batch->uuids[batch->n]);
-			h = vk_hash_key(ks, &key);
+			h = vk_uuid_hash(&batch->uuids[batch->n]);
 			batch->hashes[batch->n] = h;
 			vk_prefetch(vk_slot(ks, h & (ks->capacity - 1)));
 			if (++batch->n == VK_BATCH)
@@ -1136,9 +1149,15 @@ vk_record_orphan(VkRun *run, VkForeignKey *fk, Datum *vals, bool *nulls,
 		return;
 	text = vk_key_text(fk, vals, nulls);
 	for (i = 0; i < fk->nsamples; i++)
+	{
 		if (strcmp(fk->samples[i], text) == 0)
+		{
+			pfree(text);
 			return;
+		}
+	}
 	fk->samples[fk->nsamples++] = MemoryContextStrdup(resultcxt, text);
+	pfree(text);
 }
 
 static void
@@ -1234,15 +1253,13 @@ vk_batch_row(VkRun *run, VkForeignKey *fk, TupleTableSlot *slot,
 	VkKeySet   *ks = fk->ks;
 	bool		isnull;
 	Datum		d = slot_getattr(slot, fk->conkey[0], &isnull);
-	VkKey		key;
 	uint32		h;
 
 	/* a single NULL column passes under MATCH SIMPLE and MATCH FULL */
 	if (isnull)
 		return;
 	memcpy(&b->uuids[b->n], DatumGetUUIDP(d), sizeof(pg_uuid_t));
-	key.values[0] = UUIDPGetDatum(&b->uuids[b->n]);
-	h = vk_hash_key(ks, &key);
+	h = vk_uuid_hash(&b->uuids[b->n]);
 	b->hashes[b->n] = h;
 	vk_prefetch(vk_slot(ks, h & (ks->capacity - 1)));
 	if (++b->n == VK_BATCH)
@@ -1398,6 +1415,7 @@ vk_scan_child(VkRun *run, VkChild *child, MemoryContext resultcxt)
 	VkForeignKey **fks = palloc(sizeof(VkForeignKey *) * nfks);
 	int			k = 0;
 	int			nsorts = 0;
+	bool		allbatched = true;
 
 	foreach(lc, child->fks)
 	{
@@ -1415,6 +1433,8 @@ vk_scan_child(VkRun *run, VkChild *child, MemoryContext resultcxt)
 			fk->childbase[0] == UUIDOID &&
 			fk->conv[0] == VK_CONV_NONE)
 			fk->batch = palloc0(sizeof(VkBatch));
+		else
+			allbatched = false;
 	}
 
 	for (k = 0; k < nfks; k++)
@@ -1438,7 +1458,8 @@ vk_scan_child(VkRun *run, VkChild *child, MemoryContext resultcxt)
 		if ((++n & 4095) == 0)
 			CHECK_FOR_INTERRUPTS();
 		slot_getsomeattrs(slot, maxatt);
-		MemoryContextReset(run->rowcxt);
+		if (!allbatched)
+			MemoryContextReset(run->rowcxt);
 		old = MemoryContextSwitchTo(run->rowcxt);
 		for (k = 0; k < nfks; k++)
 		{
