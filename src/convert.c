@@ -985,7 +985,13 @@ convert_table(ConvertState *st, TableState *ts)
 	errcb.previous = error_context_stack;
 	error_context_stack = &errcb;
 
-	snapshot = RegisterSnapshot(GetTransactionSnapshot());
+	/*
+	 * The latest snapshot, not the transaction's: every table is locked
+	 * against writers by now, and in REPEATABLE READ the transaction's
+	 * snapshot may predate the locks, missing rows committed in between
+	 * (which the update would then drop with the old table).
+	 */
+	snapshot = RegisterSnapshot(GetLatestSnapshot());
 	srcslot = table_slot_create(src, NULL);
 	scan = table_beginscan(src, snapshot, 0, NULL);
 
