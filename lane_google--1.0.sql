@@ -70,6 +70,8 @@ RETURNS TABLE (constraint_name name, table_name regclass, columns text[],
                sample text[])
 AS 'MODULE_PATHNAME', 'lg_validate_fk_integrity'
 LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+-- its samples are key values: row contents, for the owner to grant
+REVOKE ALL ON FUNCTION @extschema@.validate_fk_integrity(name, integer) FROM PUBLIC;
 
 
 CREATE FUNCTION @extschema@.set_updated_at()
