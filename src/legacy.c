@@ -350,7 +350,8 @@ lg_legacy_id_of(PG_FUNCTION_ARGS)
 
 	values[0] = PG_GETARG_DATUM(1);
 	initStringInfo(&sql);
-	appendStringInfo(&sql, "SELECT legacy_id FROM %s.%s WHERE id = $1",
+	/* pg_catalog's operator, whatever the caller's search_path puts first */
+	appendStringInfo(&sql, "SELECT legacy_id FROM %s.%s WHERE id OPERATOR(pg_catalog.=) $1",
 					 quote_identifier(get_namespace_name(schema)),
 					 quote_identifier(table->name));
 
