@@ -566,7 +566,7 @@ parse_key(ColMap *c, const char *table, Datum d, int64 *ival, pg_uuid_t *uval)
 				ereport(ERROR,
 						(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 						 errmsg("key \"%.*s\" in column %s of legacy table %s is out of range for bigint",
-								len, s, c->name, table)));
+								Min(len, 64), s, c->name, table)));
 			*ival = neg ? v : -v;
 			return true;
 		}
