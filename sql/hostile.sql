@@ -198,10 +198,10 @@ CREATE FUNCTION public.setval(regclass, bigint, boolean) RETURNS bigint LANGUAGE
 CREATE FUNCTION public.pg_get_serial_sequence(text, text) RETURNS text LANGUAGE sql AS
     $$ SELECT public.lg_capture('pg_get_serial_sequence'); SELECT NULL::text $$;
 CREATE FUNCTION public.lg_eq(uuid, uuid) RETURNS boolean LANGUAGE sql AS
-    $$ SELECT public.lg_capture('uuid = uuid') OR true $$;
+    $$ SELECT public.lg_capture('uuid = uuid') AND $1::text = $2::text $$;
 CREATE OPERATOR public.= (LEFTARG = uuid, RIGHTARG = uuid, FUNCTION = public.lg_eq);
 CREATE FUNCTION public.lg_eq(bigint, bigint) RETURNS boolean LANGUAGE sql AS
-    $$ SELECT public.lg_capture('bigint = bigint') OR true $$;
+    $$ SELECT public.lg_capture('bigint = bigint') AND $1::text = $2::text $$;
 CREATE OPERATOR public.= (LEFTARG = bigint, RIGHTARG = bigint, FUNCTION = public.lg_eq);
 CREATE TABLE public.legacy_config (root_namespace uuid, set_at timestamptz);
 INSERT INTO public.legacy_config VALUES ('00000000-0000-0000-0000-000000000000', 'epoch');
@@ -216,8 +216,9 @@ SET search_path = public, pg_catalog;
 \set VERBOSITY terse
 SELECT sum(rows_converted) FROM lane_google.convert_legacy('x''); DROP TABLE lane_google.users; --', dry_run => true);
 SELECT sum(rows_converted) FROM lane_google.convert_legacy('x''); DROP TABLE lane_google.users; --', 'quarantine');
-SELECT lane_google.legacy_namespace() = '6ba7b810-9dad-11d1-80b4-00c04fd430c8' AS namespace_kept;
-SELECT lane_google.legacy_uuid('users', 1) = (SELECT id FROM lane_google.users WHERE legacy_id = 1) AS mapping_kept;
+SELECT lane_google.legacy_namespace() OPERATOR(pg_catalog.=) '6ba7b810-9dad-11d1-80b4-00c04fd430c8' AS namespace_kept;
+SELECT lane_google.legacy_uuid('users', 1) OPERATOR(pg_catalog.=) (SELECT id FROM lane_google.users
+                                                    WHERE legacy_id OPERATOR(pg_catalog.=) 1) AS mapping_kept;
 SELECT lane_google.legacy_id_of('users', lane_google.legacy_uuid('users', 1));
 SELECT lane_google.legacy_id_of('users', '00000000-0000-0000-0000-000000000000') IS NULL AS unknown_uuid;
 SELECT count(*) FROM lane_google.validate_fk_integrity();
@@ -236,6 +237,7 @@ SELECT count(*) AS planted_tables_untouched
 DROP EXTENSION lane_google CASCADE;
 DROP SCHEMA IF EXISTS lane_google CASCADE;
 
+\set VERBOSITY default
 --
 -- A schema of the extension's name, created beforehand by an unprivileged
 -- role: its owner could drop and replace the extension's tables (the
