@@ -9,6 +9,10 @@
 #                                      one comparable string: version, relations,
 #                                      per-table row checksums, sequences,
 #                                      the namespace and the quarantine
+#   lg_amcheck($node, $db)             amcheck over every table (verify_heapam)
+#                                      and btree index (bt_index_check with
+#                                      heapallindexed), catalogs included: the
+#                                      problems found, '' when none
 package LgReliab;
 
 use strict;
@@ -18,7 +22,7 @@ use Exporter 'import';
 use PostgreSQL::Test::Utils;
 
 our @EXPORT = qw(lg_seed lg_make_legacy_source lg_state lg_tables
-  lg_extversion);
+  lg_extversion lg_amcheck);
 
 our @TABLES = qw(users accounts account_users campaigns ad_groups ads
   analytics_snapshots approval_requests budget_alerts conversations
@@ -101,11 +105,38 @@ sub lg_state
 		}
 		elsif ($kind eq 'S')
 		{
-			$sql .= "SELECT '$qname', last_value, is_called FROM \"$s\".\"$t\";\n";
+			# the next value it gives, however it came to be there
+			$sql .=
+			  "SELECT '$qname', CASE WHEN is_called THEN last_value + 1 ELSE last_value END FROM \"$s\".\"$t\";\n";
 		}
 	}
 	push @parts, $node->safe_psql($db, $sql) if $sql ne '';
 	return join("\n", @parts);
+}
+
+sub lg_amcheck
+{
+	my ($node, $db) = @_;
+	$node->safe_psql($db, "CREATE EXTENSION IF NOT EXISTS amcheck");
+	my ($ret, $heap, $err1) = $node->psql(
+		$db, q{
+		SELECT c.oid::regclass || ': block ' || v.blkno || ' offset '
+		       || coalesce(v.offnum, 0) || ': ' || v.msg
+		  FROM pg_class c,
+		       LATERAL verify_heapam(c.oid, check_toast => true) AS v
+		 WHERE c.relkind IN ('r', 'm', 't') AND c.relpersistence <> 't'});
+	# bt_index_check() raises an error on the first problem of an index
+	my ($ret2, $indexes, $err2) = $node->psql(
+		$db, q{
+		SELECT count(bt_index_check(c.oid, true))
+		  FROM pg_index i
+		  JOIN pg_class c ON c.oid = i.indexrelid
+		  JOIN pg_am am ON am.oid = c.relam
+		 WHERE am.amname = 'btree' AND c.relpersistence <> 't'
+		   AND i.indisvalid AND i.indisready});
+	my $problems = join("\n", grep { $_ ne '' } $heap, $err1, $err2);
+	$problems .= "no index checked" if $problems eq '' && !($indexes > 0);
+	return $problems;
 }
 
 1;
