@@ -39,15 +39,22 @@ AS 'MODULE_PATHNAME', 'lg_uuid_v7_to_timestamptz'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
 -- The installation's root namespace for legacy_uuid(), readable by the
--- extension owner only.  CREATE EXTENSION draws one; pg_dump keeps the rows, and
--- a restore (which runs CREATE EXTENSION first) brings the original back beside
--- the freshly drawn one: the oldest row is the namespace in force.
+-- extension owner only.  CREATE EXTENSION draws one; pg_dump keeps the row.
+-- A row inserted replaces the others, so a restore (which runs CREATE
+-- EXTENSION, then loads the dumped row) ends with the original namespace.
 CREATE TABLE @extschema@.legacy_config (
     root_namespace uuid PRIMARY KEY,
     set_at timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp()
 );
 REVOKE ALL ON @extschema@.legacy_config FROM PUBLIC;
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.legacy_config', '');
+CREATE FUNCTION @extschema@.legacy_config_replace()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'lg_legacy_config_replace'
+LANGUAGE C;
+REVOKE ALL ON FUNCTION @extschema@.legacy_config_replace() FROM PUBLIC;
+CREATE TRIGGER legacy_config_replace BEFORE INSERT ON @extschema@.legacy_config
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.legacy_config_replace();
 INSERT INTO @extschema@.legacy_config (root_namespace)
     VALUES (pg_catalog.gen_random_uuid());
 

@@ -18,8 +18,10 @@
  * with the original row quarantined.
  *
  * Progress: a NOTICE per table; while a table converts, its progress shows
- * in pg_stat_progress_copy (relid = the target table, tuples_processed,
- * tuples_excluded = quarantined, bytes_processed of bytes_total scanned).
+ * in pg_stat_progress_copy (relid = the legacy table being read, which other
+ * sessions can name even while the update's new tables are uncommitted;
+ * tuples_processed; tuples_excluded = quarantined; bytes_processed of
+ * bytes_total read).
  *
  *-------------------------------------------------------------------------
  */
@@ -33,6 +35,7 @@
 #include "access/table.h"
 #include "access/tableam.h"
 #include "access/xact.h"
+#include "catalog/index.h"
 #include "catalog/indexing.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_constraint.h"
@@ -745,8 +748,12 @@ typedef struct Writer
 	List	   *checks;			/* ExprState of each CHECK constraint */
 } Writer;
 
+/*
+ * maintain_indexes false: the caller rebuilds the table's indexes after the
+ * load (the table was empty), which beats inserting every key into them.
+ */
 static void
-writer_open(Writer *w, Relation rel)
+writer_open(Writer *w, Relation rel, bool maintain_indexes)
 {
 	TupleConstr *constr = RelationGetDescr(rel)->constr;
 	int			i;
@@ -756,7 +763,8 @@ writer_open(Writer *w, Relation rel)
 	w->estate = CreateExecutorState();
 	w->rri = makeNode(ResultRelInfo);
 	InitResultRelInfo(w->rri, rel, 1, NULL, 0);
-	ExecOpenIndices(w->rri, false);
+	if (maintain_indexes)
+		ExecOpenIndices(w->rri, false);
 	w->bistate = GetBulkInsertState();
 	w->cid = GetCurrentCommandId(true);
 	w->batch_cxt = AllocSetContextCreate(CurrentMemoryContext,
@@ -910,6 +918,37 @@ quarantine_row(ConvertState *st, const char *table, TupleTableSlot *srcslot,
  * ------------------------------------------------------------------------
  */
 
+/* Does the table hold no row visible to the snapshot? */
+static bool
+table_is_empty(Relation rel, Snapshot snapshot)
+{
+	TableScanDesc scan = table_beginscan(rel, snapshot, 0, NULL);
+	TupleTableSlot *slot = table_slot_create(rel, NULL);
+	bool		empty = !table_scan_getnextslot(scan, ForwardScanDirection, slot);
+
+	table_endscan(scan);
+	ExecDropSingleTupleTableSlot(slot);
+	return empty;
+}
+
+/* Rebuild every index of a table loaded without index maintenance */
+static void
+rebuild_indexes(Oid relid)
+{
+#if PG_VERSION_NUM >= 140000
+	ReindexParams params = {0};
+
+#if PG_VERSION_NUM >= 170000
+	reindex_relation(NULL, relid, REINDEX_REL_CHECK_CONSTRAINTS, &params);
+#else
+	reindex_relation(relid, REINDEX_REL_CHECK_CONSTRAINTS, &params);
+#endif
+#else
+	reindex_relation(relid, REINDEX_REL_CHECK_CONSTRAINTS, 0);
+#endif
+	CommandCounterIncrement();
+}
+
 static void
 record_orphan(ConvertState *st, OrphanStat *os, const char *value)
 {
@@ -941,6 +980,7 @@ convert_table(ConvertState *st, TableState *ts)
 	instr_time	elapsed;
 	MemoryContext row_cxt;
 	MemoryContext old;
+	bool		bulk;
 	int			i;
 
 	INSTR_TIME_SET_CURRENT(start);
@@ -961,13 +1001,18 @@ convert_table(ConvertState *st, TableState *ts)
 	CommandCounterIncrement();
 	st->probe_snapshot = RegisterSnapshot(GetLatestSnapshot());
 
-	writer_open(&w, dst);
+	/*
+	 * An empty target (always so in the update) is loaded without index
+	 * maintenance, and its indexes are rebuilt once it is full.
+	 */
+	bulk = st->upgrade || table_is_empty(dst, st->probe_snapshot);
+	writer_open(&w, dst, !bulk);
 	row_cxt = AllocSetContextCreate(CurrentMemoryContext,
 									"lane_google conversion row",
 									ALLOCSET_DEFAULT_SIZES);
 
 #if PG_VERSION_NUM >= 140000
-	pgstat_progress_start_command(PROGRESS_COMMAND_COPY, ts->dst_relid);
+	pgstat_progress_start_command(PROGRESS_COMMAND_COPY, ts->src_relid);
 	{
 		const int	idx[3] = {PROGRESS_COPY_COMMAND, PROGRESS_COPY_TYPE,
 		PROGRESS_COPY_BYTES_TOTAL};
@@ -1182,6 +1227,9 @@ convert_table(ConvertState *st, TableState *ts)
 
 	table_close(dst, NoLock);
 	table_close(src, NoLock);
+
+	if (bulk && !st->upgrade && st->write)
+		rebuild_indexes(ts->dst_relid);
 
 	INSTR_TIME_SET_CURRENT(elapsed);
 	INSTR_TIME_SUBTRACT(elapsed, start);

@@ -38,7 +38,8 @@ cp -a "$LG_ROOT/." "$work/src_tree"
 # --- pg_regress -------------------------------------------------------------
 lg_cluster_start "$work/cluster"
 out="$work/regress.out"
-lg_as_user make -C "$work/src_tree" -s PG_CONFIG="$PG_CONFIG" installcheck \
+# TAP_TESTS= : PGXS installcheck would run the TAP suites too; they run below
+lg_as_user make -C "$work/src_tree" -s PG_CONFIG="$PG_CONFIG" installcheck TAP_TESTS= \
     PGHOST="$PGHOST" PGPORT="$PGPORT" PGUSER=postgres >"$out" 2>&1
 regress_rc=$?
 cat "$out"
