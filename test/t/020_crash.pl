@@ -228,6 +228,8 @@ for my $how ('backend', 'timeout', 'cancel')
 	crash_case($how, '2.0 -> 1.0', $down, $w2, $w1, $d_down * 0.5);
 }
 
+note sprintf("interrupted mid-command: %d server kills, %d backend kills, %d timeouts, %d cancels",
+	map { $mid{$_} // 0 } qw(server backend timeout cancel));
 cmp_ok($mid{server} // 0, '>=', 10,
 	'at least 10 server kills hit a running command');
 cmp_ok($mid{backend} // 0, '>=', 1,
