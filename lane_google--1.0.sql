@@ -2,6 +2,26 @@
 
 \echo Use "CREATE EXTENSION lane_google" to load this file. \quit
 
+-- The owner of a schema may drop any object in it: installing into a schema
+-- that a role other than a superuser or the installing one created would
+-- let that role replace the extension's tables (the namespace among them).
+DO $owner$
+DECLARE
+    owner name;
+BEGIN
+    SELECT r.rolname INTO owner
+      FROM pg_catalog.pg_namespace AS n
+      JOIN pg_catalog.pg_roles AS r ON r.oid OPERATOR(pg_catalog.=) n.nspowner
+     WHERE n.nspname OPERATOR(pg_catalog.=) '@extschema@'
+       AND NOT r.rolsuper AND r.rolname OPERATOR(pg_catalog.<>) CURRENT_USER;
+    IF owner IS NOT NULL THEN
+        RAISE EXCEPTION 'schema @extschema@ is owned by role %, who could drop or replace the extension''s objects', owner
+            USING ERRCODE = 'insufficient_privilege',
+                  HINT = 'Drop the schema, or make the installing role its owner, then create the extension.';
+    END IF;
+END
+$owner$;
+
 GRANT USAGE ON SCHEMA @extschema@ TO PUBLIC;
 
 -- ---------------------------------------------------------------------------
@@ -77,6 +97,8 @@ RETURNS TABLE (constraint_name name, table_name regclass, columns text[],
                sample text[])
 AS 'MODULE_PATHNAME', 'lg_validate_fk_integrity'
 LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+-- its samples are key values: row contents, for the owner to grant
+REVOKE ALL ON FUNCTION @extschema@.validate_fk_integrity(name, integer) FROM PUBLIC;
 
 
 CREATE FUNCTION @extschema@.set_updated_at()

@@ -569,7 +569,7 @@ parse_key(ColMap *c, const char *table, Datum d, int64 *ival, pg_uuid_t *uval)
 				ereport(ERROR,
 						(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 						 errmsg("key \"%.*s\" in column %s of legacy table %s is out of range for bigint",
-								len, s, c->name, table)));
+								Min(len, 64), s, c->name, table)));
 			*ival = neg ? v : -v;
 			return true;
 		}
@@ -1030,7 +1030,13 @@ convert_table(ConvertState *st, TableState *ts)
 	errcb.previous = error_context_stack;
 	error_context_stack = &errcb;
 
-	snapshot = RegisterSnapshot(GetTransactionSnapshot());
+	/*
+	 * The latest snapshot, not the transaction's: every table is locked
+	 * against writers by now, and in REPEATABLE READ the transaction's
+	 * snapshot may predate the locks, missing rows committed in between
+	 * (which the update would then drop with the old table).
+	 */
+	snapshot = RegisterSnapshot(GetLatestSnapshot());
 	srcslot = table_slot_create(src, NULL);
 	scan = table_beginscan(src, snapshot, 0, NULL);
 

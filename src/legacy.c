@@ -60,6 +60,7 @@ lg_root_namespace(pg_uuid_t *root)
 	HeapTuple	tuple;
 	int64		rows = 0;
 	bool		pushed = false;
+	Snapshot	snapshot;
 
 	relid = get_relname_relid(LG_CONFIG_TABLE, lg_extension_schema());
 	if (!OidIsValid(relid))
@@ -74,7 +75,13 @@ lg_root_namespace(pg_uuid_t *root)
 		PushActiveSnapshot(GetTransactionSnapshot());
 		pushed = true;
 	}
-	scan = table_beginscan(rel, GetActiveSnapshot(), 0, NULL);
+	/*
+	 * The namespace committed last, whatever the transaction's isolation:
+	 * conversions hold legacy_config in SHARE mode and set_legacy_namespace
+	 * takes EXCLUSIVE, so no change is in flight when one of them reads it.
+	 */
+	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	scan = table_beginscan(rel, snapshot, 0, NULL);
 	while ((tuple = heap_getnext(scan, ForwardScanDirection)) != NULL)
 	{
 		bool		isnull;
@@ -84,6 +91,7 @@ lg_root_namespace(pg_uuid_t *root)
 			memcpy(root->data, DatumGetUUIDP(ns)->data, UUID_LEN);
 	}
 	table_endscan(scan);
+	UnregisterSnapshot(snapshot);
 	if (pushed)
 		PopActiveSnapshot();
 	table_close(rel, AccessShareLock);
@@ -223,6 +231,7 @@ lg_set_legacy_namespace(PG_FUNCTION_ARGS)
 	Oid			argtypes[1] = {UUIDOID};
 	Datum		values[1];
 	int			i;
+	SPIPlanPtr	plan;
 
 	SPI_connect();
 
@@ -243,8 +252,17 @@ lg_set_legacy_namespace(PG_FUNCTION_ARGS)
 		appendStringInfo(&sql,
 						 "SELECT 1 FROM %s.%s WHERE legacy_id IS NOT NULL LIMIT 1",
 						 qschema, quote_identifier(lg_tables[i].name));
-		if (SPI_execute(sql.data, true, 1) != SPI_OK_SELECT)
+		/*
+		 * With the latest snapshot: in REPEATABLE READ the transaction's
+		 * may predate a conversion that committed while we waited for the
+		 * lock.
+		 */
+		plan = SPI_prepare(sql.data, 0, NULL);
+		if (plan == NULL ||
+			SPI_execute_snapshot(plan, NULL, NULL, GetLatestSnapshot(),
+								 InvalidSnapshot, true, false, 1) != SPI_OK_SELECT)
 			elog(ERROR, "SPI_execute failed: %s", sql.data);
+		SPI_freeplan(plan);
 		if (SPI_processed > 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -327,7 +345,8 @@ lg_legacy_id_of(PG_FUNCTION_ARGS)
 
 	values[0] = PG_GETARG_DATUM(1);
 	initStringInfo(&sql);
-	appendStringInfo(&sql, "SELECT legacy_id FROM %s.%s WHERE id = $1",
+	/* pg_catalog's operator, whatever the caller's search_path puts first */
+	appendStringInfo(&sql, "SELECT legacy_id FROM %s.%s WHERE id OPERATOR(pg_catalog.=) $1",
 					 quote_identifier(get_namespace_name(schema)),
 					 quote_identifier(table->name));
 
