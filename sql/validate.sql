@@ -220,26 +220,29 @@ WHERE pid = pg_backend_pid() AND locktype = 'relation'
   AND relation IN (SELECT oid FROM pg_class WHERE relnamespace = 'app'::regnamespace);
 COMMIT;
 
--- a caller without SELECT gets a permission error, never a row
-CREATE ROLE validate_nobody;
-GRANT USAGE ON SCHEMA app TO validate_nobody;
-GRANT SELECT ON parent, child, pair, simple_ref TO validate_nobody;
-SET ROLE validate_nobody;
+-- a caller without SELECT gets a permission error, never a row (EXECUTE is
+-- not PUBLIC's: the samples are row contents)
+CREATE ROLE regress_validate_nobody;
+GRANT EXECUTE ON FUNCTION lane_google.validate_fk_integrity(name, integer) TO regress_validate_nobody;
+GRANT USAGE ON SCHEMA app TO regress_validate_nobody;
+GRANT SELECT ON parent, child, pair, simple_ref TO regress_validate_nobody;
+SET ROLE regress_validate_nobody;
 SELECT * FROM lane_google.validate_fk_integrity('app');
 RESET ROLE;
 -- column privileges on the key columns are enough
-GRANT SELECT (a, b) ON full_ref TO validate_nobody;
-SET ROLE validate_nobody;
+GRANT SELECT (a, b) ON full_ref TO regress_validate_nobody;
+SET ROLE regress_validate_nobody;
 SELECT constraint_name, problem, rows FROM lane_google.validate_fk_integrity('app');
 RESET ROLE;
 -- row-level security would hide rows: refused
 ALTER TABLE full_ref ENABLE ROW LEVEL SECURITY;
-SET ROLE validate_nobody;
+SET ROLE regress_validate_nobody;
 SELECT constraint_name, problem, rows FROM lane_google.validate_fk_integrity('app');
 RESET ROLE;
 
 RESET search_path;
 DROP SCHEMA app CASCADE;
-DROP ROLE validate_nobody;
+REVOKE EXECUTE ON FUNCTION lane_google.validate_fk_integrity(name, integer) FROM regress_validate_nobody;
+DROP ROLE regress_validate_nobody;
 DROP EXTENSION lane_google CASCADE;
 DROP SCHEMA IF EXISTS lane_google;

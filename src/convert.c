@@ -1262,6 +1262,17 @@ parse_orphan_mode(const char *s)
 	return ORPHAN_ERROR;		/* keep compiler quiet */
 }
 
+/* USAGE on a schema, in the words of every version since 13 */
+static AclResult
+object_aclcheck_namespace(Oid nspid)
+{
+#if PG_VERSION_NUM >= 160000
+	return object_aclcheck(NamespaceRelationId, nspid, GetUserId(), ACL_USAGE);
+#else
+	return pg_namespace_aclcheck(nspid, GetUserId(), ACL_USAGE);
+#endif
+}
+
 /*
  * Resolve, lock and check every table before anything is written.  Locks in
  * the tables' fixed order: sources SHARE (readers go on, writers wait: their
@@ -1279,12 +1290,13 @@ prepare(ConvertState *st)
 	st->cxt = CurrentMemoryContext;
 	initStringInfo(&problems);
 
-	/* the namespace must not change under us: set_legacy_namespace takes EXCLUSIVE */
-	cfg = get_relname_relid("legacy_config", st->dst_schema);
-	if (OidIsValid(cfg))
-		LockRelationOid(cfg, ShareLock);
-	lg_root_namespace(&st->root);
-	st->hasher = lg_hasher_create();
+	if (!st->upgrade)
+	{
+		AclResult	acl = object_aclcheck_namespace(st->src_schema);
+
+		if (acl != ACLCHECK_OK)
+			aclcheck_error(acl, OBJECT_SCHEMA, get_namespace_name(st->src_schema));
+	}
 
 	for (i = 0; i < LG_NTABLES; i++)
 	{
@@ -1292,7 +1304,6 @@ prepare(ConvertState *st)
 		char	   *sname = source_table_name(st, &lg_tables[i]);
 
 		ts->spec = &lg_tables[i];
-		lg_table_namespace(st->hasher, &st->root, ts->spec->name, &ts->ns);
 		ts->keys.kept = true;
 		ts->keys.want_ints = true;
 
@@ -1325,6 +1336,32 @@ prepare(ConvertState *st)
 		}
 	}
 
+	/* privileges before locks: a caller who may not read cannot block */
+	for (i = 0; i < LG_NTABLES; i++)
+	{
+		TableState *ts = &st->tables[i];
+		AclResult	acl;
+
+		if (!OidIsValid(ts->src_relid))
+			continue;
+		acl = pg_class_aclcheck(ts->src_relid, GetUserId(), ACL_SELECT);
+		if (acl != ACLCHECK_OK)
+			aclcheck_error(acl, OBJECT_TABLE, get_rel_name(ts->src_relid));
+		acl = pg_class_aclcheck(ts->dst_relid, GetUserId(), ACL_INSERT);
+		if (acl != ACLCHECK_OK)
+			aclcheck_error(acl, OBJECT_TABLE, get_rel_name(ts->dst_relid));
+	}
+
+	/* the namespace must not change under us: set_legacy_namespace takes EXCLUSIVE */
+	cfg = get_relname_relid("legacy_config", st->dst_schema);
+	if (OidIsValid(cfg))
+		LockRelationOid(cfg, ShareLock);
+	lg_root_namespace(&st->root);
+	st->hasher = lg_hasher_create();
+	for (i = 0; i < LG_NTABLES; i++)
+		lg_table_namespace(st->hasher, &st->root, lg_tables[i].name,
+						   &st->tables[i].ns);
+
 	for (i = 0; i < LG_NTABLES; i++)
 		if (OidIsValid(st->tables[i].src_relid))
 			LockRelationOid(st->tables[i].src_relid, ShareLock);
@@ -1336,17 +1373,9 @@ prepare(ConvertState *st)
 		TableState *ts = &st->tables[i];
 		Relation	src;
 		Relation	dst;
-		AclResult	acl;
 
 		if (!OidIsValid(ts->src_relid))
 			continue;
-		acl = pg_class_aclcheck(ts->src_relid, GetUserId(), ACL_SELECT);
-		if (acl != ACLCHECK_OK)
-			aclcheck_error(acl, OBJECT_TABLE, get_rel_name(ts->src_relid));
-		acl = pg_class_aclcheck(ts->dst_relid, GetUserId(), ACL_INSERT);
-		if (acl != ACLCHECK_OK)
-			aclcheck_error(acl, OBJECT_TABLE, get_rel_name(ts->dst_relid));
-
 		src = table_open(ts->src_relid, NoLock);
 		dst = table_open(ts->dst_relid, NoLock);
 		pfree(build_colmap(st, ts, src, dst, &problems));
