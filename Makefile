@@ -26,3 +26,8 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
+
+# The TAP tests alone: make prove_installcheck PROVE_TESTS=test/t/NAME.pl
+.PHONY: prove_installcheck
+prove_installcheck:
+	$(prove_installcheck)

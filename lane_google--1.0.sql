@@ -2,6 +2,26 @@
 
 \echo Use "CREATE EXTENSION lane_google" to load this file. \quit
 
+-- The owner of a schema may drop any object in it: installing into a schema
+-- that a role other than a superuser or the installing one created would
+-- let that role replace the extension's tables (the namespace among them).
+DO $owner$
+DECLARE
+    owner name;
+BEGIN
+    SELECT r.rolname INTO owner
+      FROM pg_catalog.pg_namespace AS n
+      JOIN pg_catalog.pg_roles AS r ON r.oid OPERATOR(pg_catalog.=) n.nspowner
+     WHERE n.nspname OPERATOR(pg_catalog.=) '@extschema@'
+       AND NOT r.rolsuper AND r.rolname OPERATOR(pg_catalog.<>) CURRENT_USER;
+    IF owner IS NOT NULL THEN
+        RAISE EXCEPTION 'schema @extschema@ is owned by role %, who could drop or replace the extension''s objects', owner
+            USING ERRCODE = 'insufficient_privilege',
+                  HINT = 'Drop the schema, or make the installing role its owner, then create the extension.';
+    END IF;
+END
+$owner$;
+
 GRANT USAGE ON SCHEMA @extschema@ TO PUBLIC;
 
 -- ---------------------------------------------------------------------------
@@ -19,15 +39,22 @@ AS 'MODULE_PATHNAME', 'lg_uuid_v7_to_timestamptz'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
 -- The installation's root namespace for legacy_uuid(), readable by the
--- extension owner only.  CREATE EXTENSION draws one; pg_dump keeps the rows, and
--- a restore (which runs CREATE EXTENSION first) brings the original back beside
--- the freshly drawn one: the oldest row is the namespace in force.
+-- extension owner only.  CREATE EXTENSION draws one; pg_dump keeps the row.
+-- A row inserted replaces the others, so a restore (which runs CREATE
+-- EXTENSION, then loads the dumped row) ends with the original namespace.
 CREATE TABLE @extschema@.legacy_config (
     root_namespace uuid PRIMARY KEY,
     set_at timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp()
 );
 REVOKE ALL ON @extschema@.legacy_config FROM PUBLIC;
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.legacy_config', '');
+CREATE FUNCTION @extschema@.legacy_config_replace()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'lg_legacy_config_replace'
+LANGUAGE C;
+REVOKE ALL ON FUNCTION @extschema@.legacy_config_replace() FROM PUBLIC;
+CREATE TRIGGER legacy_config_replace BEFORE INSERT ON @extschema@.legacy_config
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.legacy_config_replace();
 INSERT INTO @extschema@.legacy_config (root_namespace)
     VALUES (pg_catalog.gen_random_uuid());
 
@@ -70,6 +97,8 @@ RETURNS TABLE (constraint_name name, table_name regclass, columns text[],
                sample text[])
 AS 'MODULE_PATHNAME', 'lg_validate_fk_integrity'
 LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+-- its samples are key values: row contents, for the owner to grant
+REVOKE ALL ON FUNCTION @extschema@.validate_fk_integrity(name, integer) FROM PUBLIC;
 
 
 CREATE FUNCTION @extschema@.set_updated_at()

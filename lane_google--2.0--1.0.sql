@@ -13,6 +13,16 @@ DECLARE
     t text;
     bad bigint;
 BEGIN
+    -- The rows are copied by INSERT ... SELECT, which reads with the
+    -- transaction's snapshot: in REPEATABLE READ or SERIALIZABLE it predates
+    -- the locks taken below, and rows committed in between would be lost.
+    IF pg_catalog.current_setting('transaction_isolation') <> 'read committed' THEN
+        RAISE EXCEPTION 'ALTER EXTENSION lane_google UPDATE TO ''1.0'' must run at isolation level READ COMMITTED'
+            USING ERRCODE = 'invalid_transaction_state',
+                  DETAIL = pg_catalog.format('This transaction is %s: its snapshot predates the update''s locks, so rows committed in between would not be copied.',
+                                             pg_catalog.upper(pg_catalog.current_setting('transaction_isolation'))),
+                  HINT = 'Nothing was changed.  Run the update in a READ COMMITTED transaction.';
+    END IF;
     SELECT string_agg(format('%s (%s -> %s): %s rows, keys %s', v.constraint_name,
                              v.table_name, v.referenced_table, v.rows,
                              array_to_string(v.sample, ', ')), E'\n')

@@ -157,7 +157,9 @@ DELETE FROM campaigns WHERE id > 20;
 SET session_replication_role = replica;
 INSERT INTO ads (id, ad_group_id) VALUES (1001, 999), (1002, 998);
 RESET session_replication_role;
+\set VERBOSITY default
 ALTER EXTENSION lane_google UPDATE TO '2.0';
+\set VERBOSITY terse
 SELECT extversion FROM pg_extension WHERE extname = 'lane_google';
 DELETE FROM ads WHERE id > 1000;
 

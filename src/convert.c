@@ -18,8 +18,10 @@
  * with the original row quarantined.
  *
  * Progress: a NOTICE per table; while a table converts, its progress shows
- * in pg_stat_progress_copy (relid = the target table, tuples_processed,
- * tuples_excluded = quarantined, bytes_processed of bytes_total scanned).
+ * in pg_stat_progress_copy (relid = the legacy table being read, which other
+ * sessions can name even while the update's new tables are uncommitted;
+ * tuples_processed; tuples_excluded = quarantined; bytes_processed of
+ * bytes_total read).
  *
  *-------------------------------------------------------------------------
  */
@@ -33,7 +35,10 @@
 #include "access/table.h"
 #include "access/tableam.h"
 #include "access/xact.h"
+#include "catalog/index.h"
+#include "catalog/indexing.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_constraint.h"
 #include "catalog/pg_type.h"
 #include "commands/extension.h"
 #include "commands/progress.h"
@@ -52,6 +57,7 @@
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/guc.h"
+#include "utils/inval.h"
 #include "utils/json.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -63,6 +69,7 @@
 
 PG_FUNCTION_INFO_V1(lg_convert_legacy);
 PG_FUNCTION_INFO_V1(lg_upgrade_convert);
+PG_FUNCTION_INFO_V1(lg_upgrade_mark_validated);
 
 /* batches as COPY FROM buffers them */
 #define BATCH_TUPLES	1000
@@ -562,7 +569,7 @@ parse_key(ColMap *c, const char *table, Datum d, int64 *ival, pg_uuid_t *uval)
 				ereport(ERROR,
 						(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 						 errmsg("key \"%.*s\" in column %s of legacy table %s is out of range for bigint",
-								len, s, c->name, table)));
+								Min(len, 64), s, c->name, table)));
 			*ival = neg ? v : -v;
 			return true;
 		}
@@ -741,8 +748,12 @@ typedef struct Writer
 	List	   *checks;			/* ExprState of each CHECK constraint */
 } Writer;
 
+/*
+ * maintain_indexes false: the caller rebuilds the table's indexes after the
+ * load (the table was empty), which beats inserting every key into them.
+ */
 static void
-writer_open(Writer *w, Relation rel)
+writer_open(Writer *w, Relation rel, bool maintain_indexes)
 {
 	TupleConstr *constr = RelationGetDescr(rel)->constr;
 	int			i;
@@ -752,7 +763,8 @@ writer_open(Writer *w, Relation rel)
 	w->estate = CreateExecutorState();
 	w->rri = makeNode(ResultRelInfo);
 	InitResultRelInfo(w->rri, rel, 1, NULL, 0);
-	ExecOpenIndices(w->rri, false);
+	if (maintain_indexes)
+		ExecOpenIndices(w->rri, false);
 	w->bistate = GetBulkInsertState();
 	w->cid = GetCurrentCommandId(true);
 	w->batch_cxt = AllocSetContextCreate(CurrentMemoryContext,
@@ -906,6 +918,37 @@ quarantine_row(ConvertState *st, const char *table, TupleTableSlot *srcslot,
  * ------------------------------------------------------------------------
  */
 
+/* Does the table hold no row visible to the snapshot? */
+static bool
+table_is_empty(Relation rel, Snapshot snapshot)
+{
+	TableScanDesc scan = table_beginscan(rel, snapshot, 0, NULL);
+	TupleTableSlot *slot = table_slot_create(rel, NULL);
+	bool		empty = !table_scan_getnextslot(scan, ForwardScanDirection, slot);
+
+	table_endscan(scan);
+	ExecDropSingleTupleTableSlot(slot);
+	return empty;
+}
+
+/* Rebuild every index of a table loaded without index maintenance */
+static void
+rebuild_indexes(Oid relid)
+{
+#if PG_VERSION_NUM >= 140000
+	ReindexParams params = {0};
+
+#if PG_VERSION_NUM >= 170000
+	reindex_relation(NULL, relid, REINDEX_REL_CHECK_CONSTRAINTS, &params);
+#else
+	reindex_relation(relid, REINDEX_REL_CHECK_CONSTRAINTS, &params);
+#endif
+#else
+	reindex_relation(relid, REINDEX_REL_CHECK_CONSTRAINTS, 0);
+#endif
+	CommandCounterIncrement();
+}
+
 static void
 record_orphan(ConvertState *st, OrphanStat *os, const char *value)
 {
@@ -937,6 +980,7 @@ convert_table(ConvertState *st, TableState *ts)
 	instr_time	elapsed;
 	MemoryContext row_cxt;
 	MemoryContext old;
+	bool		bulk;
 	int			i;
 
 	INSTR_TIME_SET_CURRENT(start);
@@ -957,13 +1001,18 @@ convert_table(ConvertState *st, TableState *ts)
 	CommandCounterIncrement();
 	st->probe_snapshot = RegisterSnapshot(GetLatestSnapshot());
 
-	writer_open(&w, dst);
+	/*
+	 * An empty target (always so in the update) is loaded without index
+	 * maintenance, and its indexes are rebuilt once it is full.
+	 */
+	bulk = st->upgrade || table_is_empty(dst, st->probe_snapshot);
+	writer_open(&w, dst, !bulk);
 	row_cxt = AllocSetContextCreate(CurrentMemoryContext,
 									"lane_google conversion row",
 									ALLOCSET_DEFAULT_SIZES);
 
 #if PG_VERSION_NUM >= 140000
-	pgstat_progress_start_command(PROGRESS_COMMAND_COPY, ts->dst_relid);
+	pgstat_progress_start_command(PROGRESS_COMMAND_COPY, ts->src_relid);
 	{
 		const int	idx[3] = {PROGRESS_COPY_COMMAND, PROGRESS_COPY_TYPE,
 		PROGRESS_COPY_BYTES_TOTAL};
@@ -981,7 +1030,13 @@ convert_table(ConvertState *st, TableState *ts)
 	errcb.previous = error_context_stack;
 	error_context_stack = &errcb;
 
-	snapshot = RegisterSnapshot(GetTransactionSnapshot());
+	/*
+	 * The latest snapshot, not the transaction's: every table is locked
+	 * against writers by now, and in REPEATABLE READ the transaction's
+	 * snapshot may predate the locks, missing rows committed in between
+	 * (which the update would then drop with the old table).
+	 */
+	snapshot = RegisterSnapshot(GetLatestSnapshot());
 	srcslot = table_slot_create(src, NULL);
 	scan = table_beginscan(src, snapshot, 0, NULL);
 
@@ -1173,6 +1228,9 @@ convert_table(ConvertState *st, TableState *ts)
 	table_close(dst, NoLock);
 	table_close(src, NoLock);
 
+	if (bulk && !st->upgrade && st->write)
+		rebuild_indexes(ts->dst_relid);
+
 	INSTR_TIME_SET_CURRENT(elapsed);
 	INSTR_TIME_SUBTRACT(elapsed, start);
 	ts->seconds = INSTR_TIME_GET_DOUBLE(elapsed);
@@ -1204,6 +1262,17 @@ parse_orphan_mode(const char *s)
 	return ORPHAN_ERROR;		/* keep compiler quiet */
 }
 
+/* USAGE on a schema, in the words of every version since 13 */
+static AclResult
+object_aclcheck_namespace(Oid nspid)
+{
+#if PG_VERSION_NUM >= 160000
+	return object_aclcheck(NamespaceRelationId, nspid, GetUserId(), ACL_USAGE);
+#else
+	return pg_namespace_aclcheck(nspid, GetUserId(), ACL_USAGE);
+#endif
+}
+
 /*
  * Resolve, lock and check every table before anything is written.  Locks in
  * the tables' fixed order: sources SHARE (readers go on, writers wait: their
@@ -1221,12 +1290,13 @@ prepare(ConvertState *st)
 	st->cxt = CurrentMemoryContext;
 	initStringInfo(&problems);
 
-	/* the namespace must not change under us: set_legacy_namespace takes EXCLUSIVE */
-	cfg = get_relname_relid("legacy_config", st->dst_schema);
-	if (OidIsValid(cfg))
-		LockRelationOid(cfg, ShareLock);
-	lg_root_namespace(&st->root);
-	st->hasher = lg_hasher_create();
+	if (!st->upgrade)
+	{
+		AclResult	acl = object_aclcheck_namespace(st->src_schema);
+
+		if (acl != ACLCHECK_OK)
+			aclcheck_error(acl, OBJECT_SCHEMA, get_namespace_name(st->src_schema));
+	}
 
 	for (i = 0; i < LG_NTABLES; i++)
 	{
@@ -1234,7 +1304,6 @@ prepare(ConvertState *st)
 		char	   *sname = source_table_name(st, &lg_tables[i]);
 
 		ts->spec = &lg_tables[i];
-		lg_table_namespace(st->hasher, &st->root, ts->spec->name, &ts->ns);
 		ts->keys.kept = true;
 		ts->keys.want_ints = true;
 
@@ -1267,6 +1336,32 @@ prepare(ConvertState *st)
 		}
 	}
 
+	/* privileges before locks: a caller who may not read cannot block */
+	for (i = 0; i < LG_NTABLES; i++)
+	{
+		TableState *ts = &st->tables[i];
+		AclResult	acl;
+
+		if (!OidIsValid(ts->src_relid))
+			continue;
+		acl = pg_class_aclcheck(ts->src_relid, GetUserId(), ACL_SELECT);
+		if (acl != ACLCHECK_OK)
+			aclcheck_error(acl, OBJECT_TABLE, get_rel_name(ts->src_relid));
+		acl = pg_class_aclcheck(ts->dst_relid, GetUserId(), ACL_INSERT);
+		if (acl != ACLCHECK_OK)
+			aclcheck_error(acl, OBJECT_TABLE, get_rel_name(ts->dst_relid));
+	}
+
+	/* the namespace must not change under us: set_legacy_namespace takes EXCLUSIVE */
+	cfg = get_relname_relid("legacy_config", st->dst_schema);
+	if (OidIsValid(cfg))
+		LockRelationOid(cfg, ShareLock);
+	lg_root_namespace(&st->root);
+	st->hasher = lg_hasher_create();
+	for (i = 0; i < LG_NTABLES; i++)
+		lg_table_namespace(st->hasher, &st->root, lg_tables[i].name,
+						   &st->tables[i].ns);
+
 	for (i = 0; i < LG_NTABLES; i++)
 		if (OidIsValid(st->tables[i].src_relid))
 			LockRelationOid(st->tables[i].src_relid, ShareLock);
@@ -1278,17 +1373,9 @@ prepare(ConvertState *st)
 		TableState *ts = &st->tables[i];
 		Relation	src;
 		Relation	dst;
-		AclResult	acl;
 
 		if (!OidIsValid(ts->src_relid))
 			continue;
-		acl = pg_class_aclcheck(ts->src_relid, GetUserId(), ACL_SELECT);
-		if (acl != ACLCHECK_OK)
-			aclcheck_error(acl, OBJECT_TABLE, get_rel_name(ts->src_relid));
-		acl = pg_class_aclcheck(ts->dst_relid, GetUserId(), ACL_INSERT);
-		if (acl != ACLCHECK_OK)
-			aclcheck_error(acl, OBJECT_TABLE, get_rel_name(ts->dst_relid));
-
 		src = table_open(ts->src_relid, NoLock);
 		dst = table_open(ts->dst_relid, NoLock);
 		pfree(build_colmap(st, ts, src, dst, &problems));
@@ -1581,4 +1668,64 @@ lg_upgrade_convert(PG_FUNCTION_ARGS)
 	SPI_finish();
 	AtEOXact_GUC(true, nestlevel);
 	PG_RETURN_VOID();
+}
+
+/*
+ * _lg_upgrade_mark_validated(): the 1.0 -> 2.0 update script's last step.
+ * The script adds the foreign keys NOT VALID, since the engine has already
+ * checked every foreign-key value of every row against its parent's keys
+ * (an orphan fails the update) and the key mapping is one-to-one: running
+ * PostgreSQL's validation join over every child table again would prove
+ * nothing new.  This marks them validated, as ALTER TABLE ... VALIDATE
+ * CONSTRAINT does once its check passes.  Only inside the update, which
+ * holds ACCESS EXCLUSIVE on every table, so nothing changed in between.
+ */
+Datum
+lg_upgrade_mark_validated(PG_FUNCTION_ARGS)
+{
+	Oid			schema = lg_extension_schema();
+	Relation	conrel;
+	int			marked = 0;
+	int			i;
+
+	if (!creating_extension)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("_lg_upgrade_mark_validated() runs only inside ALTER EXTENSION lane_google UPDATE")));
+
+	conrel = table_open(ConstraintRelationId, RowExclusiveLock);
+	for (i = 0; i < LG_NTABLES; i++)
+	{
+		Oid			relid = get_relname_relid(lg_tables[i].name, schema);
+		ScanKeyData key;
+		SysScanDesc scan;
+		HeapTuple	tuple;
+
+		if (!OidIsValid(relid))
+			continue;
+		if (!CheckRelationOidLockedByMe(relid, AccessExclusiveLock, false))
+			elog(ERROR, "table %s is not locked by the update", lg_tables[i].name);
+
+		ScanKeyInit(&key, Anum_pg_constraint_conrelid, BTEqualStrategyNumber,
+					F_OIDEQ, ObjectIdGetDatum(relid));
+		scan = systable_beginscan(conrel, ConstraintRelidTypidNameIndexId,
+								  true, NULL, 1, &key);
+		while (HeapTupleIsValid(tuple = systable_getnext(scan)))
+		{
+			Form_pg_constraint con = (Form_pg_constraint) GETSTRUCT(tuple);
+			HeapTuple	copy;
+
+			if (con->contype != CONSTRAINT_FOREIGN || con->convalidated)
+				continue;
+			copy = heap_copytuple(tuple);
+			((Form_pg_constraint) GETSTRUCT(copy))->convalidated = true;
+			CatalogTupleUpdate(conrel, &copy->t_self, copy);
+			heap_freetuple(copy);
+			marked++;
+		}
+		systable_endscan(scan);
+		CacheInvalidateRelcacheByRelid(relid);
+	}
+	table_close(conrel, RowExclusiveLock);
+	PG_RETURN_INT32(marked);
 }

@@ -8,9 +8,10 @@
  *
  * legacy_uuid(table, id) = uuid5(uuid5(root, table), decimal text of id), so
  * any client (Python's uuid.uuid5, for one) computes the same value.  The
- * root namespace lives in the extension's legacy_config table, which only
- * the extension's owner may read; the functions here read it below the
- * executor, so EXECUTE on them is the one gate, and it is not PUBLIC's.
+ * root namespace lives in the extension's legacy_config table (one row),
+ * which only the extension's owner may read; the functions here read it
+ * below the executor, so EXECUTE on them is the one gate, and it is not
+ * PUBLIC's.
  *
  *-------------------------------------------------------------------------
  */
@@ -46,9 +47,9 @@ struct LgHasher
 };
 
 /*
- * The root namespace in force: the oldest row of legacy_config.  A restore
- * runs CREATE EXTENSION (which draws a fresh namespace) before it loads the
- * dumped rows, so the original, being older, wins.
+ * The root namespace: the one row of legacy_config (an insert there replaces
+ * the other rows).  More than one row means they were loaded with triggers
+ * disabled; rather than guess, say so.
  */
 void
 lg_root_namespace(pg_uuid_t *root)
@@ -57,9 +58,9 @@ lg_root_namespace(pg_uuid_t *root)
 	Relation	rel;
 	TableScanDesc scan;
 	HeapTuple	tuple;
-	bool		found = false;
-	TimestampTz best_time = 0;
+	int64		rows = 0;
 	bool		pushed = false;
+	Snapshot	snapshot;
 
 	relid = get_relname_relid(LG_CONFIG_TABLE, lg_extension_schema());
 	if (!OidIsValid(relid))
@@ -74,33 +75,39 @@ lg_root_namespace(pg_uuid_t *root)
 		PushActiveSnapshot(GetTransactionSnapshot());
 		pushed = true;
 	}
-	scan = table_beginscan(rel, GetActiveSnapshot(), 0, NULL);
+	/*
+	 * The namespace committed last, whatever the transaction's isolation:
+	 * conversions hold legacy_config in SHARE mode and set_legacy_namespace
+	 * takes EXCLUSIVE, so no change is in flight when one of them reads it.
+	 */
+	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	scan = table_beginscan(rel, snapshot, 0, NULL);
 	while ((tuple = heap_getnext(scan, ForwardScanDirection)) != NULL)
 	{
 		bool		isnull;
 		Datum		ns = heap_getattr(tuple, 1, RelationGetDescr(rel), &isnull);
-		Datum		at = heap_getattr(tuple, 2, RelationGetDescr(rel), &isnull);
-		TimestampTz t = DatumGetTimestampTz(at);
 
-		if (!found || t < best_time ||
-			(t == best_time &&
-			 memcmp(DatumGetUUIDP(ns)->data, root->data, UUID_LEN) < 0))
-		{
+		if (rows++ == 0)
 			memcpy(root->data, DatumGetUUIDP(ns)->data, UUID_LEN);
-			best_time = t;
-			found = true;
-		}
 	}
 	table_endscan(scan);
+	UnregisterSnapshot(snapshot);
 	if (pushed)
 		PopActiveSnapshot();
 	table_close(rel, AccessShareLock);
 
-	if (!found)
+	if (rows == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("lane_google has no legacy namespace"),
 				 errhint("Set one with set_legacy_namespace().")));
+	if (rows > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("lane_google has " INT64_FORMAT " legacy namespaces", rows),
+				 errdetail("Table %s holds more than one row: rows were loaded into it with triggers disabled, as a restore with --disable-triggers does.",
+						   LG_CONFIG_TABLE),
+				 errhint("Delete every row but the namespace your converted keys came from.")));
 }
 
 LgHasher *
@@ -224,6 +231,7 @@ lg_set_legacy_namespace(PG_FUNCTION_ARGS)
 	Oid			argtypes[1] = {UUIDOID};
 	Datum		values[1];
 	int			i;
+	SPIPlanPtr	plan;
 
 	SPI_connect();
 
@@ -244,8 +252,17 @@ lg_set_legacy_namespace(PG_FUNCTION_ARGS)
 		appendStringInfo(&sql,
 						 "SELECT 1 FROM %s.%s WHERE legacy_id IS NOT NULL LIMIT 1",
 						 qschema, quote_identifier(lg_tables[i].name));
-		if (SPI_execute(sql.data, true, 1) != SPI_OK_SELECT)
+		/*
+		 * With the latest snapshot: in REPEATABLE READ the transaction's
+		 * may predate a conversion that committed while we waited for the
+		 * lock.
+		 */
+		plan = SPI_prepare(sql.data, 0, NULL);
+		if (plan == NULL ||
+			SPI_execute_snapshot(plan, NULL, NULL, GetLatestSnapshot(),
+								 InvalidSnapshot, true, false, 1) != SPI_OK_SELECT)
 			elog(ERROR, "SPI_execute failed: %s", sql.data);
+		SPI_freeplan(plan);
 		if (SPI_processed > 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -255,10 +272,7 @@ lg_set_legacy_namespace(PG_FUNCTION_ARGS)
 					 errhint("Set the namespace before the first conversion.")));
 	}
 
-	resetStringInfo(&sql);
-	appendStringInfo(&sql, "DELETE FROM %s.%s", qschema, LG_CONFIG_TABLE);
-	SPI_execute(sql.data, false, 0);
-
+	/* the insert replaces the current row (trigger legacy_config_replace) */
 	resetStringInfo(&sql);
 	appendStringInfo(&sql, "INSERT INTO %s.%s (root_namespace) VALUES ($1)",
 					 qschema, LG_CONFIG_TABLE);
@@ -273,7 +287,6 @@ lg_set_legacy_namespace(PG_FUNCTION_ARGS)
 /* Per-call-site cache of legacy_uuid(): the namespace of the last table */
 typedef struct LegacyUuidCache
 {
-	LgHasher   *hasher;
 	pg_uuid_t	root;
 	const LgTable *table;
 	pg_uuid_t	table_ns;
@@ -290,7 +303,7 @@ lg_legacy_uuid(PG_FUNCTION_ARGS)
 
 	if (cache == NULL)
 	{
-		/* lives as long as the query: the hasher is freed by its resource owner */
+		/* lives as long as the query */
 		cache = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt,
 									   sizeof(LegacyUuidCache));
 		lg_root_namespace(&cache->root);
@@ -332,7 +345,8 @@ lg_legacy_id_of(PG_FUNCTION_ARGS)
 
 	values[0] = PG_GETARG_DATUM(1);
 	initStringInfo(&sql);
-	appendStringInfo(&sql, "SELECT legacy_id FROM %s.%s WHERE id = $1",
+	/* pg_catalog's operator, whatever the caller's search_path puts first */
+	appendStringInfo(&sql, "SELECT legacy_id FROM %s.%s WHERE id OPERATOR(pg_catalog.=) $1",
 					 quote_identifier(get_namespace_name(schema)),
 					 quote_identifier(table->name));
 

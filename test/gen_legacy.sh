@@ -3,7 +3,7 @@
 # tests, the demo and the benchmarks.
 #
 #   bash test/gen_legacy.sh --scale S [--target extension|app] [--schema NAME]
-#        [--layout integer|mixed] [--db DBNAME] [--orphans N] [--jobs N] [--replace]
+#        [--layout integer|mixed] [--db DBNAME] [--orphans N] [--jobs N] [--replace] [--print-sql]
 #
 # Scale 1 is about 4.1 million rows in the seed's proportions (users 10k,
 # accounts 2k, account_users 20k, campaigns 100k, ad_groups 300k, ads 1M,
@@ -31,16 +31,21 @@
 # (deleted ranges); a multiple of 7 is therefore never an id, which is what
 # --orphans uses: it sets N rows of every child foreign key (14 of them) to a
 # parent key that does not exist.  Nullable foreign keys are NULL in 25-40% of
-# the rows.  --jobs (default 2) loads in that many sessions at once.
+# the rows.  --jobs (default 2) loads in that many sessions at once (the rows
+# are the same whatever the number).  --replace empties the extension's tables
+# (or drops the application's tables) first; without it, existing rows are an
+# error.  --print-sql prints the load's SQL and exits.
 #
 # Connects through the usual libpq environment (PGHOST, PGPORT, PGUSER,
 # PGDATABASE; --db overrides PGDATABASE).  Needs a superuser for the extension
-# target (session_replication_role).  Prints the row count of every table.
+# target (session_replication_role).  Prints, on stderr, each table's seconds
+# (and the backend's CPU seconds, which other work on the machine does not
+# inflate), then the row count of every table.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 usage() {
-    sed -n '4,5p' "$0" | sed 's/^# *//' >&2
+    sed -n '5,6p' "$0" | sed 's/^# *//' >&2
     exit 2
 }
 
@@ -167,6 +172,16 @@ CREATE FUNCTION pg_temp.ts(i bigint, salt integer) RETURNS timestamptz
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 AS $$ SELECT to_timestamp(1704067200 + pg_temp.r(i, salt) * 51840000) $$;
 -- money in [lo, hi), skewed towards lo
+-- CPU seconds this backend used so far (Linux; NULL elsewhere): a figure that
+-- other work on the machine does not inflate
+CREATE FUNCTION pg_temp.cpu() RETURNS float8 LANGUAGE plpgsql AS $$
+DECLARE f text[];
+BEGIN
+    f := string_to_array(split_part(pg_read_file('/proc/self/stat'), ') ', 2), ' ');
+    RETURN (f[12]::bigint + f[13]::bigint) / 100.0;
+EXCEPTION WHEN OTHERS THEN
+    RETURN NULL;
+END $$;
 -- x rounded to 2 or 4 decimals, as numeric (float8::numeric is slow)
 CREATE FUNCTION pg_temp.n2(x float8) RETURNS numeric
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
@@ -209,10 +224,13 @@ ANSWER="ARRAY['Your average CPC rose 12% because competitors raised bids on your
 
 # --- DDL for the application's own tables ---------------------------------------
 app_ddl() {
-    local mixed=0 id=serial ju=jsonb jt=jsonb
+    local mixed=0 ju=jsonb jt=jsonb
     [ "$layout" = mixed ] && { mixed=1; ju=json; jt=text; }
-    # key kinds: T_<table> the id's type; F_<table> a foreign key to it
+    # key kinds: T_<table> the type of its id and of a foreign key to it
+    # (idcol reads them through ${!t})
+    # shellcheck disable=SC2034
     local T_users=integer T_accounts=integer T_approval_requests=integer T_conversations=integer T_conversation_messages=integer
+    # shellcheck disable=SC2034
     if [ $mixed -eq 1 ]; then
         T_users="varchar(36)"; T_accounts="varchar(50)"; T_approval_requests="varchar(36)"
         T_conversations="varchar(36)"; T_conversation_messages="varchar(36)"
@@ -620,7 +638,7 @@ trap 'rm -rf "$work"' EXIT
 t_start=$(date +%s.%N)
 echo "== gen_legacy: scale $scale, target $target, schema $S, layout $layout, database ${PGDATABASE:-(default)}" >&2
 
-[ $print_sql -eq 1 ] || q -c "$setup" >/dev/null
+[ $print_sql -eq 1 ] || q -c "SET client_min_messages = warning; $setup" >/dev/null
 
 # Spread the work over the sessions, heaviest first.  Weights are the seconds
 # a table took at scale 1 (x10); the two largest tables are cut in one range of
@@ -651,11 +669,12 @@ for it in "${items[@]}"; do
     for u in $TABLES; do LG_SALT=$((LG_SALT + 1)); [ "$u" = "$t" ] && break; done
     export LG_SALT
     {
-        echo "SELECT extract(epoch FROM clock_timestamp()) AS t0 \\gset"
+        echo "SELECT extract(epoch FROM clock_timestamp()) AS t0, coalesce(pg_temp.cpu(), 0) AS c0 \\gset"
         # each table draws from its own salts: row i of two tables is unrelated
         gen_sql "$t" | perl -pe 's/\b([ica]), (\d+)([,)])/"$1, " . ($2 + 1000 * $ENV{LG_SALT}) . $3/ge' |
             sed "s/generate_series(1, ${!n_var})/generate_series($lo, $hi)/"
-        echo "SELECT format('   %-22s %10s rows %6s s', '$t', '$((hi - lo + 1))', to_char(extract(epoch FROM clock_timestamp()) - :t0, 'FM9990.0')) \\g"
+        echo "SELECT format('   %-22s %10s rows %6s s%s', '$t', '$((hi - lo + 1))', to_char(extract(epoch FROM clock_timestamp()) - :t0, 'FM9990.0'),
+                  ' (cpu ' || to_char(pg_temp.cpu() - :c0, 'FM9990.0') || ' s)') \\g"
     } >>"$work/job$best.sql"
 done
 

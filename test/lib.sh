@@ -10,7 +10,7 @@
 LG_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 export LG_ROOT
 PG_CONFIG=${PG_CONFIG:-}
-LG_PACKAGES="postgresql-15 postgresql-server-dev-15 postgresql-contrib libipc-run-perl make gcc python3 cppcheck"
+LG_PACKAGES="postgresql-15 postgresql-server-dev-15 postgresql-contrib libipc-run-perl make gcc python3 cppcheck python3-sqlalchemy python3-psycopg2"
 
 lg_log() { printf '== %s\n' "$*" >&2; }
 
