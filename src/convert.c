@@ -113,6 +113,10 @@ typedef struct ColMap
 	int32		typmod;
 	bool		notnull;
 	const char *name;			/* target column name */
+	/* COL_FK: the last integer key found in the parent, and its uuid */
+	bool		have_last;
+	int64		last_v;
+	pg_uuid_t	last_u;
 } ColMap;
 
 /* The keys a converted table holds, for its children to probe */
@@ -1114,7 +1118,13 @@ convert_table(ConvertState *st, TableState *ts)
 						bool		is_int = parse_key(c, src_qname, d, &v, u);
 						bool		found;
 
-						if (is_int)
+						if (is_int && c->have_last && v == c->last_v)
+						{
+							/* children come clustered by parent: no hash again */
+							*u = c->last_u;
+							found = true;
+						}
+						else if (is_int)
 						{
 							lg_map_legacy_id(st->hasher, &p->ns, v, u);
 							found = p->keys.kept && keyset_has_int(&p->keys, v);
@@ -1124,6 +1134,12 @@ convert_table(ConvertState *st, TableState *ts)
 						/* not among the converted keys: rows the target held already? */
 						if (!found)
 							found = probe_parent(st, p, u);
+						if (found && is_int)
+						{
+							c->have_last = true;
+							c->last_v = v;
+							c->last_u = *u;
+						}
 						values[i] = UUIDPGetDatum(u);
 						if (!found)
 						{
