@@ -469,6 +469,22 @@ vk_slot(VkKeySet *ks, uint64 i)
 	return ks->slots + i * ks->slotsize;
 }
 
+/*
+ * Queue a uuid key for a batched lookup in ks, its slot prefetched; true when
+ * the batch is full and must be processed.
+ */
+static inline bool
+vk_batch_push(VkBatch *b, VkKeySet *ks, Datum d)
+{
+	uint32		h;
+
+	memcpy(&b->uuids[b->n], DatumGetUUIDP(d), sizeof(pg_uuid_t));
+	h = vk_uuid_hash(&b->uuids[b->n]);
+	b->hashes[b->n] = h;
+	vk_prefetch(vk_slot(ks, h & (ks->capacity - 1)));
+	return ++b->n == VK_BATCH;
+}
+
 /* is the key in the set?  h is vk_hash_key(ks, key) */
 static bool
 vk_hash_contains_h(VkKeySet *ks, VkKey *key, uint32 h)
@@ -858,15 +874,10 @@ vk_build_from(VkRun *run, VkKeySet *ks, Relation rel)
 		{
 			bool		isnull;
 			Datum		d = slot_getattr(slot, ks->attnums[0], &isnull);
-			uint32		h;
 
 			if (isnull)
 				continue;
-			memcpy(&batch->uuids[batch->n], DatumGetUUIDP(d), sizeof(pg_uuid_t));
-			h = vk_uuid_hash(&batch->uuids[batch->n]);
-			batch->hashes[batch->n] = h;
-			vk_prefetch(vk_slot(ks, h & (ks->capacity - 1)));
-			if (++batch->n == VK_BATCH)
+			if (vk_batch_push(batch, ks, d))
 				ok = vk_add_uuid_batch(run, ks, batch);
 			continue;
 		}
@@ -1253,16 +1264,11 @@ vk_batch_row(VkRun *run, VkForeignKey *fk, TupleTableSlot *slot,
 	VkKeySet   *ks = fk->ks;
 	bool		isnull;
 	Datum		d = slot_getattr(slot, fk->conkey[0], &isnull);
-	uint32		h;
 
 	/* a single NULL column passes under MATCH SIMPLE and MATCH FULL */
 	if (isnull)
 		return;
-	memcpy(&b->uuids[b->n], DatumGetUUIDP(d), sizeof(pg_uuid_t));
-	h = vk_uuid_hash(&b->uuids[b->n]);
-	b->hashes[b->n] = h;
-	vk_prefetch(vk_slot(ks, h & (ks->capacity - 1)));
-	if (++b->n == VK_BATCH)
+	if (vk_batch_push(b, ks, d))
 		vk_flush_batch(run, fk, resultcxt);
 }
 

@@ -45,11 +45,7 @@ fi
 VARIANTS=${LG_BENCH_VARIANTS:-"ext b a c"}
 TABLES="users accounts account_users campaigns ad_groups ads analytics_snapshots approval_requests budget_alerts conversations conversation_messages"
 
-dir=$(mktemp -d /tmp/lane_google_bench_convert.XXXXXX)
-[ "$(id -u)" -eq 0 ] && chown "$LG_USER" "$dir"
-trap 'rm -rf "$dir"' EXIT
-lg_cluster_start "$dir/cluster"
-trap 'lg_cluster_stop; rm -rf "$dir"' EXIT
+lg_scratch_cluster bench_convert
 
 # pg_stat_statements, nested statements included: where the update's time goes
 PGSS=0

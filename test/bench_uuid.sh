@@ -26,11 +26,7 @@ else
     PGBENCH_DESC="-T ${LG_BENCH_SECONDS:-10}"
 fi
 
-dir=$(mktemp -d /tmp/lane_google_bench.XXXXXX)
-[ "$(id -u)" -eq 0 ] && chown "$LG_USER" "$dir"
-trap 'rm -rf "$dir"' EXIT
-lg_cluster_start "$dir/cluster"
-trap 'lg_cluster_stop; rm -rf "$dir"' EXIT
+lg_scratch_cluster bench
 
 q() { lg_psql -At -c "$1"; }
 

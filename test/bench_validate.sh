@@ -28,10 +28,7 @@ MIN_RATIO=${LG_MIN_RATIO:-1.5}
 
 lg_find_pg_config
 [ "${LG_NO_BUILD:-0}" = 1 ] || lg_build_install
-dir=$(mktemp -d /tmp/lg_bench_validate.XXXXXX)
-[ "$(id -u)" -eq 0 ] && chown "$LG_USER" "$dir"
-lg_cluster_start "$dir/cluster"
-trap 'lg_cluster_stop; rm -rf "$dir"' EXIT
+lg_scratch_cluster bench_validate
 
 n() { awk -v s="$S" -v b="$1" 'BEGIN { v = int(s * b + 0.5); print (v < 1 ? 1 : v) }'; }
 

@@ -6,6 +6,7 @@
 #   lg_as_user CMD...    run CMD as the unprivileged test user
 #   lg_cluster_start DIR start a throwaway cluster in DIR on a Unix socket
 #   lg_cluster_stop      stop it (also done at exit)
+#   lg_scratch_cluster N a temporary directory $dir with a started cluster
 
 LG_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 export LG_ROOT
@@ -108,6 +109,16 @@ CONF
         { cat "$dir/server.log"; return 1; }
     export PGUSER=postgres PGDATABASE=postgres
     trap lg_cluster_stop EXIT
+}
+
+# A scratch directory (sets $dir) holding a started throwaway cluster; both go
+# away when the script exits.  lg_scratch_cluster NAME
+lg_scratch_cluster() {
+    dir=$(mktemp -d "/tmp/lane_google_$1.XXXXXX")
+    [ "$(id -u)" -eq 0 ] && chown "$LG_USER" "$dir"
+    trap 'rm -rf "$dir"' EXIT
+    lg_cluster_start "$dir/cluster"
+    trap 'lg_cluster_stop; rm -rf "$dir"' EXIT
 }
 
 lg_cluster_stop() {
