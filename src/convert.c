@@ -133,7 +133,6 @@ typedef struct KeySet
 	int64		nuuids;
 	int64		maxuuids;
 	bool		want_uuids;
-	bool		want_ints;
 	Size		bytes;
 } KeySet;
 
@@ -152,7 +151,6 @@ typedef struct TableState
 	Oid			dst_relid;
 	pg_uuid_t	ns;				/* the table's namespace under the root */
 	KeySet		keys;
-	bool		converted;
 	OrphanStat	orphans[LG_MAX_FKS];
 	/* probing the target's primary key, when the key set was not kept */
 	Relation	probe_heap;
@@ -266,7 +264,7 @@ keyset_add_int(ConvertState *st, TableState *ts, int64 v)
 {
 	KeySet	   *ks = &ts->keys;
 
-	if (!ks->kept || !ks->want_ints)
+	if (!ks->kept)
 		return;
 	if (ks->nints == ks->maxints)
 	{
@@ -1239,7 +1237,6 @@ convert_table(ConvertState *st, TableState *ts)
 	UnregisterSnapshot(st->probe_snapshot);
 	st->probe_snapshot = NULL;
 	MemoryContextDelete(row_cxt);
-	ts->converted = true;
 
 	table_close(dst, NoLock);
 	table_close(src, NoLock);
@@ -1321,7 +1318,6 @@ prepare(ConvertState *st)
 
 		ts->spec = &lg_tables[i];
 		ts->keys.kept = true;
-		ts->keys.want_ints = true;
 
 		ts->dst_relid = get_relname_relid(ts->spec->name, st->dst_schema);
 		if (!OidIsValid(ts->dst_relid))
