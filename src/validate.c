@@ -848,6 +848,15 @@ vk_add_uuid_batch(VkRun *run, VkKeySet *ks, VkBatch *b)
 	return true;
 }
 
+/* A table and, if it is partitioned, all its partitions: what a scan reads */
+static List *
+vk_table_and_partitions(Oid relid)
+{
+	if (get_rel_relkind(relid) == RELKIND_PARTITIONED_TABLE)
+		return find_all_inheritors(relid, AccessShareLock, NULL);
+	return list_make1_oid(relid);
+}
+
 /* scan one leaf relation into the key set; false if out of budget */
 static bool
 vk_build_from(VkRun *run, VkKeySet *ks, Relation rel)
@@ -916,10 +925,7 @@ vk_keyset_build(VkRun *run, VkKeySet *ks)
 		return;
 	}
 
-	if (get_rel_relkind(ks->relid) == RELKIND_PARTITIONED_TABLE)
-		rels = find_all_inheritors(ks->relid, AccessShareLock, NULL);
-	else
-		rels = list_make1_oid(ks->relid);
+	rels = vk_table_and_partitions(ks->relid);
 
 	foreach(lc, rels)
 	{
@@ -1332,10 +1338,7 @@ vk_sort_merge(VkRun *run, VkForeignKey *fk, MemoryContext resultcxt)
 	psort = tuplesort_begin_datum(ks->sorttype, ks->sortop, ks->collations[0],
 								  false, vk_sort_mem(run, 2), NULL,
 								  TUPLESORT_NONE);
-	if (get_rel_relkind(ks->relid) == RELKIND_PARTITIONED_TABLE)
-		rels = find_all_inheritors(ks->relid, AccessShareLock, NULL);
-	else
-		rels = list_make1_oid(ks->relid);
+	rels = vk_table_and_partitions(ks->relid);
 	foreach(lc, rels)
 	{
 		Relation	rel = table_open(lfirst_oid(lc), AccessShareLock);

@@ -355,15 +355,6 @@ row "--------------------------------------------------------" "----------" "---
 for v in $VARIANTS; do
     row "${label[$v]}" "${secs[$v]}" "$(awk -v n="$rows" -v s="${secs[$v]}" 'BEGIN { if (s > 0) printf "%.0f", n / s }')"
 done
-missed=0
-verdict() {
-    if awk -v a="$2" -v b="$3" "BEGIN { exit !(a $4 b) }"; then
-        echo "target met:    $1"
-    else
-        echo "target missed: $1"
-        missed=$((missed + 1))
-    fi
-}
 if [ -n "${secs[ext]:-}" ]; then
     echo
     for v in b a c; do
@@ -399,10 +390,10 @@ if [ -n "${secs[ext]:-}" ]; then
         echo "$top" | sed 's/^/  /'
     fi
     echo
-    [ -n "${secs[b]:-}" ] && verdict "ext <= 0.7 x (b) best plain SQL" "${secs[ext]}" "$(awk -v b="${secs[b]}" 'BEGIN { print 0.7 * b }')" "<="
-    [ -n "${secs[a]:-}" ] && verdict "ext <= 0.3 x (a) naive SQL" "${secs[ext]}" "$(awk -v a="${secs[a]}" 'BEGIN { print 0.3 * a }')" "<="
-    verdict "private memory peak < 256 MB" "$anon_kb" 262144 "<"
-    verdict "VmHWM < 256 MB" "$hwm_kb" 262144 "<"
+    [ -n "${secs[b]:-}" ] && lg_verdict "ext <= 0.7 x (b) best plain SQL" "${secs[ext]}" "$(awk -v b="${secs[b]}" 'BEGIN { print 0.7 * b }')" "<="
+    [ -n "${secs[a]:-}" ] && lg_verdict "ext <= 0.3 x (a) naive SQL" "${secs[ext]}" "$(awk -v a="${secs[a]}" 'BEGIN { print 0.3 * a }')" "<="
+    lg_verdict "private memory peak < 256 MB" "$anon_kb" 262144 "<"
+    lg_verdict "VmHWM < 256 MB" "$hwm_kb" 262144 "<"
 fi
 if [ "${LG_BENCH_STRICT:-0}" = 1 ] && [ $missed -gt 0 ]; then
     exit 3

@@ -121,6 +121,18 @@ lg_scratch_cluster() {
     trap 'lg_cluster_stop; rm -rf "$dir"' EXIT
 }
 
+# A benchmark target: lg_verdict DESCRIPTION A B OP prints whether "A OP B"
+# holds; each miss adds one to $missed.
+missed=0
+lg_verdict() {
+    if awk -v a="$2" -v b="$3" "BEGIN { exit !(a $4 b) }"; then
+        echo "target met:    $1"
+    else
+        echo "target missed: $1"
+        missed=$((missed + 1))
+    fi
+}
+
 lg_cluster_stop() {
     if [ -n "${LG_CLUSTER:-}" ] && [ -f "$LG_CLUSTER/data/postmaster.pid" ]; then
         lg_as_user "$LG_BINDIR/pg_ctl" -D "$LG_CLUSTER/data" -m fast -w stop >/dev/null 2>&1 || true
