@@ -6,6 +6,10 @@
 # runs the pg_regress suite against it, then the TAP suites under test/t
 # (each starts its own clusters), then the benchmarks as a small smoke run.
 # Ends with "N passed, N failed" and exits non-zero on any failure.
+#
+#   bash test/run_tests.sh               everything
+#   bash test/run_tests.sh NAME...       only the suites whose name contains a
+#                                        NAME (convert, 020_crash, bench_uuid)
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -14,6 +18,16 @@ failed=0
 failures=()
 pass() { passed=$((passed + 1)); echo "ok - $*"; }
 fail() { failed=$((failed + 1)); failures+=("$*"); echo "not ok - $*"; }
+# wanted NAME: is the suite NAME selected by the command line?
+wanted() {
+    local p
+    [ ${#LG_ONLY[@]} -eq 0 ] && return 0
+    for p in "${LG_ONLY[@]}"; do
+        case "$1" in *"$p"*) return 0 ;; esac
+    done
+    return 1
+}
+LG_ONLY=("$@")
 
 lg_install_deps || exit 1
 # PGXS's warning flags plus -Wextra, less the three PostgreSQL's own headers
@@ -40,11 +54,17 @@ cp -a "$LG_ROOT/." "$work/src_tree"
 [ "$(id -u)" -eq 0 ] && chown -R "$LG_USER" "$work"
 
 # --- pg_regress -------------------------------------------------------------
+regress=()
+for f in "$LG_ROOT"/sql/*.sql; do
+    f=$(basename "$f" .sql)
+    wanted "$f" && regress+=("$f")
+done
+if [ ${#regress[@]} -gt 0 ]; then
 lg_cluster_start "$work/cluster"
 out="$work/regress.out"
 # TAP_TESTS= : PGXS installcheck would run the TAP suites too; they run below
 lg_as_user make -C "$work/src_tree" -s PG_CONFIG="$PG_CONFIG" installcheck TAP_TESTS= \
-    PGHOST="$PGHOST" PGPORT="$PGPORT" PGUSER=postgres >"$out" 2>&1
+    REGRESS="${regress[*]}" PGHOST="$PGHOST" PGPORT="$PGPORT" PGUSER=postgres >"$out" 2>&1
 regress_rc=$?
 cat "$out"
 while read -r line; do
@@ -60,11 +80,13 @@ if [ $regress_rc -ne 0 ]; then
 fi
 lg_cluster_stop
 trap - EXIT
+fi
 
 # --- TAP suites (PostgreSQL::Test::Cluster) ----------------------------------
 for t in "$work"/src_tree/test/t/*.pl; do
     [ -e "$t" ] || continue
     name=$(basename "$t")
+    wanted "$name" || continue
     log="$work/tap_${name%.pl}.log"
     lg_as_user make -C "$work/src_tree" -s PG_CONFIG="$PG_CONFIG" prove_installcheck \
         PROVE_TESTS="test/t/$name" PROVE_FLAGS="-v" >"$log" 2>&1
@@ -84,6 +106,7 @@ done
 for b in "$LG_ROOT"/test/bench_*.sh; do
     [ -e "$b" ] || continue
     name=$(basename "$b")
+    wanted "$name" || continue
     if LG_SMOKE=1 bash "$b" >"$work/${name%.sh}.log" 2>&1; then
         pass "benchmark smoke $name"
     else
