@@ -154,6 +154,23 @@ CREATE INDEX ON events (uuid_v7_to_timestamptz(id));
 DROP TABLE events;
 
 --
+-- Privileges: PUBLIC may execute every UUID function, generators and
+-- decoders alike (none reads or writes anything but its arguments)
+--
+CREATE ROLE regress_lg_uuid_nobody;
+SELECT p.oid::regprocedure AS function,
+       has_function_privilege('regress_lg_uuid_nobody', p.oid, 'EXECUTE') AS nobody_may_execute
+  FROM pg_proc p
+ WHERE p.pronamespace = 'lane_google'::regnamespace AND p.proname LIKE 'uuid%'
+ ORDER BY 1::text;
+SET ROLE regress_lg_uuid_nobody;
+SELECT uuid_extract_version(uuidv7(interval '1 day')) AS v7,
+       uuid_extract_version(uuidv4()) AS v4,
+       uuid_v7_to_timestamptz_strict(uuid_timestamptz_to_v7(:'uuidtz', true)) = :'uuidtz' AS round_trip;
+RESET ROLE;
+DROP ROLE regress_lg_uuid_nobody;
+
+--
 -- The update to 2.1 changes uuid_v7_to_timestamptz(uuid) from IMMUTABLE to
 -- STABLE: it refuses while an index, a generated column, a partition key or
 -- extended statistics use it (their dump would not restore), and changes
