@@ -26,6 +26,12 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
+# legacy.c hashes with the libcrypto the server links, when it was built with
+# OpenSSL (USE_OPENSSL); otherwise through pg_cryptohash.  As contrib/pgcrypto.
+ifneq ($(filter openssl,$(with_ssl))$(filter yes,$(with_openssl)),)
+SHLIB_LINK += $(filter -lcrypto, $(LIBS))
+endif
+
 
 # The TAP tests alone: make prove_installcheck PROVE_TESTS=test/t/NAME.pl
 .PHONY: prove_installcheck
