@@ -113,7 +113,12 @@ INSERT INTO account_users (id, account_id, user_id)
 VALUES (301, 2, 35000), (302, 3, 35000), (303, 4, 70001);
 SELECT count(*) AS preflight_orphans FROM validate_fk_integrity() WHERE problem = 'orphan_rows';
 SET lane_google.max_memory = '1MB';
+SAVEPOINT planted;
 SELECT pg_temp.refused($$ALTER EXTENSION lane_google UPDATE TO '2.0'$$);
+ROLLBACK TO planted;
+-- the other converting path: 1.0 -> 1.1 (no row changes) -> 2.1
+ALTER EXTENSION lane_google UPDATE TO '1.1';
+SELECT pg_temp.refused($$ALTER EXTENSION lane_google UPDATE TO '2.1'$$);
 ROLLBACK;
 SELECT extversion FROM pg_extension WHERE extname = 'lane_google';
 
@@ -162,6 +167,23 @@ SELECT table_name, rows_read, rows_converted, rows_quarantined
   FROM convert_legacy('legacy_app') WHERE rows_read > 0;
 BEGIN;
 SELECT * FROM pg_temp.fk_check();
+ROLLBACK;
+
+--
+-- A clean 1.1 -> 2.1: the same
+--
+DROP EXTENSION lane_google CASCADE;
+CREATE EXTENSION lane_google VERSION '1.1';
+SELECT set_legacy_namespace('6ba7b810-9dad-11d1-80b4-00c04fd430c8');
+INSERT INTO users (id, email, username, password_hash, salt, first_name, last_name)
+SELECT i, 'u' || i || '@example.com', 'u' || i, 'h', 's', 'F', 'L' FROM generate_series(1, 100) i;
+INSERT INTO accounts (id, name, google_customer_id) VALUES (1, 'a', 'g');
+INSERT INTO campaigns (id, account_id, created_by_id, name, customer_id)
+SELECT i, 1, i, 'c' || i, 'g' FROM generate_series(1, 100) i;
+ALTER EXTENSION lane_google UPDATE TO '2.1';
+BEGIN;
+SELECT count(*) AS constraints, count(*) FILTER (WHERE marked_valid AND orphans = 0) AS valid_and_sound
+  FROM pg_temp.fk_check();
 ROLLBACK;
 
 DROP SCHEMA legacy_app CASCADE;
