@@ -9,6 +9,8 @@
 #   4. the PostgreSQL 18 and pg_uuidv7 drop-ins, one backend, best of 3, per
 #      value net of the loop: uuidv7(interval) and the conversions (UUID to
 #      time, time to UUID) against the SQL a user writes instead on 15
+# and, its own block at the end, the legacy id -> uuid mapping: legacy_uuid()
+# against uuid-ossp's uuid_generate_v5(), N values, per key.
 # Prints the figures and the v7/v4 ratios.  Full scale (by hand, after
 # make install): N = 10M, M = 5M, pgbench -T 10, D = 1M drop-in calls.
 # LG_SMOKE=1: N = 100k, M = 50k, pgbench -t 20, D = 20k: seconds.  Exits non-zero if a step fails or a
@@ -171,6 +173,28 @@ lg_verdict "v7 primary-key index smaller than v4's" "${idx_mb[v7]}" "${idx_mb[v4
 lg_verdict "uuidv7(interval) faster than its SQL polyfill" "${dropin_ns[shift]}" "${dropin_ns[shift_sql]}" "<"
 lg_verdict "uuid_v7_to_timestamptz() faster than its SQL polyfill" "${dropin_ns[to_time]}" "${dropin_ns[to_time_sql]}" "<"
 lg_verdict "uuid_timestamptz_to_v7() faster than its SQL polyfill" "${dropin_ns[to_uuid]}" "${dropin_ns[to_uuid_sql]}" "<"
+# --- legacy id -> uuid mapping (legacy_uuid) ---------------------------------
+# What the conversion pays per key, against what a user would run instead:
+# uuid-ossp's uuid_generate_v5() of the same name.  One backend, N_GEN keys,
+# best of 3, per key net of generate_series.  Target: <= 0.3 us per key.
+lg_log "mapping $N_GEN legacy ids in one backend, best of 3"
+q "CREATE EXTENSION \"uuid-ossp\""
+map_base=$(best_of_3 "SELECT count(i) FROM generate_series(1, $N_GEN) i")
+map_lg=$(best_of_3 "SELECT count(lane_google.legacy_uuid('users', i)) FROM generate_series(1, $N_GEN) i")
+map_ossp=$(best_of_3 "SELECT count(uuid_generate_v5('6ba7b810-9dad-11d1-80b4-00c04fd430c8'::uuid, i::text)) FROM generate_series(1, $N_GEN) i")
+check=$(q "SELECT lane_google.legacy_uuid('users', 42) = uuid_generate_v5(uuid_generate_v5(lane_google.legacy_namespace(), 'users'), '42')")
+[ "$check" = t ] || { echo "legacy_uuid() disagrees with uuid-ossp's uuid_generate_v5()" >&2; exit 1; }
+map_us() { awk -v t="$1" -v b="$map_base" -v n="$N_GEN" 'BEGIN { printf "%.3f", (t - b) * 1e6 / n }'; }
+echo
+echo "Legacy id -> uuid mapping: legacy_uuid() against uuid-ossp's uuid_generate_v5() (same SHA-1 version 5)"
+echo
+row "measure" "legacy_uuid" "uuid-ossp v5" "ratio"
+row "----------------------------------------------------" "----------------" "----------------" "--------"
+row "one backend, $N_GEN keys, best of 3 (s)" "$map_lg" "$map_ossp" "$(ratio "$map_lg" "$map_ossp")"
+row "  per key, net of generate_series (us)" "$(map_us "$map_lg")" "$(map_us "$map_ossp")" "$(ratio "$(map_us "$map_lg")" "$(map_us "$map_ossp")")"
+echo
+lg_verdict "legacy id mapping at most 0.3 us per key" "$(map_us "$map_lg")" 0.3 "<="
+
 if [ "${LG_BENCH_STRICT:-0}" = 1 ] && [ $missed -gt 0 ]; then
     exit 3
 fi
