@@ -4,3 +4,24 @@
 
 -- Drops what lane_google--1.0--1.1.sql added and changes no row of the 11
 -- tables.  Each capability drops its objects in a block of its own below.
+
+-- ---------------------------------------------------------------------------
+-- uuid: drop-ins for pg_uuidv7 1.6 and PostgreSQL 18 (src/uuid.c)
+-- ---------------------------------------------------------------------------
+
+DROP FUNCTION @extschema@.uuid_extract_timestamp(uuid);
+DROP FUNCTION @extschema@.uuid_extract_version(uuid);
+DROP FUNCTION @extschema@.uuidv4();
+DROP FUNCTION @extschema@.uuidv7(interval);
+DROP FUNCTION @extschema@.uuidv7();
+DROP FUNCTION @extschema@.uuid_timestamp_to_v7(timestamp, boolean);
+DROP FUNCTION @extschema@.uuid_timestamptz_to_v7(timestamptz, boolean);
+DROP FUNCTION @extschema@.uuid_v7_to_timestamp(uuid);
+
+-- uuid_v7_to_timestamptz(uuid) is strict and IMMUTABLE again, as released
+CREATE OR REPLACE FUNCTION @extschema@.uuid_v7_to_timestamptz(uuid)
+RETURNS timestamptz
+AS 'MODULE_PATHNAME', 'lg_uuid_v7_to_timestamptz'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+DROP FUNCTION @extschema@.uuid_v7_to_timestamptz_strict(uuid);

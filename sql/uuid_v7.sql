@@ -1,5 +1,5 @@
 --
--- uuid_v7: uuid_generate_v7() and uuid_v7_to_timestamptz(); the legacy id
+-- uuid_v7: uuid_generate_v7(), uuid_v7_to_timestamptz() and the strict decoder; the legacy id
 -- mapping legacy_uuid() under a fixed namespace, against values computed
 -- with Python's uuid.uuid5(uuid.uuid5(root, table), str(id)).
 --
@@ -62,19 +62,25 @@ SELECT uuid_v7_to_timestamptz('ffffffff-ffff-7fff-bfff-ffffffffffff');
 -- NULL in, NULL out
 SELECT uuid_v7_to_timestamptz(NULL) IS NULL AS is_null;
 
--- not version 7: a version 4 (what gen_random_uuid() returns) and a version 1
-SELECT uuid_v7_to_timestamptz('3f2b8c1e-9d4a-4e6b-a1c3-5d7e9f0b2a4c');
-SELECT uuid_v7_to_timestamptz('c232ab00-9414-11ec-b3c8-9e6bdeced846');
+-- not version 7: from 1.1 and 2.1 on, uuid_v7_to_timestamptz() is pg_uuidv7's
+-- (any UUID's first 48 bits, sql/uuid_pguuidv7.sql) and the strict decoder
+-- is uuid_v7_to_timestamptz_strict(): a version 4 (what gen_random_uuid()
+-- returns) and a version 1
+SELECT uuid_v7_to_timestamptz_strict('3f2b8c1e-9d4a-4e6b-a1c3-5d7e9f0b2a4c');
+SELECT uuid_v7_to_timestamptz_strict('c232ab00-9414-11ec-b3c8-9e6bdeced846');
 DO $$
 BEGIN
-    PERFORM uuid_v7_to_timestamptz(gen_random_uuid());
+    PERFORM uuid_v7_to_timestamptz_strict(gen_random_uuid());
 EXCEPTION WHEN invalid_parameter_value THEN
     RAISE NOTICE 'gen_random_uuid(): invalid_parameter_value';
 END $$;
 -- not of the RFC 9562 variant: NCS (0xxx), Microsoft (110x), the nil uuid
-SELECT uuid_v7_to_timestamptz('018cc820-db2e-7abc-0def-0123456789ab');
-SELECT uuid_v7_to_timestamptz('018cc820-db2e-7abc-cdef-0123456789ab');
-SELECT uuid_v7_to_timestamptz('00000000-0000-0000-0000-000000000000');
+SELECT uuid_v7_to_timestamptz_strict('018cc820-db2e-7abc-0def-0123456789ab');
+SELECT uuid_v7_to_timestamptz_strict('018cc820-db2e-7abc-cdef-0123456789ab');
+SELECT uuid_v7_to_timestamptz_strict('00000000-0000-0000-0000-000000000000');
+-- on a version 7 it is the same as uuid_v7_to_timestamptz()
+SELECT uuid_v7_to_timestamptz_strict('018cc820-db2e-7abc-8def-0123456789ab')
+    = uuid_v7_to_timestamptz('018cc820-db2e-7abc-8def-0123456789ab') AS same;
 
 --
 -- legacy_uuid(table, id) under a fixed namespace

@@ -6,11 +6,14 @@
 #   2. generation under pgbench, 2 clients, 1000 values per transaction
 #   3. INSERT of M rows into a table keyed "id uuid PRIMARY KEY DEFAULT ...":
 #      time, and the size of the primary-key index afterwards
+#   4. the PostgreSQL 18 and pg_uuidv7 drop-ins, one backend, best of 3, per
+#      value net of the loop: uuidv7(interval) and the conversions (UUID to
+#      time, time to UUID) against the SQL a user writes instead on 15
 # and, its own block at the end, the legacy id -> uuid mapping: legacy_uuid()
 # against uuid-ossp's uuid_generate_v5(), N values, per key.
 # Prints the figures and the v7/v4 ratios.  Full scale (by hand, after
-# make install): N = 10M, M = 5M, pgbench -T 10.  LG_SMOKE=1: N = 100k,
-# M = 50k, pgbench -t 20: seconds.  Exits non-zero if a step fails or a
+# make install): N = 10M, M = 5M, pgbench -T 10, D = 1M drop-in calls.
+# LG_SMOKE=1: N = 100k, M = 50k, pgbench -t 20, D = 20k: seconds.  Exits non-zero if a step fails or a
 # result is wrong (row counts, key versions); the speed targets are reported,
 # not enforced, unless LG_BENCH_STRICT=1.
 set -euo pipefail
@@ -21,11 +24,13 @@ if [ "${LG_SMOKE:-0}" = 1 ]; then
     N_ROWS=50000
     PGBENCH_LIMIT=(-t 20)
     PGBENCH_DESC="-t 20"
+    N_CONV=20000
 else
     N_GEN=${LG_BENCH_VALUES:-10000000}
     N_ROWS=${LG_BENCH_ROWS:-5000000}
     PGBENCH_LIMIT=(-T "${LG_BENCH_SECONDS:-10}")
     PGBENCH_DESC="-T ${LG_BENCH_SECONDS:-10}"
+    N_CONV=${LG_BENCH_DROPINS:-1000000}
 fi
 
 lg_scratch_cluster bench
@@ -84,6 +89,44 @@ for k in v4 v7; do
     q "DROP TABLE t_$k"
 done
 
+# --- 4. the PostgreSQL 18 and pg_uuidv7 drop-ins (issue 11) -----------------
+# Each against the SQL a user writes on PostgreSQL 15 without them (the
+# usual polyfills: the time spliced into gen_random_uuid(), the first 48 bits
+# read back through bit(48)).  Per value, net of the same loop without the
+# call, best of 3.
+lg_log "drop-ins: $N_CONV values each, best of 3"
+q "CREATE TABLE conv_in AS
+   SELECT lane_google.uuidv7() AS u, clock_timestamp() AS t FROM generate_series(1, $N_CONV)"
+q "ANALYZE conv_in"
+sql_shift="encode(set_bit(set_bit(overlay(uuid_send(gen_random_uuid()) placing
+           substring(int8send(floor(extract(epoch FROM clock_timestamp() + interval '-1 hour') * 1000)::bigint) FROM 3)
+           FROM 1 FOR 6), 52, 1), 53, 1), 'hex')::uuid"
+sql_to_time="to_timestamp(('x' || replace(left(u::text, 13), '-', ''))::bit(48)::bigint / 1000.0)"
+sql_to_uuid="encode(overlay('\\x00000000000070008000000000000000'::bytea placing
+             substring(int8send(floor(extract(epoch FROM t) * 1000)::bigint) FROM 3) FROM 1 FOR 6), 'hex')::uuid"
+# per value, in ns, of "SELECT count(EXPR) FROM SOURCE" less the bare loop
+per_value_ns() {
+    local loop=$1 expr=$2 n=$3 base t
+    base=$(best_of_3 "SELECT count(x) FROM (SELECT 1 AS x FROM $loop) s")
+    t=$(best_of_3 "SELECT count(x) FROM (SELECT $expr AS x FROM $loop) s")
+    awk -v t="$t" -v b="$base" -v n="$n" 'BEGIN { printf "%.1f", (t - b) * 1e9 / n }'
+}
+series="generate_series(1, $N_CONV)"
+declare -A dropin_ns
+dropin_ns[shift]=$(per_value_ns "$series" "lane_google.uuidv7(interval '-1 hour')" "$N_CONV")
+dropin_ns[shift_sql]=$(per_value_ns "$series" "$sql_shift" "$N_CONV")
+dropin_ns[now]=$(per_value_ns "$series" "lane_google.uuidv7()" "$N_CONV")
+dropin_ns[to_time]=$(per_value_ns conv_in "lane_google.uuid_v7_to_timestamptz(u)" "$N_CONV")
+dropin_ns[extract]=$(per_value_ns conv_in "lane_google.uuid_extract_timestamp(u)" "$N_CONV")
+dropin_ns[to_time_sql]=$(per_value_ns conv_in "$sql_to_time" "$N_CONV")
+dropin_ns[to_uuid]=$(per_value_ns conv_in "lane_google.uuid_timestamptz_to_v7(t, true)" "$N_CONV")
+dropin_ns[to_uuid_sql]=$(per_value_ns conv_in "$sql_to_uuid" "$N_CONV")
+# the polyfills compute the same values
+same=$(q "SELECT count(*) FILTER (WHERE lane_google.uuid_v7_to_timestamptz(u) <> $sql_to_time)
+               + count(*) FILTER (WHERE lane_google.uuid_timestamptz_to_v7(t, true) <> $sql_to_uuid)
+          FROM conv_in")
+[ "$same" = 0 ] || { echo "conversions and their SQL polyfills disagree on $same values" >&2; exit 1; }
+
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
 row() { printf '%-52s %16s %16s %8s\n' "$@"; }
 
@@ -103,12 +146,33 @@ row "  rows/s" "$(awk -v s="${ins_s[v7]}" -v n="$N_ROWS" 'BEGIN { printf "%.0f",
 row "primary-key index after the insert (MB)" "${idx_mb[v7]}" "${idx_mb[v4]}" "$(ratio "${idx_mb[v7]}" "${idx_mb[v4]}")"
 echo "(times and sizes: v7/v4 below 1 favours v7; values/s and rows/s: above 1 favours v7)"
 
+# --- 4. the PostgreSQL 18 and pg_uuidv7 drop-ins (issue 11) -----------------
+echo
+echo "Drop-ins against the SQL a user writes instead on PostgreSQL 15 (ns per value, net of the loop, best of 3)"
+echo
+row "measure" "lane_google" "SQL" "ratio"
+row "----------------------------------------------------" "----------------" "----------------" "--------"
+row "uuidv7(interval '-1 hour'), $N_CONV values" "${dropin_ns[shift]}" "${dropin_ns[shift_sql]}" \
+    "$(ratio "${dropin_ns[shift]}" "${dropin_ns[shift_sql]}")"
+row "  uuidv7() for reference" "${dropin_ns[now]}" "" ""
+row "uuid_v7_to_timestamptz(u), $N_CONV values" "${dropin_ns[to_time]}" "${dropin_ns[to_time_sql]}" \
+    "$(ratio "${dropin_ns[to_time]}" "${dropin_ns[to_time_sql]}")"
+row "  uuid_extract_timestamp(u)" "${dropin_ns[extract]}" "${dropin_ns[to_time_sql]}" \
+    "$(ratio "${dropin_ns[extract]}" "${dropin_ns[to_time_sql]}")"
+row "uuid_timestamptz_to_v7(t, true), $N_CONV values" "${dropin_ns[to_uuid]}" "${dropin_ns[to_uuid_sql]}" \
+    "$(ratio "${dropin_ns[to_uuid]}" "${dropin_ns[to_uuid_sql]}")"
+echo "(ratio below 1 favours lane_google)"
+
 # the targets: v7 at least as fast to generate, faster to insert, smaller index
 echo
 lg_verdict "v7 generation in one backend at least as fast as v4" "${gen_s[v7]}" "${gen_s[v4]}" "<="
 lg_verdict "v7 generation with 2 clients at least as fast as v4" "${pgb[v7]}" "${pgb[v4]}" ">="
 lg_verdict "v7 inserts faster than v4" "${ins_s[v7]}" "${ins_s[v4]}" "<"
 lg_verdict "v7 primary-key index smaller than v4's" "${idx_mb[v7]}" "${idx_mb[v4]}" "<"
+# --- 4. the drop-ins (issue 11): faster than the SQL polyfills ---------------
+lg_verdict "uuidv7(interval) faster than its SQL polyfill" "${dropin_ns[shift]}" "${dropin_ns[shift_sql]}" "<"
+lg_verdict "uuid_v7_to_timestamptz() faster than its SQL polyfill" "${dropin_ns[to_time]}" "${dropin_ns[to_time_sql]}" "<"
+lg_verdict "uuid_timestamptz_to_v7() faster than its SQL polyfill" "${dropin_ns[to_uuid]}" "${dropin_ns[to_uuid_sql]}" "<"
 # --- legacy id -> uuid mapping (legacy_uuid) ---------------------------------
 # What the conversion pays per key, against what a user would run instead:
 # uuid-ossp's uuid_generate_v5() of the same name.  One backend, N_GEN keys,
