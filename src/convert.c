@@ -38,11 +38,15 @@
 #include "catalog/index.h"
 #include "catalog/indexing.h"
 #include "catalog/namespace.h"
+#include "catalog/objectaddress.h"
 #include "catalog/pg_constraint.h"
 #include "catalog/pg_enum.h"
+#include "catalog/pg_inherits.h"
+#include "catalog/pg_trigger.h"
 #include "catalog/pg_type.h"
 #include "commands/extension.h"
 #include "commands/progress.h"
+#include "commands/trigger.h"
 #include "common/int.h"
 #include "executor/executor.h"
 #include "executor/spi.h"
@@ -50,10 +54,10 @@
 #include "funcapi.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
+#include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
 #include "optimizer/optimizer.h"
 #include "parser/parse_coerce.h"
-#include "nodes/makefuncs.h"
 #include "pgstat.h"
 #include "rewrite/rewriteHandler.h"
 #include "storage/bufmgr.h"
@@ -64,14 +68,15 @@
 #include "utils/guc.h"
 #include "utils/inval.h"
 #include "utils/array.h"
+#include "utils/catcache.h"
 #include "utils/datum.h"
 #include "utils/json.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "utils/rls.h"
 #include "utils/snapmgr.h"
-#include "utils/catcache.h"
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 
@@ -198,6 +203,8 @@ typedef struct TableState
 	const LgTable *spec;
 	Oid			src_relid;
 	Oid			dst_relid;
+	char		src_relkind;
+	bool		src_by_query;	/* read by the executor, not a heap scan */
 	pg_uuid_t	ns;				/* the table's namespace under the root */
 	KeySet		keys;
 	OrphanStat	orphans[LG_MAX_FKS];
@@ -248,7 +255,8 @@ typedef struct RowContext
 {
 	const char *table;
 	const char *column;
-	ItemPointerData tid;
+	int64		row;			/* its number in the read; 0 between rows */
+	ItemPointerData tid;		/* its ctid, when read by a heap scan */
 } RowContext;
 
 static void
@@ -256,8 +264,17 @@ row_error_callback(void *arg)
 {
 	RowContext *rc = (RowContext *) arg;
 
-	if (!ItemPointerIsValid(&rc->tid))
+	if (rc->row == 0)
 		errcontext("writing the converted rows of legacy table %s", rc->table);
+	else if (!ItemPointerIsValid(&rc->tid))
+	{
+		if (rc->column)
+			errcontext("converting column %s of legacy table %s, row " INT64_FORMAT,
+					   rc->column, rc->table, rc->row);
+		else
+			errcontext("converting legacy table %s, row " INT64_FORMAT,
+					   rc->table, rc->row);
+	}
 	else if (rc->column)
 		errcontext("converting column %s of legacy table %s, row at ctid (%u,%u)",
 				   rc->column, rc->table,
@@ -1035,11 +1052,55 @@ typedef struct Writer
 	int			options;
 	MemoryContext batch_cxt;
 	List	   *checks;			/* ExprState of each CHECK constraint */
+	bool		fire_triggers;	/* the target has user INSERT triggers */
+	TransitionCaptureState *transition;
 } Writer;
+
+/* Would this trigger fire, by its ENABLE setting and session_replication_role? */
+static bool
+trigger_fires(const Trigger *tg)
+{
+	if (SessionReplicationRole == SESSION_REPLICATION_ROLE_REPLICA)
+		return tg->tgenabled == TRIGGER_FIRES_ON_REPLICA ||
+			tg->tgenabled == TRIGGER_FIRES_ALWAYS;
+	return tg->tgenabled == TRIGGER_FIRES_ON_ORIGIN ||
+		tg->tgenabled == TRIGGER_FIRES_ALWAYS;
+}
+
+/*
+ * The triggers of a target (the ResultRelInfo's own copy): its foreign-key
+ * check triggers are switched off, since the conversion has checked every
+ * key against its parent already (in bulk, what they would repeat row by
+ * row).  True when a user's INSERT trigger remains to fire.
+ */
+static bool
+writer_prepare_triggers(TriggerDesc *td)
+{
+	bool		user = false;
+	int			i;
+
+	if (td == NULL)
+		return false;
+	for (i = 0; i < td->numtriggers; i++)
+	{
+		Trigger    *tg = &td->triggers[i];
+
+		if (RI_FKey_trigger_type(tg->tgfoid) != RI_TRIGGER_NONE)
+			tg->tgenabled = TRIGGER_DISABLED;
+		else if (TRIGGER_FOR_INSERT(tg->tgtype) && trigger_fires(tg))
+			user = true;
+	}
+	return user;
+}
 
 /*
  * maintain_indexes false: the caller rebuilds the table's indexes after the
  * load (the table was empty), which beats inserting every key into them.
+ *
+ * A user's INSERT triggers on the target fire as COPY FROM fires them:
+ * BEFORE STATEMENT now, AFTER ROW (and transition tables) queued as rows are
+ * written, AFTER STATEMENT and the queued events at writer_finish().
+ * (BEFORE ROW triggers are refused before anything is written.)
  */
 static void
 writer_open(Writer *w, Relation rel, bool maintain_indexes)
@@ -1056,6 +1117,7 @@ writer_open(Writer *w, Relation rel, bool maintain_indexes)
 		ExecOpenIndices(w->rri, false);
 	w->bistate = GetBulkInsertState();
 	w->cid = GetCurrentCommandId(true);
+	w->estate->es_output_cid = w->cid;
 	w->batch_cxt = AllocSetContextCreate(CurrentMemoryContext,
 										 "lane_google conversion batch",
 										 ALLOCSET_DEFAULT_SIZES);
@@ -1074,6 +1136,25 @@ writer_open(Writer *w, Relation rel, bool maintain_indexes)
 	for (i = 0; i < BATCH_TUPLES; i++)
 		w->slots[i] = MakeSingleTupleTableSlot(RelationGetDescr(rel),
 											   &TTSOpsHeapTuple);
+
+	w->fire_triggers = writer_prepare_triggers(w->rri->ri_TrigDesc);
+	if (w->fire_triggers)
+	{
+		/* where the queued events find the table again */
+#if PG_VERSION_NUM >= 140000
+		w->estate->es_opened_result_relations =
+			lappend(w->estate->es_opened_result_relations, w->rri);
+#else
+		w->estate->es_result_relations = w->rri;
+		w->estate->es_num_result_relations = 1;
+		w->estate->es_result_relation_info = w->rri;
+#endif
+		AfterTriggerBeginQuery();
+		ExecBSInsertTriggers(w->estate, w->rri);
+		w->transition = MakeTransitionCaptureState(w->rri->ri_TrigDesc,
+												   RelationGetRelid(rel),
+												   CMD_INSERT);
+	}
 }
 
 static void
@@ -1105,6 +1186,10 @@ writer_flush(Writer *w)
 			ResetPerTupleExprContext(w->estate);
 		}
 	}
+	if (w->fire_triggers)
+		for (i = 0; i < w->nslots; i++)
+			ExecARInsertTriggers(w->estate, w->rri, w->slots[i], NIL,
+								 w->transition);
 	for (i = 0; i < w->nslots; i++)
 		ExecClearTuple(w->slots[i]);
 	w->nslots = 0;
@@ -1206,6 +1291,7 @@ writer_update(Writer *w, ItemPointer tid, Datum *values, bool *nulls,
 	MemoryContextReset(w->batch_cxt);
 }
 
+/* Every row written; the table's indexes are complete after this */
 static void
 writer_close(Writer *w)
 {
@@ -1217,6 +1303,23 @@ writer_close(Writer *w)
 	FreeBulkInsertState(w->bistate);
 	table_finish_bulk_insert(w->rel, w->options);
 	ExecCloseIndices(w->rri);
+}
+
+/*
+ * The statement is over: AFTER STATEMENT triggers, then the queued AFTER
+ * ROW events.  After any index rebuild, so that what the triggers read
+ * through an index is complete.
+ */
+static void
+writer_finish(Writer *w)
+{
+	if (w->fire_triggers)
+	{
+		ExecASInsertTriggers(w->estate, w->rri, w->transition);
+		AfterTriggerEndQuery(w->estate);
+	}
+	/* the slots the triggers' events were read into */
+	ExecResetTupleTable(w->estate->es_tupleTable, false);
 	FreeExecutorState(w->estate);
 	MemoryContextDelete(w->batch_cxt);
 }
@@ -1434,7 +1537,8 @@ typedef struct ConvBatch
 {
 	int			n;
 	int			natts;
-	TupleTableSlot *slots[CONV_BATCH];
+	TupleTableSlot *slots[CONV_BATCH];	/* the rows, copies or the read's own */
+	TupleTableSlot *copies[CONV_BATCH];
 	ItemPointerData tids[CONV_BATCH];
 	Datum	   *values;			/* n x natts */
 	bool	   *nulls;
@@ -1713,64 +1817,60 @@ count_missing(ConvertState *st, TableState *ts, Relation dst)
 	return n;
 }
 
-static void
-convert_table(ConvertState *st, TableState *ts)
+/* One table's conversion while it runs */
+typedef struct TableRun
 {
-	const LgTable *t = ts->spec;
 	Relation	src;
 	Relation	dst;
 	ColMap	   *map;
-	StringInfoData problems;
-	TupleDesc	dd;
-	TupleTableSlot *srcslot;
-	TableScanDesc scan;
-	Snapshot	snapshot;
+	char	   *src_qname;
 	Writer		w;
-	Datum	   *values;
+	bool		bulk;			/* empty target: its indexes rebuilt after */
+	Datum	   *values;			/* the target row being formed */
 	bool	   *nulls;
-	char	   *src_name = source_table_name(st, t);
-	char	   *src_qname = qualified(st->src_schema, src_name);
+	MemoryContext row_cxt;		/* reset after every row */
 	RowContext	rowctx;
 	ErrorContextCallback errcb;
+	Snapshot	snapshot;		/* what the source is read with */
 	instr_time	start;
-	instr_time	elapsed;
-	MemoryContext row_cxt;
-	MemoryContext batch_cxt;
-	MemoryContext old;
+	/* source rows waiting for their values to be converted together */
+	bool		casts;			/* the table has casts: rows are batched */
+	ConvBatch  *batch;
+	MemoryContext batch_cxt;	/* reset after every batch */
 	ExprContext *econtext;
+} TableRun;
+
+/*
+ * Open a table's source and target, its column map, the writer; progress
+ * shows in pg_stat_progress_copy from now on.
+ */
+static void
+table_run_begin(ConvertState *st, TableState *ts, TableRun *run)
+{
+	StringInfoData problems;
+	TupleDesc	dd;
 	ConvBatch  *b;
-	bool		casts = false;
-	bool		more = true;
-	bool		bulk;
+	int			nrows;
 	int			i;
 
-	INSTR_TIME_SET_CURRENT(start);
+	memset(run, 0, sizeof(TableRun));
+	INSTR_TIME_SET_CURRENT(run->start);
 
-	if (!OidIsValid(ts->src_relid))
-	{
-		/* a table the application never had: an empty one */
-		appendStringInfo(&ts->note, "%sno table %s: read as empty",
-						 ts->note.len ? "; " : "", src_qname);
-		ereport(NOTICE,
-				(errmsg("lane_google: %s: no table %s, read as empty",
-						t->name, src_qname)));
-		return;
-	}
-
-	src = table_open(ts->src_relid, NoLock);
-	dst = table_open(ts->dst_relid, NoLock);
-	dd = RelationGetDescr(dst);
+	run->src = table_open(ts->src_relid, NoLock);
+	run->dst = table_open(ts->dst_relid, NoLock);
+	dd = RelationGetDescr(run->dst);
+	run->src_qname = qualified(st->src_schema, source_table_name(st, ts->spec));
 
 	initStringInfo(&problems);
-	map = build_colmap(st, ts, src, dst, &problems, true);
+	run->map = build_colmap(st, ts, run->src, run->dst, &problems, true);
 	if (problems.len > 0)		/* checked before: cannot happen */
-		elog(ERROR, "layout of %s changed during conversion", src_qname);
+		elog(ERROR, "layout of %s changed during conversion", run->src_qname);
 	for (i = 0; i < dd->natts; i++)
-		if (map[i].mode == COL_CAST)
-			casts = true;
+		if (run->map[i].mode == COL_CAST)
+			run->casts = true;
 
-	values = palloc(sizeof(Datum) * dd->natts);
-	nulls = palloc(sizeof(bool) * dd->natts);
+	run->values = palloc(sizeof(Datum) * dd->natts);
+	run->nulls = palloc(sizeof(bool) * dd->natts);
 
 	/* children probe parents with a snapshot that sees the parents' rows */
 	CommandCounterIncrement();
@@ -1779,32 +1879,34 @@ convert_table(ConvertState *st, TableState *ts)
 	/*
 	 * An empty target (always so in the update) is loaded without index
 	 * maintenance, and its indexes are rebuilt once it is full.  A target
-	 * that holds rows is caught up: rows there already are compared, and
-	 * updated where the source changed them.
+	 * that holds rows is caught up: a row there already is compared with its
+	 * source row, and updated if the source changed it since.
 	 */
-	bulk = st->upgrade || table_is_empty(dst, st->probe_snapshot);
-	ts->catch_up = !bulk;
+	run->bulk = st->upgrade || table_is_empty(run->dst, st->probe_snapshot);
+	ts->catch_up = !run->bulk;
 	if (ts->catch_up)
-		ts->keys.want_uuids = true;
-	writer_open(&w, dst, !bulk);
-	row_cxt = AllocSetContextCreate(CurrentMemoryContext,
-									"lane_google conversion row",
-									ALLOCSET_DEFAULT_SIZES);
-	batch_cxt = AllocSetContextCreate(CurrentMemoryContext,
-									  "lane_google conversion values",
-									  ALLOCSET_DEFAULT_SIZES);
-	econtext = CreateStandaloneExprContext();
+		ts->keys.want_uuids = true; /* to find the target's rows no source row maps to */
+	writer_open(&run->w, run->dst, !run->bulk);
+	run->row_cxt = AllocSetContextCreate(CurrentMemoryContext,
+										 "lane_google conversion row",
+										 ALLOCSET_DEFAULT_SIZES);
+	run->batch_cxt = AllocSetContextCreate(CurrentMemoryContext,
+										   "lane_google conversion values",
+										   ALLOCSET_DEFAULT_SIZES);
+	run->econtext = CreateStandaloneExprContext();
 
-	b = palloc0(sizeof(ConvBatch));
+	/* rows batched for their casts, one at a time straight from the read else */
+	nrows = run->casts ? CONV_BATCH : 1;
+	b = run->batch = palloc0(sizeof(ConvBatch));
 	b->natts = dd->natts;
-	b->values = palloc(sizeof(Datum) * dd->natts * (casts ? CONV_BATCH : 1));
-	b->nulls = palloc(sizeof(bool) * dd->natts * (casts ? CONV_BATCH : 1));
-	b->problem = palloc(sizeof(char *) * dd->natts * (casts ? CONV_BATCH : 1));
-	b->sqlstate = palloc(sizeof(int) * dd->natts * (casts ? CONV_BATCH : 1));
-	if (casts)
+	b->values = palloc(sizeof(Datum) * dd->natts * nrows);
+	b->nulls = palloc(sizeof(bool) * dd->natts * nrows);
+	b->problem = palloc(sizeof(char *) * dd->natts * nrows);
+	b->sqlstate = palloc(sizeof(int) * dd->natts * nrows);
+	if (run->casts)
 		for (i = 0; i < CONV_BATCH; i++)
-			b->slots[i] = MakeSingleTupleTableSlot(RelationGetDescr(src),
-												   &TTSOpsMinimalTuple);
+			b->copies[i] = MakeSingleTupleTableSlot(RelationGetDescr(run->src),
+													&TTSOpsMinimalTuple);
 
 #if PG_VERSION_NUM >= 140000
 	pgstat_progress_start_command(PROGRESS_COMMAND_COPY, ts->src_relid);
@@ -1812,19 +1914,20 @@ convert_table(ConvertState *st, TableState *ts)
 		const int	idx[3] = {PROGRESS_COPY_COMMAND, PROGRESS_COPY_TYPE,
 		PROGRESS_COPY_BYTES_TOTAL};
 		int64		val[3] = {PROGRESS_COPY_COMMAND_FROM, PROGRESS_COPY_TYPE_CALLBACK,
-			(int64) RelationGetNumberOfBlocks(src) * BLCKSZ};
+			0};
 
+		/* the size is known for a heap scan; a query's, like a pipe's, is not */
+		if (!ts->src_by_query)
+			val[2] = (int64) RelationGetNumberOfBlocks(run->src) * BLCKSZ;
 		pgstat_progress_update_multi_param(3, idx, val);
 	}
 #endif
 
-	rowctx.table = src_qname;
-	rowctx.column = NULL;
-	ItemPointerSetInvalid(&rowctx.tid);
-	errcb.callback = row_error_callback;
-	errcb.arg = &rowctx;
-	errcb.previous = error_context_stack;
-	error_context_stack = &errcb;
+	run->rowctx.table = run->src_qname;
+	run->errcb.callback = row_error_callback;
+	run->errcb.arg = &run->rowctx;
+	run->errcb.previous = error_context_stack;
+	error_context_stack = &run->errcb;
 
 	/*
 	 * The latest snapshot, not the transaction's: every table is locked
@@ -1832,298 +1935,433 @@ convert_table(ConvertState *st, TableState *ts)
 	 * snapshot may predate the locks, missing rows committed in between
 	 * (which the update would then drop with the old table).
 	 */
-	snapshot = RegisterSnapshot(GetLatestSnapshot());
-	srcslot = table_slot_create(src, NULL);
-	scan = table_beginscan(src, snapshot, 0, NULL);
+	run->snapshot = RegisterSnapshot(GetLatestSnapshot());
+}
 
-	while (more)
-	{
-		int			r;
+/* A row's problem: counted, and said in its quarantine reason */
+static void
+row_problem(ConvertState *st, TableState *ts, StringInfo reason,
+			const char *column, const char *problem, int sqlstate,
+			const char *key, const char *value)
+{
+	record_problem(st, ts, column, problem, sqlstate, key, value);
+	if (value)
+		appendStringInfo(reason, "%s%s: %s (%s)", reason->len ? "; " : "",
+						 column, problem, quote_literal_cstr(value));
+	else
+		appendStringInfo(reason, "%s%s: %s", reason->len ? "; " : "",
+						 column, problem);
+}
 
-		/* a batch of rows, their non-key values converted */
-		MemoryContextReset(batch_cxt);
-		old = MemoryContextSwitchTo(batch_cxt);
-		b->n = 0;
-		while (b->n < (casts ? CONV_BATCH : 1))
+/*
+ * Row r of the batch, its non-key values converted: its keys mapped and
+ * checked, its problems counted, then written, quarantined or counted.
+ */
+static void
+convert_batch_row(ConvertState *st, TableState *ts, TableRun *run, int r)
+{
+	const LgTable *t = ts->spec;
+	TupleDesc	dd = RelationGetDescr(run->dst);
+	ConvBatch  *b = run->batch;
+	TupleTableSlot *row = b->slots[r];
+	ColMap	   *map = run->map;
+	Datum	   *values = run->values;
+	bool	   *nulls = run->nulls;
+	bool		orphaned = false;
+	bool		quarantine = false;
+	bool		nulled = false;
+	int			nproblems = 0;
+	StringInfoData reason;
+	int64		id_int = 0;
+	KeyParse	id_kind = KEY_BAD;
+	pg_uuid_t  *id_uuid;
+	char	   *key = NULL;
+	MemoryContext old;
+	int			i;
+
+	CHECK_FOR_INTERRUPTS();
+	ts->rows_read++;
+	run->rowctx.row = ts->rows_read;
+	run->rowctx.tid = b->tids[r];
+	old = MemoryContextSwitchTo(run->row_cxt);
+	initStringInfo(&reason);
+	id_uuid = palloc(UUID_LEN);
+
+	/* the row's key first: it names the row in every report */
+	for (i = 0; i < dd->natts; i++)
+		if (map[i].mode == COL_ID)
 		{
-			if (!table_scan_getnextslot(scan, ForwardScanDirection, srcslot))
-			{
-				more = false;
-				break;
-			}
-			b->tids[b->n] = srcslot->tts_tid;
-			if (casts)
-				ExecCopySlot(b->slots[b->n], srcslot);
+			ColMap	   *c = &map[i];
+			Datum		d = row->tts_values[c->src_attno - 1];
+			bool		isnull = row->tts_isnull[c->src_attno - 1];
+			const char *problem = "key is NULL";
+
+			if (!isnull)
+				id_kind = parse_key(c, d, &id_int, id_uuid, &problem);
+			if (id_kind == KEY_INT)
+				lg_map_legacy_id(st->hasher, &ts->ns, id_int, id_uuid);
+			if (id_kind != KEY_BAD)
+				key = key_text(id_kind == KEY_INT, id_int, id_uuid);
 			else
-				b->slots[b->n] = srcslot;
-			b->n++;
-		}
-		convert_values(map, b, econtext, casts);
-		MemoryContextSwitchTo(old);
-
-		for (r = 0; r < b->n; r++)
-		{
-			TupleTableSlot *row = b->slots[r];
-			bool		orphaned = false;
-			bool		quarantine = false;
-			bool		nulled = false;
-			int			nproblems = 0;
-			StringInfoData reason;
-			int64		id_int = 0;
-			KeyParse	id_kind = KEY_BAD;
-			pg_uuid_t  *id_uuid;
-			char	   *key;
-
-			CHECK_FOR_INTERRUPTS();
-			rowctx.tid = b->tids[r];
-			ts->rows_read++;
-			old = MemoryContextSwitchTo(row_cxt);
-			initStringInfo(&reason);
-			id_uuid = palloc(UUID_LEN);
-
-			/* the row's key first: it names the row in every report */
-			key = NULL;
-			for (i = 0; i < dd->natts; i++)
-				if (map[i].mode == COL_ID)
-				{
-					ColMap	   *c = &map[i];
-					const char *problem = NULL;
-
-					if (row->tts_isnull[c->src_attno - 1])
-						problem = "key is NULL";
-					else
-						id_kind = parse_key(c, row->tts_values[c->src_attno - 1],
-											&id_int, id_uuid, &problem);
-					if (id_kind == KEY_INT)
-						lg_map_legacy_id(st->hasher, &ts->ns, id_int, id_uuid);
-					if (id_kind != KEY_BAD)
-						key = key_text(id_kind == KEY_INT, id_int, id_uuid);
-					else
-					{
-						char	   *v = sample_text(c, row->tts_values[c->src_attno - 1],
-													row->tts_isnull[c->src_attno - 1]);
-
-						key = psprintf("(%u,%u)",
-									   ItemPointerGetBlockNumber(&b->tids[r]),
-									   ItemPointerGetOffsetNumber(&b->tids[r]));
-						record_problem(st, ts, c->name, problem, 0, key, v);
-						appendStringInfo(&reason, "%s%s: %s", reason.len ? "; " : "",
-										 c->name, problem);
-						nproblems++;
-					}
-					values[i] = UUIDPGetDatum(id_uuid);
-					nulls[i] = false;
-				}
-
-			for (i = 0; i < dd->natts; i++)
 			{
-				ColMap	   *c = &map[i];
-				int			x = r * b->natts + i;
-				Datum		d;
-				bool		isnull;
+				/* no key to name it by: its place in the read */
+				if (ItemPointerIsValid(&b->tids[r]))
+					key = psprintf("ctid (%u,%u)",
+								   ItemPointerGetBlockNumber(&b->tids[r]),
+								   ItemPointerGetOffsetNumber(&b->tids[r]));
+				else
+					key = psprintf("row " INT64_FORMAT, ts->rows_read);
+				row_problem(st, ts, &reason, c->name, problem, 0, key,
+							isnull ? NULL : sample_text(c, d, false));
+				nproblems++;
+			}
+			values[i] = UUIDPGetDatum(id_uuid);
+			nulls[i] = false;
+		}
 
-				if (TupleDescAttr(dd, i)->attisdropped)
+	for (i = 0; i < dd->natts; i++)
+	{
+		ColMap	   *c = &map[i];
+		int			x = r * b->natts + i;
+
+		if (TupleDescAttr(dd, i)->attisdropped)
+		{
+			nulls[i] = true;
+			continue;
+		}
+		if (c->mode == COL_LEGACY_ID || c->mode == COL_ID)
+			continue;
+
+		run->rowctx.column = c->name;
+		values[i] = b->values[x];
+		nulls[i] = b->nulls[x];
+
+		if (b->problem[x])
+		{
+			row_problem(st, ts, &reason, c->name, b->problem[x], b->sqlstate[x],
+						key, sample_text(c, row->tts_values[c->src_attno - 1], false));
+			nproblems++;
+			continue;
+		}
+		if (nulls[i])
+		{
+			if (c->notnull)
+			{
+				row_problem(st, ts, &reason, c->name,
+							"NULL into a NOT NULL column", 0, key, NULL);
+				nproblems++;
+			}
+			continue;
+		}
+
+		if (c->mode == COL_FK)
+		{
+			const LgForeignKey *fk = &t->fks[c->fk];
+			TableState *p = &st->tables[lg_table_index(fk->parent)];
+			pg_uuid_t  *u = palloc(UUID_LEN);
+			int64		v = 0;
+			const char *problem = NULL;
+			KeyParse	kind = parse_key(c, values[i], &v, u, &problem);
+			bool		found;
+
+			if (kind == KEY_BAD)
+			{
+				row_problem(st, ts, &reason, c->name, problem, 0, key,
+							sample_text(c, values[i], false));
+				nproblems++;
+				nulls[i] = true;
+				continue;
+			}
+			if (kind == KEY_INT && c->have_last && v == c->last_v)
+			{
+				/* children come clustered by parent: no hash again */
+				*u = c->last_u;
+				found = true;
+			}
+			else if (kind == KEY_INT)
+			{
+				lg_map_legacy_id(st->hasher, &p->ns, v, u);
+				found = p->keys.kept && keyset_has_int(&p->keys, v);
+			}
+			else
+				found = p->keys.kept && keyset_has_uuid(&p->keys, u);
+			/* not among the converted keys: rows the target held already? */
+			if (!found)
+				found = probe_parent(st, p, u);
+			if (found && kind == KEY_INT)
+			{
+				c->have_last = true;
+				c->last_v = v;
+				c->last_u = *u;
+			}
+			values[i] = UUIDPGetDatum(u);
+			if (!found)
+			{
+				char	   *k = key_text(kind == KEY_INT, v, u);
+
+				orphaned = true;
+				record_orphan(st, &ts->orphans[c->fk], k);
+				appendStringInfo(&reason, "%sorphan: %s = %s has no row in %s",
+								 reason.len ? "; " : "", c->name, k, fk->parent);
+				if (st->mode == ORPHAN_NULL && fk->nullable)
 				{
 					nulls[i] = true;
-					continue;
+					nulled = true;
+					appendStringInfoString(&reason, ", set to NULL");
 				}
-				if (c->mode == COL_LEGACY_ID || c->mode == COL_ID)
-					continue;
-
-				rowctx.column = c->name;
-				d = b->values[x];
-				isnull = b->nulls[x];
-				values[i] = d;
-				nulls[i] = isnull;
-
-				if (b->problem[x])
-				{
-					char	   *v = sample_text(c, row->tts_values[c->src_attno - 1],
-												row->tts_isnull[c->src_attno - 1]);
-
-					record_problem(st, ts, c->name, b->problem[x], b->sqlstate[x],
-								   key, v);
-					appendStringInfo(&reason, "%s%s: %s (\"%s\")", reason.len ? "; " : "",
-									 c->name, b->problem[x], v);
-					nproblems++;
-					continue;
-				}
-				if (isnull)
-				{
-					if (c->notnull)
-					{
-						record_problem(st, ts, c->name, "NULL into a NOT NULL column",
-									   0, key, NULL);
-						appendStringInfo(&reason, "%s%s: NULL into a NOT NULL column",
-										 reason.len ? "; " : "", c->name);
-						nproblems++;
-					}
-					continue;
-				}
-
-				if (c->mode == COL_FK)
-				{
-					const LgForeignKey *fk = &t->fks[c->fk];
-					TableState *p = &st->tables[lg_table_index(fk->parent)];
-					pg_uuid_t  *u = palloc(UUID_LEN);
-					int64		v = 0;
-					const char *problem = NULL;
-					KeyParse	kind = parse_key(c, d, &v, u, &problem);
-					bool		found;
-
-					if (kind == KEY_BAD)
-					{
-						char	   *sv = sample_text(c, row->tts_values[c->src_attno - 1], false);
-
-						record_problem(st, ts, c->name, problem, 0, key, sv);
-						appendStringInfo(&reason, "%s%s: %s (\"%s\")", reason.len ? "; " : "",
-										 c->name, problem, sv);
-						nproblems++;
-						nulls[i] = true;
-						continue;
-					}
-					if (kind == KEY_INT && c->have_last && v == c->last_v)
-					{
-						/* children come clustered by parent: no hash again */
-						*u = c->last_u;
-						found = true;
-					}
-					else if (kind == KEY_INT)
-					{
-						lg_map_legacy_id(st->hasher, &p->ns, v, u);
-						found = p->keys.kept && keyset_has_int(&p->keys, v);
-					}
-					else
-						found = p->keys.kept && keyset_has_uuid(&p->keys, u);
-					/* not among the converted keys: rows the target held already? */
-					if (!found)
-						found = probe_parent(st, p, u);
-					if (found && kind == KEY_INT)
-					{
-						c->have_last = true;
-						c->last_v = v;
-						c->last_u = *u;
-					}
-					values[i] = UUIDPGetDatum(u);
-					if (!found)
-					{
-						char	   *k = key_text(kind == KEY_INT, v, u);
-
-						orphaned = true;
-						record_orphan(st, &ts->orphans[c->fk], k);
-						appendStringInfo(&reason, "%sorphan: %s = %s has no row in %s",
-										 reason.len ? "; " : "", c->name, k, fk->parent);
-						if (st->mode == ORPHAN_NULL && fk->nullable)
-						{
-							nulls[i] = true;
-							nulled = true;
-							appendStringInfoString(&reason, ", set to NULL");
-						}
-						else
-							quarantine = true;
-					}
-				}
-			}
-			rowctx.column = NULL;
-
-			/* legacy_id: the integer id, or NULL for a row converted already */
-			for (i = 0; i < dd->natts; i++)
-				if (map[i].mode == COL_LEGACY_ID)
-				{
-					values[i] = Int64GetDatum(id_int);
-					nulls[i] = (id_kind != KEY_INT);
-				}
-
-			if (nproblems > 0)
-			{
-				st->problem_rows++;
-				if (st->quarantine_problems)
+				else
 					quarantine = true;
-				else
-				{
-					/*
-					 * The run will fail (or only lists problems): stop
-					 * writing, but go on checking, keeping the row's key so
-					 * that its children are not reported as well.
-					 */
-					st->write = false;
-					quarantine = false;
-				}
 			}
-			if (orphaned && st->mode == ORPHAN_ERROR)
-			{
-				st->write = false;
-				quarantine = false;
-			}
-
-			if (quarantine)
-			{
-				quarantine_row(st, t->name, row, reason.data);
-				ts->rows_quarantined++;
-			}
-			else if (id_kind != KEY_BAD)
-			{
-				if (id_kind == KEY_INT)
-					keyset_add_int(st, ts, id_int);
-				else
-					keyset_add_uuid(st, ts, id_uuid);
-				if (ts->keys.want_uuids && id_kind == KEY_INT)
-					keyset_add_uuid(st, ts, id_uuid);
-
-				if (nproblems == 0 && !(orphaned && st->mode == ORPHAN_ERROR))
-				{
-					if (nulled)
-					{
-						/* the original row is kept, its key set NULL here */
-						quarantine_row(st, t->name, row, reason.data);
-						ts->rows_nulled++;
-					}
-					if (!ts->catch_up ||
-						!catch_up_row(st, ts, map, &w, values, nulls, id_uuid))
-					{
-						if (st->write)
-							writer_add(&w, values, nulls);
-					}
-					ts->rows_converted++;
-				}
-			}
-			MemoryContextSwitchTo(old);
-			MemoryContextReset(row_cxt);
-
-#if PG_VERSION_NUM >= 140000
-			if ((ts->rows_read & 1023) == 0)
-			{
-				const int	idx[3] = {PROGRESS_COPY_TUPLES_PROCESSED,
-					PROGRESS_COPY_TUPLES_EXCLUDED, PROGRESS_COPY_BYTES_PROCESSED};
-				int64		val[3] = {ts->rows_converted, ts->rows_quarantined,
-					(int64) ItemPointerGetBlockNumber(&b->tids[r]) * BLCKSZ};
-
-				pgstat_progress_update_multi_param(3, idx, val);
-			}
-#endif
-			if (lg_progress_rows > 0 && ts->rows_read % lg_progress_rows == 0)
-				elog(DEBUG1, "lane_google: %s: " INT64_FORMAT " rows read",
-					 t->name, ts->rows_read);
 		}
 	}
+	run->rowctx.column = NULL;
 
+	/* legacy_id: the integer id, or NULL for a row converted already */
+	for (i = 0; i < dd->natts; i++)
+		if (map[i].mode == COL_LEGACY_ID)
+		{
+			values[i] = Int64GetDatum(id_int);
+			nulls[i] = (id_kind != KEY_INT);
+		}
+
+	if (nproblems > 0)
+	{
+		st->problem_rows++;
+		if (st->quarantine_problems)
+			quarantine = true;
+		else
+		{
+			/*
+			 * The run will fail (or only lists its problems): stop writing,
+			 * but go on checking, keeping the row's key so that its
+			 * children are not reported as well.
+			 */
+			st->write = false;
+			quarantine = false;
+		}
+	}
+	if (orphaned && st->mode == ORPHAN_ERROR)
+	{
+		/* the same for an orphan, when orphans are an error */
+		st->write = false;
+		quarantine = false;
+	}
+
+	if (quarantine)
+	{
+		/* not converted: kept whole, with its reasons */
+		quarantine_row(st, t->name, row, reason.data);
+		ts->rows_quarantined++;
+	}
+	else if (id_kind != KEY_BAD)
+	{
+		if (id_kind == KEY_INT)
+			keyset_add_int(st, ts, id_int);
+		else
+			keyset_add_uuid(st, ts, id_uuid);
+		if (ts->keys.want_uuids && id_kind == KEY_INT)
+			keyset_add_uuid(st, ts, id_uuid);
+
+		if (nproblems == 0 && !(orphaned && st->mode == ORPHAN_ERROR))
+		{
+			if (nulled)
+			{
+				/* converted, a key set NULL: the original row is kept too */
+				quarantine_row(st, t->name, row, reason.data);
+				ts->rows_nulled++;
+			}
+			if (!ts->catch_up ||
+				!catch_up_row(st, ts, map, &run->w, values, nulls, id_uuid))
+			{
+				if (st->write)
+					writer_add(&run->w, values, nulls);
+			}
+			ts->rows_converted++;
+		}
+	}
+	MemoryContextSwitchTo(old);
+	MemoryContextReset(run->row_cxt);
+
+#if PG_VERSION_NUM >= 140000
+	if ((ts->rows_read & 1023) == 0)
+	{
+		const int	idx[3] = {PROGRESS_COPY_TUPLES_PROCESSED,
+			PROGRESS_COPY_TUPLES_EXCLUDED, PROGRESS_COPY_BYTES_PROCESSED};
+		int64		val[3] = {ts->rows_converted, ts->rows_quarantined, 0};
+
+		if (ItemPointerIsValid(&b->tids[r]))
+			val[2] = (int64) ItemPointerGetBlockNumber(&b->tids[r]) * BLCKSZ;
+		pgstat_progress_update_multi_param(3, idx, val);
+	}
+#endif
+	if (lg_progress_rows > 0 && ts->rows_read % lg_progress_rows == 0)
+		elog(DEBUG1, "lane_google: %s: " INT64_FORMAT " rows read",
+			 t->name, ts->rows_read);
+}
+
+/* The rows of the batch: their values converted together, then each row */
+static void
+convert_batch(ConvertState *st, TableState *ts, TableRun *run)
+{
+	ConvBatch  *b = run->batch;
+	MemoryContext old = MemoryContextSwitchTo(run->batch_cxt);
+	int			r;
+
+	convert_values(run->map, b, run->econtext, run->casts);
+	MemoryContextSwitchTo(old);
+	for (r = 0; r < b->n; r++)
+		convert_batch_row(st, ts, run, r);
+	b->n = 0;
+	MemoryContextReset(run->batch_cxt);
+}
+
+/*
+ * One source row (every attribute of the source's descriptor in the slot).
+ * A table with casts keeps a copy for its batch; any other is converted now.
+ */
+static void
+convert_row(ConvertState *st, TableState *ts, TableRun *run,
+			TupleTableSlot *srcslot)
+{
+	ConvBatch  *b = run->batch;
+
+	b->tids[b->n] = srcslot->tts_tid;
+	if (run->casts)
+	{
+		b->slots[b->n] = ExecCopySlot(b->copies[b->n], srcslot);
+		slot_getallattrs(b->slots[b->n]);
+	}
+	else
+		b->slots[b->n] = srcslot;
+	if (++b->n == (run->casts ? CONV_BATCH : 1))
+		convert_batch(st, ts, run);
+}
+
+/*
+ * A plain table with no inheritance children: one sequential scan of its
+ * heap, the fastest read there is (the update's sources are all of this
+ * kind).
+ */
+static void
+read_source_heap(ConvertState *st, TableState *ts, TableRun *run)
+{
+	TupleTableSlot *srcslot = table_slot_create(run->src, NULL);
+	TableScanDesc scan = table_beginscan(run->src, run->snapshot, 0, NULL);
+
+	while (table_scan_getnextslot(scan, ForwardScanDirection, srcslot))
+	{
+		slot_getallattrs(srcslot);
+		convert_row(st, ts, run, srcslot);
+	}
 	table_endscan(scan);
 	ExecDropSingleTupleTableSlot(srcslot);
-	if (casts)
+}
+
+/*
+ * Any other source: what SELECT of it returns, through the executor, read
+ * in batches from a cursor.  So a partitioned table gives the rows of every
+ * partition, a table with inheritance children theirs too, and a view, a
+ * materialized view or a foreign table reads as its owner or its server
+ * answers.  The query names the source's columns in attribute order (a
+ * dropped column has none), and each row goes into a slot of the source's
+ * own descriptor, as a heap scan would give it.
+ */
+static void
+read_source_query(ConvertState *st, TableState *ts, TableRun *run)
+{
+	TupleDesc	sd = RelationGetDescr(run->src);
+	TupleTableSlot *srcslot = MakeSingleTupleTableSlot(sd, &TTSOpsVirtual);
+	AttrNumber *attnos = palloc(sizeof(AttrNumber) * Max(sd->natts, 1));
+	int			ncols = 0;
+	Datum	   *qvalues = palloc(sizeof(Datum) * Max(sd->natts, 1));
+	bool	   *qnulls = palloc(sizeof(bool) * Max(sd->natts, 1));
+	StringInfoData sql;
+	Portal		portal;
+	int			i;
+
+	initStringInfo(&sql);
+	appendStringInfoString(&sql, "SELECT ");
+	for (i = 0; i < sd->natts; i++)
+	{
+		Form_pg_attribute a = TupleDescAttr(sd, i);
+
+		if (a->attisdropped)
+			continue;
+		appendStringInfo(&sql, "%s%s", ncols ? ", " : "",
+						 quote_identifier(NameStr(a->attname)));
+		attnos[ncols++] = a->attnum;
+	}
+	appendStringInfo(&sql, " FROM %s", run->src_qname);
+
+	/* read-only: the cursor runs with the active snapshot, the run's */
+	PushActiveSnapshot(run->snapshot);
+	portal = SPI_cursor_open_with_args(NULL, sql.data, 0, NULL, NULL, NULL,
+									   true, 0);
+	PopActiveSnapshot();
+	if (portal == NULL)
+		elog(ERROR, "could not open a cursor on %s: %s", run->src_qname,
+			 SPI_result_code_string(SPI_result));
+
+	for (;;)
+	{
+		SPITupleTable *tt;
+		uint64		n;
+		uint64		r;
+
+		SPI_cursor_fetch(portal, true, BATCH_TUPLES);
+		/* the rows' own SPI calls (the quarantine) replace SPI_tuptable */
+		tt = SPI_tuptable;
+		n = SPI_processed;
+		if (n == 0)
+			break;
+		for (r = 0; r < n; r++)
+		{
+			ExecClearTuple(srcslot);
+			memset(srcslot->tts_isnull, true, sizeof(bool) * sd->natts);
+			heap_deform_tuple(tt->vals[r], tt->tupdesc, qvalues, qnulls);
+			for (i = 0; i < ncols; i++)
+			{
+				srcslot->tts_values[attnos[i] - 1] = qvalues[i];
+				srcslot->tts_isnull[attnos[i] - 1] = qnulls[i];
+			}
+			ExecStoreVirtualTuple(srcslot);
+			convert_row(st, ts, run, srcslot);
+		}
+		SPI_freetuptable(tt);
+	}
+	SPI_cursor_close(portal);
+	ExecDropSingleTupleTableSlot(srcslot);
+	pfree(attnos);
+	pfree(qvalues);
+	pfree(qnulls);
+}
+
+/*
+ * Every row read: the key set complete, the rows flushed, the indexes
+ * rebuilt, the target's AFTER triggers fired; then the table's NOTICE.
+ */
+static void
+table_run_end(ConvertState *st, TableState *ts, TableRun *run)
+{
+	int			i;
+
+	if (run->batch->n > 0)
+		convert_batch(st, ts, run);
+	UnregisterSnapshot(run->snapshot);
+	if (run->casts)
 		for (i = 0; i < CONV_BATCH; i++)
-			ExecDropSingleTupleTableSlot(b->slots[i]);
-	UnregisterSnapshot(snapshot);
-	FreeExprContext(econtext, true);
+			ExecDropSingleTupleTableSlot(run->batch->copies[i]);
+	FreeExprContext(run->econtext, true);
 
 	/* duplicate legacy ids: said in their own words before the index would */
-	keyset_finish(st, ts, src_qname);
+	keyset_finish(st, ts, run->src_qname);
 	if (ts->catch_up)
-		ts->rows_missing = count_missing(st, ts, dst);
+		ts->rows_missing = count_missing(st, ts, run->dst);
 
-	rowctx.column = "id";
-	ItemPointerSetInvalid(&rowctx.tid);
-	writer_close(&w);
-	error_context_stack = errcb.previous;
+	run->rowctx.column = "id";
+	run->rowctx.row = 0;
+	writer_close(&run->w);
+	error_context_stack = run->errcb.previous;
 #if PG_VERSION_NUM >= 140000
 	pgstat_progress_end_command();
 #endif
@@ -2131,32 +2369,63 @@ convert_table(ConvertState *st, TableState *ts)
 		probe_close(&st->tables[i]);
 	UnregisterSnapshot(st->probe_snapshot);
 	st->probe_snapshot = NULL;
-	MemoryContextDelete(row_cxt);
-	MemoryContextDelete(batch_cxt);
+	MemoryContextDelete(run->row_cxt);
+	MemoryContextDelete(run->batch_cxt);
 
-	table_close(dst, NoLock);
-	table_close(src, NoLock);
+	table_close(run->src, NoLock);
 
-	if (bulk && !st->upgrade && st->write)
+	if (run->bulk && !st->upgrade && st->write)
 		rebuild_indexes(ts->dst_relid);
+	/* the writer's ResultRelInfo needs the target open until its triggers ran */
+	writer_finish(&run->w);
+	table_close(run->dst, NoLock);
 
-	INSTR_TIME_SET_CURRENT(elapsed);
-	INSTR_TIME_SUBTRACT(elapsed, start);
-	ts->seconds = INSTR_TIME_GET_DOUBLE(elapsed);
+	{
+		instr_time	elapsed;
+
+		INSTR_TIME_SET_CURRENT(elapsed);
+		INSTR_TIME_SUBTRACT(elapsed, run->start);
+		ts->seconds = INSTR_TIME_GET_DOUBLE(elapsed);
+	}
 
 	if (ts->catch_up)
 		ereport(NOTICE,
 				(errmsg("lane_google: %s: read " INT64_FORMAT ", converted " INT64_FORMAT " (" INT64_FORMAT " unchanged, " INT64_FORMAT " updated), quarantined " INT64_FORMAT,
-						t->name, ts->rows_read, ts->rows_converted,
+						ts->spec->name, ts->rows_read, ts->rows_converted,
 						ts->rows_unchanged, ts->rows_updated, ts->rows_quarantined),
 				 errdetail("%.2f s, %.0f rows/s", ts->seconds,
 						   ts->seconds > 0 ? ts->rows_read / ts->seconds : 0.0)));
 	else
 		ereport(NOTICE,
 				(errmsg("lane_google: %s: read " INT64_FORMAT ", converted " INT64_FORMAT ", quarantined " INT64_FORMAT,
-						t->name, ts->rows_read, ts->rows_converted, ts->rows_quarantined),
+						ts->spec->name, ts->rows_read, ts->rows_converted, ts->rows_quarantined),
 				 errdetail("%.2f s, %.0f rows/s", ts->seconds,
 						   ts->seconds > 0 ? ts->rows_read / ts->seconds : 0.0)));
+}
+
+static void
+convert_table(ConvertState *st, TableState *ts)
+{
+	TableRun	run;
+
+	if (!OidIsValid(ts->src_relid))
+	{
+		/* a table the application never had: an empty one */
+		char	   *sname = qualified(st->src_schema, source_table_name(st, ts->spec));
+
+		appendStringInfo(&ts->note, "%sno table %s: read as empty",
+						 ts->note.len ? "; " : "", sname);
+		ereport(NOTICE,
+				(errmsg("lane_google: %s: no table %s, read as empty",
+						ts->spec->name, sname)));
+		return;
+	}
+	table_run_begin(st, ts, &run);
+	if (ts->src_by_query)
+		read_source_query(st, ts, &run);
+	else
+		read_source_heap(st, ts, &run);
+	table_run_end(st, ts, &run);
 }
 
 /* ------------------------------------------------------------------------
@@ -2191,22 +2460,55 @@ object_aclcheck_namespace(Oid nspid)
 }
 
 /*
- * Resolve, lock and check every table before anything is written.  Locks in
- * the tables' fixed order: sources SHARE (readers go on, writers wait: their
- * rows would be lost), targets SHARE ROW EXCLUSIVE (readers go on, writers
- * and a second conversion wait).
+ * Called by RangeVarGetRelidExtended() before it locks the relation a name
+ * resolves to, and again whenever the name comes to mean another relation
+ * while it waited (dropped, renamed, re-created): the caller locks only what
+ * it may use, as LOCK TABLE's callback checks.
  */
 static void
-prepare(ConvertState *st)
+check_privilege_callback(const RangeVar *rv, Oid relid, Oid oldrelid,
+						 void *arg)
 {
-	StringInfoData problems;
-	int			i;
-	int			j;
-	int			found = 0;
-	Oid			cfg;
+	AclMode		mode = *(AclMode *) arg;
+	char		relkind;
+	AclResult	acl;
 
-	st->cxt = CurrentMemoryContext;
-	initStringInfo(&problems);
+	if (!OidIsValid(relid))
+		return;					/* missing: the caller says so */
+	relkind = get_rel_relkind(relid);
+	if (relkind == '\0')
+		return;					/* dropped meanwhile: resolved again */
+	acl = pg_class_aclcheck(relid, GetUserId(), mode);
+	if (acl != ACLCHECK_OK)
+		aclcheck_error(acl, get_relkind_objtype(relkind), rv->relname);
+}
+
+/*
+ * The relation schema.name means, with the privilege checked, locked in the
+ * given mode (NoLock: not locked) the way PostgreSQL's own commands lock
+ * what they name: once the lock is granted, the name is resolved again, and
+ * if it now means another relation (the one waited for was dropped or
+ * renamed meanwhile) that one is checked and locked instead.  InvalidOid if
+ * none.
+ */
+static Oid
+resolve_relation(Oid schema, const char *name, LOCKMODE lockmode,
+				 AclMode privilege)
+{
+	RangeVar   *rv = makeRangeVar(get_namespace_name(schema), pstrdup(name), -1);
+
+	return RangeVarGetRelidExtended(rv, lockmode, RVR_MISSING_OK,
+									check_privilege_callback, &privilege);
+}
+
+/*
+ * Privileges before locks: a caller who may not read every source and
+ * write every target waits for no lock, so never queues ahead of others.
+ */
+static void
+check_privileges(ConvertState *st)
+{
+	int			i;
 
 	if (!st->upgrade)
 	{
@@ -2215,17 +2517,112 @@ prepare(ConvertState *st)
 		if (acl != ACLCHECK_OK)
 			aclcheck_error(acl, OBJECT_SCHEMA, get_namespace_name(st->src_schema));
 	}
+	for (i = 0; i < LG_NTABLES; i++)
+	{
+		TableState *ts = &st->tables[i];
+
+		(void) resolve_relation(st->src_schema,
+								source_table_name(st, ts->spec),
+								NoLock, ACL_SELECT);
+		(void) resolve_relation(st->dst_schema, ts->spec->name,
+								NoLock, ACL_INSERT);
+	}
+}
+
+/* The root namespace, which must not change under us, and each table's */
+static void
+read_namespace(ConvertState *st)
+{
+	Oid			cfg;
+	int			i;
+
+	/* set_legacy_namespace takes EXCLUSIVE */
+	cfg = get_relname_relid("legacy_config", st->dst_schema);
+	if (OidIsValid(cfg))
+		LockRelationOid(cfg, ShareLock);
+	lg_root_namespace(&st->root);
+	st->hasher = lg_hasher_create();
+	for (i = 0; i < LG_NTABLES; i++)
+		lg_table_namespace(st->hasher, &st->root, lg_tables[i].name,
+						   &st->tables[i].ns);
+}
+
+/*
+ * Sources, SHARE (readers go on, writers wait: their rows would be lost):
+ * a table, a partitioned table or a table with inheritance children (each
+ * partition and child locked too), a view, a materialized view, a foreign
+ * table.  Everything but a plain table without children is read through
+ * the executor.
+ */
+static void
+lock_sources(ConvertState *st, StringInfo problems)
+{
+	int			i;
+	int			found = 0;
 
 	for (i = 0; i < LG_NTABLES; i++)
 	{
 		TableState *ts = &st->tables[i];
-		char	   *sname = source_table_name(st, &lg_tables[i]);
+		char	   *sname = source_table_name(st, ts->spec);
 
-		ts->spec = &lg_tables[i];
-		ts->keys.kept = true;
-		initStringInfo(&ts->note);
+		ts->src_relid = resolve_relation(st->src_schema, sname, ShareLock,
+										 ACL_SELECT);
+		if (!OidIsValid(ts->src_relid))
+		{
+			/* the application never had it: an empty table (not in the update) */
+			if (st->upgrade)
+				appendStringInfo(problems, "\n%s: table is missing",
+								 qualified(st->src_schema, sname));
+			continue;
+		}
+		found++;
+		ts->src_relkind = get_rel_relkind(ts->src_relid);
+		switch (ts->src_relkind)
+		{
+			case RELKIND_RELATION:
+			case RELKIND_PARTITIONED_TABLE:
+				if (has_subclass(ts->src_relid))
+				{
+					/* writers into a partition or child lock only that */
+					list_free(find_all_inheritors(ts->src_relid, ShareLock, NULL));
+					ts->src_by_query = true;
+				}
+				else
+					ts->src_by_query = (ts->src_relkind != RELKIND_RELATION);
+				break;
+			case RELKIND_VIEW:
+			case RELKIND_MATVIEW:
+			case RELKIND_FOREIGN_TABLE:
+				ts->src_by_query = true;
+				break;
+			default:
+				appendStringInfo(problems,
+								 "\n%s: is not a table, view, materialized view or foreign table",
+								 qualified(st->src_schema, sname));
+				ts->src_relid = InvalidOid;
+				break;
+		}
+	}
+	if (found == 0 && !st->upgrade)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("schema %s holds none of lane_google's tables",
+						quote_identifier(get_namespace_name(st->src_schema))),
+				 errhint("convert_legacy() reads the tables named as lane_google's (users, accounts, campaigns, ...) in the schema given.")));
+}
 
-		ts->dst_relid = get_relname_relid(ts->spec->name, st->dst_schema);
+/* Targets, SHARE ROW EXCLUSIVE (readers go on, writers and a second conversion wait) */
+static void
+lock_targets(ConvertState *st)
+{
+	int			i;
+
+	for (i = 0; i < LG_NTABLES; i++)
+	{
+		TableState *ts = &st->tables[i];
+
+		ts->dst_relid = resolve_relation(st->dst_schema, ts->spec->name,
+										 ShareRowExclusiveLock, ACL_INSERT);
 		if (!OidIsValid(ts->dst_relid))
 			ereport(ERROR,
 					(errcode(ERRCODE_UNDEFINED_TABLE),
@@ -2236,58 +2633,86 @@ prepare(ConvertState *st)
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 					 errmsg("the lane_google tables are not at version 2.0"),
 					 errhint("Run ALTER EXTENSION lane_google UPDATE first.")));
-
-		ts->src_relid = get_relname_relid(sname, st->src_schema);
-		if (!OidIsValid(ts->src_relid))
-			continue;			/* never had it: an empty table */
-		found++;
-		if (get_rel_relkind(ts->src_relid) != RELKIND_RELATION &&
-			get_rel_relkind(ts->src_relid) != RELKIND_PARTITIONED_TABLE)
-		{
-			appendStringInfo(&problems, "\n%s: is not a table",
-							 qualified(st->src_schema, sname));
-			ts->src_relid = InvalidOid;
-			continue;
-		}
 	}
-	if (found == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_TABLE),
-				 errmsg("schema %s holds none of lane_google's tables",
-						quote_identifier(get_namespace_name(st->src_schema))),
-				 errhint("convert_legacy() reads tables named as lane_google's (users, accounts, campaigns, ...) from the schema given.")));
+}
 
-	/* privileges before locks: a caller who may not read cannot block */
+/*
+ * Row-level security, as validate_fk_integrity() refuses it: the conversion
+ * reads every row of a source below the executor (a policy would hide some,
+ * and they would be lost without a word) and writes the targets in bulk
+ * (below the policies' WITH CHECK).  A view reads as its definition says,
+ * policies of the tables under it included: that is its owner's choice.
+ */
+static void
+check_row_security(ConvertState *st)
+{
+	int			i;
+
 	for (i = 0; i < LG_NTABLES; i++)
 	{
 		TableState *ts = &st->tables[i];
-		AclResult	acl;
 
-		if (!OidIsValid(ts->src_relid))
-			continue;
-		acl = pg_class_aclcheck(ts->src_relid, GetUserId(), ACL_SELECT);
-		if (acl != ACLCHECK_OK)
-			aclcheck_error(acl, OBJECT_TABLE, get_rel_name(ts->src_relid));
-		acl = pg_class_aclcheck(ts->dst_relid, GetUserId(), ACL_INSERT);
-		if (acl != ACLCHECK_OK)
-			aclcheck_error(acl, OBJECT_TABLE, get_rel_name(ts->dst_relid));
+		if (OidIsValid(ts->src_relid) &&
+			check_enable_rls(ts->src_relid, InvalidOid, true) == RLS_ENABLED)
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("row-level security is enabled for source table %s",
+							qualified(st->src_schema, source_table_name(st, ts->spec))),
+					 errdetail("convert_legacy must read every row of its sources; a policy would hide some, and they would not be converted."),
+					 errhint("Run it as the table's owner or a role with BYPASSRLS.")));
+		if (check_enable_rls(ts->dst_relid, InvalidOid, true) == RLS_ENABLED)
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("row-level security is enabled for target table %s",
+							qualified(st->dst_schema, ts->spec->name)),
+					 errdetail("convert_legacy writes rows in bulk, where the table's policies would not check them."),
+					 errhint("Run it as the table's owner or a role with BYPASSRLS.")));
 	}
+}
 
-	/* the namespace must not change under us: set_legacy_namespace takes EXCLUSIVE */
-	cfg = get_relname_relid("legacy_config", st->dst_schema);
-	if (OidIsValid(cfg))
-		LockRelationOid(cfg, ShareLock);
-	lg_root_namespace(&st->root);
-	st->hasher = lg_hasher_create();
-	for (i = 0; i < LG_NTABLES; i++)
-		lg_table_namespace(st->hasher, &st->root, lg_tables[i].name,
-						   &st->tables[i].ns);
+/*
+ * A user's BEFORE INSERT row trigger on a target could change or drop rows
+ * whose keys the conversion has checked against their parents (and counted
+ * as converted): refused, by name.  Other INSERT triggers fire, as COPY
+ * fires them (writer_open).
+ */
+static void
+check_target_triggers(ConvertState *st)
+{
+	int			i;
+	int			j;
 
 	for (i = 0; i < LG_NTABLES; i++)
-		if (OidIsValid(st->tables[i].src_relid))
-			LockRelationOid(st->tables[i].src_relid, ShareLock);
-	for (i = 0; i < LG_NTABLES; i++)
-		LockRelationOid(st->tables[i].dst_relid, ShareRowExclusiveLock);
+	{
+		TableState *ts = &st->tables[i];
+		Relation	dst = table_open(ts->dst_relid, NoLock);
+		TriggerDesc *td = dst->trigdesc;
+
+		for (j = 0; td && j < td->numtriggers; j++)
+		{
+			Trigger    *tg = &td->triggers[j];
+
+			if (TRIGGER_FOR_ROW(tg->tgtype) && TRIGGER_FOR_BEFORE(tg->tgtype) &&
+				TRIGGER_FOR_INSERT(tg->tgtype) && trigger_fires(tg))
+				ereport(ERROR,
+						(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+						 errmsg("table %s has a BEFORE INSERT row trigger, \"%s\"",
+								qualified(st->dst_schema, ts->spec->name),
+								tg->tgname),
+						 errdetail("A BEFORE row trigger may change or skip rows whose keys the conversion has checked against their parents."),
+						 errhint("Disable it for the conversion (ALTER TABLE ... DISABLE TRIGGER %s) and enable it again after.",
+								 quote_identifier(tg->tgname))));
+		}
+		table_close(dst, NoLock);
+	}
+}
+
+/* Every source's layout against its target's: the mismatches, all of them */
+static void
+check_layouts(ConvertState *st, StringInfo problems)
+{
+	int			i;
+	int			j;
 
 	for (i = 0; i < LG_NTABLES; i++)
 	{
@@ -2299,7 +2724,7 @@ prepare(ConvertState *st)
 			continue;
 		src = table_open(ts->src_relid, NoLock);
 		dst = table_open(ts->dst_relid, NoLock);
-		pfree(build_colmap(st, ts, src, dst, &problems, false));
+		pfree(build_colmap(st, ts, src, dst, problems, false));
 
 		/* parents keep uuid keys when any child may reference them by uuid */
 		for (j = 0; j < ts->spec->nfks; j++)
@@ -2331,9 +2756,14 @@ prepare(ConvertState *st)
 	{
 		List	   *lists[3] = {st->column_map, st->ignore_columns, st->value_map};
 		const char *names[3] = {"column_map", "ignore_columns", "value_map"};
+		const char *why[3] = {
+			"which is no column of the source table, or whose target is no column of the target",
+			"which is no column of the source table, or one converted",
+		"which is no enum column converted by label"};
 		ListCell   *lc;
 
 		for (j = 0; j < 3; j++)
+		{
 			foreach(lc, lists[j])
 			{
 				ColumnRule *r = lfirst(lc);
@@ -2341,13 +2771,66 @@ prepare(ConvertState *st)
 				if (r->used ||
 					!OidIsValid(st->tables[lg_table_index(r->table)].src_relid))
 					continue;
-				appendStringInfo(&problems, "\n%s names %s.%s, %s",
-								 names[j], r->table, r->column,
-								 j == 2 ? "which is not an enum column converted by label" :
-								 j == 0 ? "which is no column of the source table or whose target is no column of the target" :
-								 "which is no column of the source table, or one converted");
+				appendStringInfo(problems, "\n%s names %s.%s, %s",
+								 names[j], r->table, r->column, why[j]);
 			}
+		}
 	}
+}
+
+/*
+ * The 1.0 tables had primary keys: no duplicates to detect in tables no one
+ * references, so those keep no key set at all.
+ */
+static void
+keep_referenced_keysets(ConvertState *st)
+{
+	int			i;
+	int			j;
+
+	for (i = 0; i < LG_NTABLES; i++)
+	{
+		bool		referenced = false;
+
+		for (j = 0; j < LG_NTABLES; j++)
+		{
+			int			f;
+
+			for (f = 0; f < lg_tables[j].nfks; f++)
+				if (strcmp(lg_tables[j].fks[f].parent, lg_tables[i].name) == 0)
+					referenced = true;
+		}
+		if (!referenced)
+			st->tables[i].keys.kept = false;
+	}
+}
+
+/*
+ * Resolve, lock and check every table before anything is written.  Locks
+ * in the tables' fixed order: the namespace, the sources, the targets.
+ */
+static void
+prepare(ConvertState *st)
+{
+	StringInfoData problems;
+	int			i;
+
+	st->cxt = CurrentMemoryContext;
+	initStringInfo(&problems);
+	for (i = 0; i < LG_NTABLES; i++)
+	{
+		st->tables[i].spec = &lg_tables[i];
+		st->tables[i].keys.kept = true;
+		initStringInfo(&st->tables[i].note);
+	}
+
+	check_privileges(st);
+	read_namespace(st);
+	lock_sources(st, &problems);
+	lock_targets(st);
+	check_row_security(st);
+	check_target_triggers(st);
+	check_layouts(st, &problems);
 
 	if (problems.len > 0)
 		ereport(ERROR,
@@ -2357,26 +2840,8 @@ prepare(ConvertState *st)
 				 errdetail("Problems:%s", problems.data),
 				 errhint("Nothing was converted.  Fix the source tables and run the conversion again.")));
 
-	/*
-	 * The 1.0 tables had primary keys: no duplicates to detect in tables no
-	 * one references, so those keep no key set at all.
-	 */
 	if (st->upgrade)
-		for (i = 0; i < LG_NTABLES; i++)
-		{
-			bool		referenced = false;
-
-			for (j = 0; j < LG_NTABLES; j++)
-			{
-				int			f;
-
-				for (f = 0; f < lg_tables[j].nfks; f++)
-					if (strcmp(lg_tables[j].fks[f].parent, lg_tables[i].name) == 0)
-						referenced = true;
-			}
-			if (!referenced)
-				st->tables[i].keys.kept = false;
-		}
+		keep_referenced_keysets(st);
 }
 
 /* After all tables: the orphans, if on_orphan is 'error' */
@@ -2462,8 +2927,12 @@ report_problems(ConvertState *st)
 		return;
 	initStringInfo(&detail);
 	for (i = 0; i < LG_NTABLES; i++)
+	{
 		foreach(lc, st->tables[i].problems)
+		{
 			append_problem(&detail, lg_tables[i].name, lfirst(lc));
+		}
+	}
 	if (st->mode == ORPHAN_ERROR)
 		for (i = 0; i < LG_NTABLES; i++)
 			for (f = 0; f < st->tables[i].spec->nfks; f++)
@@ -2534,16 +3003,16 @@ static ColumnRule *
 parse_rule(const char *arg, const char *s)
 {
 	ColumnRule *r = palloc0(sizeof(ColumnRule));
-	const char *dot = strchr(s, '.');
+	size_t		len = strcspn(s, ".");
 
-	if (dot == NULL || dot == s || dot[1] == '\0' ||
-		lg_find_table(pnstrdup(s, dot - s)) == NULL)
+	if (s[len] != '.' || len == 0 || s[len + 1] == '\0' ||
+		lg_find_table(pnstrdup(s, len)) == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s entry \"%s\" must be table.column, the table one of lane_google's",
 						arg, s)));
-	r->table = pnstrdup(s, dot - s);
-	r->column = pstrdup(dot + 1);
+	r->table = pnstrdup(s, len);
+	r->column = pstrdup(s + len + 1);
 	return r;
 }
 
