@@ -1276,12 +1276,16 @@ writer_update(Writer *w, ItemPointer tid, Datum *values, bool *nulls,
 		ExprContext *econtext = GetPerTupleExprContext(w->estate);
 		List	   *r;
 
+		/*
+		 * update = false: that flag only hints "index unchanged" to
+		 * bottom-up deletion, from a range table this executor state has not
+		 */
 		econtext->ecxt_scantuple = slot;
 #if PG_VERSION_NUM >= 160000
-		r = ExecInsertIndexTuples(w->rri, slot, w->estate, true, false, NULL,
+		r = ExecInsertIndexTuples(w->rri, slot, w->estate, false, false, NULL,
 								  NIL, update_indexes == TU_Summarizing);
 #else
-		r = ExecInsertIndexTuples(w->rri, slot, w->estate, true, false, NULL,
+		r = ExecInsertIndexTuples(w->rri, slot, w->estate, false, false, NULL,
 								  NIL);
 #endif
 		list_free(r);
