@@ -50,7 +50,9 @@ INSERT INTO casts.users VALUES
     (3, 'cy@example.com', repeat('c', 101), 'h', 's', 'Cy', 'C', 'many', true),
     (4, 'di@example.com', repeat('d', 150), 'h', 's', 'Di', 'D', '1e3', NULL);
 \set VERBOSITY default
+SET client_min_messages = warning;
 SELECT * FROM convert_legacy('casts');
+RESET client_min_messages;
 \set VERBOSITY terse
 SELECT table_name, column_name, problem, rows, sample_keys, sample_values
   FROM convert_legacy_problems('casts') ORDER BY 1, 2, 3;
