@@ -2,8 +2,7 @@
 #
 # For every version V (1.0, 2.0) and every path that reaches it (a fresh
 # CREATE EXTENSION ... VERSION V, 1.0 -> 2.0, 2.0 -> 1.0, 1.0 -> 2.0 -> 1.0,
-# 2.0 -> 1.0 -> 2.0, 1.0 -> 2.0 -> 1.0 -> 2.0, CREATE EXTENSION at the default
-# version), all with rows in the tables, the catalog equals the catalog of a
+# 2.0 -> 1.0 -> 2.0, 1.0 -> 2.0 -> 1.0 -> 2.0), all with rows in the tables, the catalog equals the catalog of a
 # fresh CREATE EXTENSION lane_google VERSION 'V' (catalog queries, not
 # pg_dump: the extension's members, then per member table its columns in
 # attnum order, dropped ones included, constraints, indexes, triggers, the
@@ -13,7 +12,7 @@
 # get the ids past the largest; the identity sequences end past the largest
 # id; edge ids (0, negative, 2^31-1), empty tables and all-NULL foreign keys;
 # legacy_uuid() against Python's uuid module; pg_dump / pg_restore of a
-# converted database.
+# converted database.  Versions 1.1 and 2.1: 011_versions_11_21.pl.
 use strict;
 use warnings FATAL => 'all';
 
@@ -24,32 +23,11 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
-my $gen = File::Spec->catfile($FindBin::RealBin, '..', 'gen_legacy.sh');
+
+use lib $FindBin::RealBin;
+use LgPaths;
+
 my $tmp = PostgreSQL::Test::Utils::tempdir();
-
-my @tables = qw(users accounts account_users campaigns ad_groups ads
-  analytics_snapshots approval_requests budget_alerts conversations
-  conversation_messages);
-
-# The 14 foreign keys: referencing table, column, referenced table
-my @fks = (
-	[ 'account_users', 'account_id', 'accounts' ],
-	[ 'account_users', 'user_id', 'users' ],
-	[ 'account_users', 'invited_by', 'users' ],
-	[ 'campaigns', 'account_id', 'accounts' ],
-	[ 'campaigns', 'created_by_id', 'users' ],
-	[ 'ad_groups', 'campaign_id', 'campaigns' ],
-	[ 'ads', 'ad_group_id', 'ad_groups' ],
-	[ 'analytics_snapshots', 'campaign_id', 'campaigns' ],
-	[ 'approval_requests', 'campaign_id', 'campaigns' ],
-	[ 'approval_requests', 'requester_id', 'users' ],
-	[ 'approval_requests', 'approved_by', 'users' ],
-	[ 'budget_alerts', 'campaign_id', 'campaigns' ],
-	[ 'conversations', 'user_id', 'users' ],
-	[ 'conversation_messages', 'conversation_id', 'conversations' ]);
-my %fkcols;
-push @{ $fkcols{ $_->[0] } }, $_->[1] for @fks;
-
 my $node = PostgreSQL::Test::Cluster->new('paths');
 $node->init;
 $node->append_conf(
@@ -60,246 +38,7 @@ TimeZone = 'UTC'
 });
 $node->start;
 
-sub query
-{
-	my ($db, $sql) = @_;
-	return $node->safe_psql($db, $sql);
-}
-
-sub createdb
-{
-	my ($db, $template) = @_;
-	query('postgres',
-		"CREATE DATABASE $db" . ($template ? " TEMPLATE $template" : ''));
-}
-
-sub update_to
-{
-	my ($db, $version) = @_;
-	query($db, "ALTER EXTENSION lane_google UPDATE TO '$version'");
-	is(query($db, "SELECT extversion FROM pg_extension WHERE extname = 'lane_google'"),
-		$version, "$db: at $version");
-}
-
-# Two texts equal, or a unified diff of them
-sub same_text
-{
-	my ($got, $want, $name) = @_;
-	if ($got eq $want)
-	{
-		pass($name);
-		return;
-	}
-	(my $base = $name) =~ s/[^A-Za-z0-9]+/_/g;
-	my ($fw, $fg) = ("$tmp/$base.expected", "$tmp/$base.got");
-	for ([ $fw, $want ], [ $fg, $got ])
-	{
-		open my $fh, '>', $_->[0] or die "$_->[0]: $!";
-		print $fh $_->[1], "\n";
-		close $fh;
-	}
-	my $diff = `diff -u '$fw' '$fg'`;
-	fail($name);
-	diag("diff expected got:\n$diff");
-}
-
-# --- The catalog of the installed extension ----------------------------------
-
-my $catalog_sql = <<'SQL';
-WITH ext AS (
-    SELECT e.oid, e.extversion, e.extnamespace, e.extconfig, e.extcondition
-      FROM pg_catalog.pg_extension e WHERE e.extname = 'lane_google'),
-members AS (
-    SELECT d.classid, d.objid, d.objsubid
-      FROM pg_catalog.pg_depend d, ext
-     WHERE d.refclassid = 'pg_catalog.pg_extension'::regclass
-       AND d.refobjid = ext.oid AND d.deptype = 'e'),
-rels AS (
-    SELECT c.oid, c.relname, c.relkind
-      FROM pg_catalog.pg_class c JOIN members m
-        ON m.classid = 'pg_catalog.pg_class'::regclass AND m.objid = c.oid),
-tabs AS (SELECT oid, relname FROM rels WHERE relkind IN ('r', 'p')),
-seqs AS (
-    SELECT oid FROM rels WHERE relkind = 'S'
-    UNION
-    SELECT d.objid FROM pg_catalog.pg_depend d JOIN tabs t ON d.refobjid = t.oid
-     WHERE d.classid = 'pg_catalog.pg_class'::regclass
-       AND d.refclassid = 'pg_catalog.pg_class'::regclass
-       AND d.deptype IN ('a', 'i')
-       AND EXISTS (SELECT 1 FROM pg_catalog.pg_sequence s WHERE s.seqrelid = d.objid))
-SELECT line FROM (
-    SELECT 'extension version ' || extversion || ' schema ' || extnamespace::regnamespace AS line
-      FROM ext
-    UNION ALL
-    SELECT 'member ' || pg_catalog.pg_describe_object(classid, objid, objsubid) FROM members
-    UNION ALL
-    -- whatever else lives in the schema: nothing may be left behind
-    SELECT format('in schema: relation %s kind %s', c.relname, c.relkind)
-      FROM pg_catalog.pg_class c, ext WHERE c.relnamespace = ext.extnamespace
-    UNION ALL
-    SELECT format('in schema: function %s', p.oid::regprocedure)
-      FROM pg_catalog.pg_proc p, ext WHERE p.pronamespace = ext.extnamespace
-    UNION ALL
-    SELECT format('in schema: type %s', t.typname)
-      FROM pg_catalog.pg_type t, ext WHERE t.typnamespace = ext.extnamespace
-    UNION ALL
-    SELECT format('relation %s: kind %s persistence %s options %s acl %s replica identity %s',
-                  c.relname, c.relkind, c.relpersistence, c.reloptions, c.relacl, c.relreplident)
-      FROM pg_catalog.pg_class c JOIN rels r ON r.oid = c.oid
-    UNION ALL
-    SELECT format('column %s.%s: %s %s not null %s default %s identity %s generated %s dropped %s collation %s',
-                  t.relname, lpad(a.attnum::text, 3, '0'), a.attname,
-                  pg_catalog.format_type(a.atttypid, a.atttypmod), a.attnotnull,
-                  pg_catalog.pg_get_expr(ad.adbin, ad.adrelid), a.attidentity,
-                  a.attgenerated, a.attisdropped, a.attcollation)
-      FROM tabs t
-      JOIN pg_catalog.pg_attribute a ON a.attrelid = t.oid AND a.attnum > 0
-      LEFT JOIN pg_catalog.pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
-    UNION ALL
-    SELECT format('constraint %s.%s: %s', t.relname, co.conname,
-                  pg_catalog.pg_get_constraintdef(co.oid))
-      FROM tabs t JOIN pg_catalog.pg_constraint co ON co.conrelid = t.oid
-    UNION ALL
-    SELECT format('index %s.%s: %s', t.relname, i.indexrelid::regclass,
-                  pg_catalog.pg_get_indexdef(i.indexrelid))
-      FROM tabs t JOIN pg_catalog.pg_index i ON i.indrelid = t.oid
-    UNION ALL
-    SELECT format('trigger %s.%s: %s enabled %s', t.relname, tg.tgname,
-                  pg_catalog.pg_get_triggerdef(tg.oid), tg.tgenabled)
-      FROM tabs t JOIN pg_catalog.pg_trigger tg ON tg.tgrelid = t.oid AND NOT tg.tgisinternal
-    UNION ALL
-    -- the registrations, as a set (their order means nothing to pg_dump)
-    SELECT format('config dump %s where %L', c.rel::regclass, c.cond)
-      FROM ext, unnest(ext.extconfig, ext.extcondition) AS c(rel, cond)
-    UNION ALL
-    SELECT format('sequence %s: %s start %s increment %s min %s max %s cache %s cycle %s owned by %s',
-                  s.seqrelid::regclass, pg_catalog.format_type(s.seqtypid, NULL), s.seqstart,
-                  s.seqincrement, s.seqmin, s.seqmax, s.seqcache, s.seqcycle,
-                  (SELECT string_agg(pg_catalog.pg_describe_object(d.refclassid, d.refobjid, d.refobjsubid)
-                                     || ' (' || d.deptype::text || ')', ', ')
-                     FROM pg_catalog.pg_depend d
-                    WHERE d.classid = 'pg_catalog.pg_class'::regclass AND d.objid = s.seqrelid
-                      AND d.deptype IN ('a', 'i')))
-      FROM seqs q JOIN pg_catalog.pg_sequence s ON s.seqrelid = q.oid
-    UNION ALL
-    SELECT format('function %s: %s acl %s', p.oid::regprocedure,
-                  regexp_replace(pg_catalog.pg_get_functiondef(p.oid), '\s+', ' ', 'g'), p.proacl)
-      FROM members m JOIN pg_catalog.pg_proc p
-        ON m.classid = 'pg_catalog.pg_proc'::regclass AND m.objid = p.oid
-    UNION ALL
-    SELECT format('enum %s: %s', t.typname,
-                  (SELECT string_agg(e.enumlabel, ', ' ORDER BY e.enumsortorder)
-                     FROM pg_catalog.pg_enum e WHERE e.enumtypid = t.oid))
-      FROM members m JOIN pg_catalog.pg_type t
-        ON m.classid = 'pg_catalog.pg_type'::regclass AND m.objid = t.oid
-     WHERE t.typtype = 'e'
-    UNION ALL
-    SELECT format('comment on %s: %s', pg_catalog.pg_describe_object(m.classid, m.objid, m.objsubid),
-                  d.description)
-      FROM members m JOIN pg_catalog.pg_description d
-        ON d.classoid = m.classid AND d.objoid = m.objid AND d.objsubid = m.objsubid
-) AS catalog
-ORDER BY line COLLATE "C";
-SQL
-
-sub catalog
-{
-	my ($db) = @_;
-	return query($db, $catalog_sql);
-}
-
-# --- What the rows say ---------------------------------------------------------
-
-# Per table: row count and md5 of every row as text in id order (1.0: the
-# bytes a round trip must give back)
-sub rows_text
-{
-	my ($db) = @_;
-	return query(
-		$db, join(
-			"\nUNION ALL\n",
-			map {
-				"SELECT '$_ ' || count(*) || ' ' || coalesce(md5(string_agg(x::text, E'\\n' ORDER BY x.id)), '-') FROM lane_google.$_ x"
-			} @tables));
-}
-
-# The key columns of a table: id, legacy_id and its foreign keys
-sub keys_sql
-{
-	my ($t) = @_;
-	return "ARRAY['"
-	  . join("', '", 'id', 'legacy_id', @{ $fkcols{$t} || [] })
-	  . "']::text[]";
-}
-
-# Per table: the multiset of rows without their keys (the same at 1.0 and 2.0)
-sub content_text
-{
-	my ($db) = @_;
-	return query(
-		$db, join(
-			"\nUNION ALL\n",
-			map {
-				my $k = keys_sql($_);
-				"SELECT '$_ ' || count(*) || ' ' || coalesce(md5(string_agg(r, E'\\n' ORDER BY r COLLATE \"C\")), '-')"
-				  . " FROM (SELECT (to_jsonb(x) - $k)::text AS r FROM lane_google.$_ x) s"
-			} @tables));
-}
-
-# Per foreign key: the multiset of (child without keys, its parent without
-# keys): a relationship that changed shows here whatever the key values
-sub relations_text
-{
-	my ($db) = @_;
-	return query(
-		$db, join(
-			"\nUNION ALL\n",
-			map {
-				my ($c, $col, $p) = @$_;
-				my ($ck, $pk) = (keys_sql($c), keys_sql($p));
-				"SELECT '$c.$col -> $p ' || count(*) || ' ' || count(p.id) || ' '"
-				  . " || coalesce(md5(string_agg(((to_jsonb(c) - $ck) || jsonb_build_object('parent', to_jsonb(p) - $pk))::text,"
-				  . " E'\\n' ORDER BY ((to_jsonb(c) - $ck) || jsonb_build_object('parent', to_jsonb(p) - $pk))::text COLLATE \"C\")), '-')"
-				  . " FROM lane_google.$c c LEFT JOIN lane_google.$p p ON p.id = c.$col"
-			} @fks));
-}
-
-# 1.0: per table, the id the next INSERT gets and the one it should get
-sub next_ids
-{
-	my ($db) = @_;
-	return query(
-		$db, join(
-			"\nUNION ALL\n",
-			map {
-				"SELECT '$_ ' || (SELECT CASE WHEN is_called THEN last_value + 1 ELSE last_value END FROM lane_google.${_}_id_seq)"
-				  . " || ' ' || (SELECT greatest(coalesce(max(id), 0) + 1, 1) FROM lane_google.$_)"
-			} @tables));
-}
-
-# 2.0: rows whose id is not legacy_uuid(table, legacy_id)
-sub unmapped_rows
-{
-	my ($db) = @_;
-	return query(
-		$db, join(
-			"\nUNION ALL\n",
-			map {
-				"SELECT '$_ ' || count(*) FILTER (WHERE legacy_id IS NULL OR id <> lane_google.legacy_uuid('$_', legacy_id)) FROM lane_google.$_"
-			} @tables));
-}
-
-sub lines_of
-{
-	my ($text) = @_;
-	my %h;
-	for (split /\n/, $text)
-	{
-		my ($t, @rest) = split / /;
-		$h{$t} = \@rest;
-	}
-	return \%h;
-}
+lg_paths_init($node, $tmp);
 
 # --- Data --------------------------------------------------------------------
 
@@ -406,19 +145,6 @@ SELECT CASE WHEN i <= 4 THEN pg_temp.born('conversations', 1 + i % 3) ELSE coale
   FROM generate_series(1, 6) AS i;
 SQL
 
-sub generate
-{
-	my ($db, $scale) = @_;
-	local $ENV{PGHOST} = $node->host;
-	local $ENV{PGPORT} = $node->port;
-	local $ENV{PGDATABASE} = $db;
-	local $ENV{PG_CONFIG} = $node->config_data('--bindir') . '/pg_config';
-	my ($out, $err);
-	my $ok = IPC::Run::run([ 'bash', $gen, '--scale', $scale, '--target', 'extension' ],
-		'>', \$out, '2>', \$err);
-	ok($ok, "$db: gen_legacy.sh --scale $scale") or diag("$out\n$err");
-}
-
 # --- The reference catalogs ----------------------------------------------------
 
 createdb('ref1');
@@ -463,10 +189,6 @@ catalog_is('seed2', '2.0', 'fresh 2.0 with rows');
 my $seed2_content = content_text('seed2');
 my $seed2_rel = relations_text('seed2');
 
-createdb('dflt');
-query('dflt', 'CREATE EXTENSION lane_google');
-query('dflt', $born_sql);
-catalog_is('dflt', '2.0', 'CREATE EXTENSION lane_google (default version)');
 
 # --- 1.0 -> 2.0 ------------------------------------------------------------------
 
@@ -666,7 +388,12 @@ $node->command_ok([ 'pg_dump', '-Fc', '-f', $dump, '-d', 'mixed' ], 'pg_dump -Fc
 createdb('restored');
 $node->command_ok([ 'pg_restore', '--exit-on-error', '-d', 'restored', $dump ],
 	'pg_restore into a fresh database');
-catalog_is('restored', '2.0', 'pg_dump / pg_restore');
+# pg_dump records no extension version: the restore creates the default
+# (2.1), which holds the same tables; 2.1 -> 2.0 gives back what was dumped
+is(query('restored', "SELECT extversion FROM pg_extension WHERE extname = 'lane_google'"),
+	'2.1', 'pg_restore installs the default version');
+update_to('restored', '2.0');
+catalog_is('restored', '2.0', 'pg_dump / pg_restore, then 2.1 -> 2.0');
 same_text(rows_text('restored'), rows_text('mixed'), 'the restored database reads back the same rows');
 my $campaign = query('mixed', 'SELECT legacy_id FROM lane_google.campaigns ORDER BY legacy_id OFFSET 5 LIMIT 1');
 my $mapping = "SELECT lane_google.legacy_namespace(), lane_google.legacy_uuid('campaigns', 42), "
