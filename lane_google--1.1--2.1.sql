@@ -270,15 +270,37 @@ RETURNS bigint
 AS 'MODULE_PATHNAME', 'lg_legacy_id_of'
 LANGUAGE C STABLE STRICT PARALLEL SAFE;
 
+-- convert_legacy: the application's real layouts (column_map, ignore_columns,
+-- value_map, source_timezone), every row problem in one pass (on_error), and
+-- catch-up runs; convert_legacy_problems lists a dry run's problems as rows.
 CREATE FUNCTION @extschema@.convert_legacy(
     source_schema name,
     on_orphan text DEFAULT 'error',
-    dry_run boolean DEFAULT false)
+    dry_run boolean DEFAULT false,
+    on_error text DEFAULT 'error',
+    column_map jsonb DEFAULT '{}',
+    ignore_columns text[] DEFAULT '{}',
+    value_map jsonb DEFAULT '{}',
+    source_timezone text DEFAULT 'UTC')
 RETURNS TABLE (table_name name, rows_read bigint, rows_converted bigint,
-               rows_quarantined bigint, seconds double precision)
+               rows_quarantined bigint, seconds double precision,
+               rows_nulled bigint, rows_unchanged bigint, rows_updated bigint,
+               rows_missing bigint, note text)
 AS 'MODULE_PATHNAME', 'lg_convert_legacy'
 LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE;
-REVOKE ALL ON FUNCTION @extschema@.convert_legacy(name, text, boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.convert_legacy(name, text, boolean, text, jsonb, text[], jsonb, text) FROM PUBLIC;
+
+CREATE FUNCTION @extschema@.convert_legacy_problems(
+    source_schema name,
+    column_map jsonb DEFAULT '{}',
+    ignore_columns text[] DEFAULT '{}',
+    value_map jsonb DEFAULT '{}',
+    source_timezone text DEFAULT 'UTC')
+RETURNS TABLE (table_name name, column_name name, problem text, rows bigint,
+               sample_keys text[], sample_values text[])
+AS 'MODULE_PATHNAME', 'lg_convert_legacy_problems'
+LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE;
+REVOKE ALL ON FUNCTION @extschema@.convert_legacy_problems(name, jsonb, text[], jsonb, text) FROM PUBLIC;
 
 -- ---------------------------------------------------------------------------
 -- Keys, indexes, foreign keys, triggers

@@ -25,3 +25,18 @@ AS 'MODULE_PATHNAME', 'lg_uuid_v7_to_timestamptz'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
 DROP FUNCTION @extschema@.uuid_v7_to_timestamptz_strict(uuid);
+
+-- ---------------------------------------------------------------------------
+-- convert_legacy: back to the 2.0 signature
+-- ---------------------------------------------------------------------------
+DROP FUNCTION @extschema@.convert_legacy_problems(name, jsonb, text[], jsonb, text);
+DROP FUNCTION @extschema@.convert_legacy(name, text, boolean, text, jsonb, text[], jsonb, text);
+CREATE FUNCTION @extschema@.convert_legacy(
+    source_schema name,
+    on_orphan text DEFAULT 'error',
+    dry_run boolean DEFAULT false)
+RETURNS TABLE (table_name name, rows_read bigint, rows_converted bigint,
+               rows_quarantined bigint, seconds double precision)
+AS 'MODULE_PATHNAME', 'lg_convert_legacy'
+LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE;
+REVOKE ALL ON FUNCTION @extschema@.convert_legacy(name, text, boolean) FROM PUBLIC;

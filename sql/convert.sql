@@ -271,18 +271,25 @@ SELECT table_name, rows_read, rows_converted, rows_quarantined
 SELECT table_name, reason, row_data->>'id' AS id FROM legacy_quarantine ORDER BY id;
 SELECT count(*) FROM campaigns WHERE legacy_id = 30;
 
+-- (everything above ran convert_legacy of version 2.0, three arguments;
+-- version 2.1's has more, and more columns, on the same library)
+ALTER EXTENSION lane_google UPDATE TO '2.1';
 TRUNCATE users, accounts CASCADE;
 TRUNCATE legacy_quarantine;
-SELECT table_name, rows_read, rows_converted, rows_quarantined
+SELECT table_name, rows_read, rows_converted, rows_quarantined, rows_nulled,
+       rows_read = rows_converted + rows_quarantined AS adds_up
   FROM convert_legacy('legacy_app', on_orphan => 'null')
- WHERE rows_quarantined > 0;
+ WHERE rows_quarantined > 0 OR rows_nulled > 0;
 SELECT table_name, reason, row_data->>'id' AS id, row_data->>'created_by' AS created_by
   FROM legacy_quarantine ORDER BY id;
 SELECT legacy_id, created_by_id, status FROM campaigns WHERE legacy_id = 30;
 SELECT * FROM validate_fk_integrity();
 
--- a second run finds its rows there already
-SELECT * FROM convert_legacy('legacy_app', on_orphan => 'null');
+-- a second run finds its rows there already: nothing new, nothing changed
+-- (catch-up: sql/convert_app.sql)
+SELECT table_name, rows_read, rows_converted, rows_quarantined, rows_nulled,
+       rows_unchanged, rows_updated, rows_missing
+  FROM convert_legacy('legacy_app', on_orphan => 'null');
 
 DROP SCHEMA legacy_app CASCADE;
 DROP EXTENSION lane_google CASCADE;

@@ -104,7 +104,8 @@ TRUNCATE lane_google.users, lane_google.accounts CASCADE;
 ALTER TABLE "Mixed Case".users RENAME TO "Users";
 SELECT * FROM lane_google.convert_legacy('Mixed Case');
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
--- a view and a sequence where tables are expected
+-- a sequence where a table is expected (a view with the right layout is a
+-- source like a table: sql/convert_sources.sql)
 ALTER TABLE "Mixed Case"."Users" RENAME TO users;
 ALTER TABLE "Mixed Case".ads RENAME TO ads_table;
 CREATE VIEW "Mixed Case".ads AS SELECT * FROM "Mixed Case".ads_table;

@@ -125,7 +125,7 @@ SELECT set_legacy_namespace(NULL);
 SELECT legacy_namespace();
 
 -- another namespace, other values; back to the first, the first values
-SELECT set_legacy_namespace('00000000-0000-0000-0000-000000000000');
+SELECT set_legacy_namespace('9b2e4c1a-7d3f-4e8b-a6c5-0f1e2d3c4b5a');
 SELECT legacy_namespace(), legacy_uuid('campaigns', 42);
 SELECT set_legacy_namespace('8f0c9a1e-3b7d-4c2a-9e51-6d4f2b8a7c03');
 SELECT legacy_uuid('campaigns', 42);
@@ -148,7 +148,7 @@ SELECT count(*) AS config_rows FROM legacy_config;
 INSERT INTO users (id, email, username, password_hash, salt, first_name,
                    last_name, legacy_id)
 VALUES (legacy_uuid('users', 42), 'u42@example.com', 'u42', 'x', 's', 'U', 'Ft', 42);
-SELECT set_legacy_namespace('00000000-0000-0000-0000-000000000000');
+SELECT set_legacy_namespace('9b2e4c1a-7d3f-4e8b-a6c5-0f1e2d3c4b5a');
 SELECT legacy_namespace();
 -- legacy_id_of() reads the id back; a row born at 2.0 has none
 INSERT INTO users (email, username, password_hash, salt, first_name, last_name)

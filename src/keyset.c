@@ -1074,6 +1074,89 @@ lg_keyset_check_batch(LgKeySet *ks, LgKeyBatch *b, bool *found)
 	b->n = 0;
 }
 
+/*
+ * How many rows of the set's own table (and its partitions), read under
+ * snapshot, hold a key the set lacks (rows with a NULL key column are no
+ * key, and not counted); -1 unless the set is built.  One sequential scan,
+ * a one-uuid set looked up in batches.
+ */
+int64
+lg_keyset_count_absent(LgKeySet *ks, Snapshot snapshot)
+{
+	List	   *rels;
+	ListCell   *lc;
+	LgKeyBatch *batch = NULL;
+	bool		found[LG_KEY_BATCH];
+	MemoryContext rowcxt;
+	int64		absent = 0;
+
+	if (ks->state != LG_KEYS_BUILT)
+		return -1;
+	if (ks->is_uuid)
+		batch = palloc0(sizeof(LgKeyBatch));
+	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "lane_google key set row",
+								   ALLOCSET_SMALL_SIZES);
+	rels = table_and_partitions(ks->relid);
+	foreach(lc, rels)
+	{
+		Relation	rel = table_open(lfirst_oid(lc), AccessShareLock);
+		TableScanDesc scan;
+		TupleTableSlot *slot;
+		uint64		n = 0;
+
+		if (rel->rd_rel->relkind != RELKIND_RELATION)
+		{
+			table_close(rel, NoLock);
+			continue;
+		}
+		slot = table_slot_create(rel, NULL);
+		scan = table_beginscan(rel, snapshot, 0, NULL);
+		while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
+		{
+			LgKey		key;
+			MemoryContext old;
+
+			if ((++n & 4095) == 0)
+				CHECK_FOR_INTERRUPTS();
+			if (batch)
+			{
+				bool		isnull;
+				Datum		d = slot_getattr(slot, ks->attnums[0], &isnull);
+				int			j;
+
+				if (!isnull && lg_keyset_batch_push(batch, ks, DatumGetUUIDP(d)))
+				{
+					lg_keyset_check_batch(ks, batch, found);
+					for (j = 0; j < LG_KEY_BATCH; j++)
+						absent += !found[j];
+				}
+				continue;
+			}
+			MemoryContextReset(rowcxt);
+			old = MemoryContextSwitchTo(rowcxt);
+			if (row_key(ks, slot, &key) && !lg_keyset_contains(ks, &key))
+				absent++;
+			MemoryContextSwitchTo(old);
+		}
+		table_endscan(scan);
+		ExecDropSingleTupleTableSlot(slot);
+		table_close(rel, NoLock);
+	}
+	if (batch)
+	{
+		int			n = batch->n;
+		int			j;
+
+		lg_keyset_check_batch(ks, batch, found);
+		for (j = 0; j < n; j++)
+			absent += !found[j];
+		pfree(batch);
+	}
+	MemoryContextDelete(rowcxt);
+	list_free(rels);
+	return absent;
+}
+
 /* ---------------------------------------------------------------------
  * Fallback: index probes
  * ---------------------------------------------------------------------
@@ -1160,8 +1243,21 @@ lg_keyset_probe_close(LgKeySet *ks)
 bool
 lg_keyset_probe(LgKeySet *ks, LgKey *key)
 {
+	bool		found = (lg_keyset_probe_fetch(ks, key) != NULL);
+
+	ExecClearTuple(ks->pslot);
+	return found;
+}
+
+/*
+ * The table's row that holds the key, by one probe of its index (open): in a
+ * slot of the set's that keeps it until the next probe or the close; NULL if
+ * there is none.
+ */
+TupleTableSlot *
+lg_keyset_probe_fetch(LgKeySet *ks, LgKey *key)
+{
 	ScanKeyData skeys[INDEX_MAX_KEYS];
-	bool		found;
 	int			i;
 
 	Assert(ks->iscan != NULL);
@@ -1178,12 +1274,12 @@ lg_keyset_probe(LgKeySet *ks, LgKey *key)
 			{
 				case INT2OID:
 					if (v < PG_INT16_MIN || v > PG_INT16_MAX)
-						return false;
+						return NULL;
 					d = Int16GetDatum((int16) v);
 					break;
 				case INT4OID:
 					if (v < PG_INT32_MIN || v > PG_INT32_MAX)
-						return false;
+						return NULL;
 					d = Int32GetDatum((int32) v);
 					break;
 				default:
@@ -1197,9 +1293,9 @@ lg_keyset_probe(LgKeySet *ks, LgKey *key)
 							   InvalidOid, ks->idxcoll[i], ks->eqproc[i], d);
 	}
 	index_rescan(ks->iscan, skeys, ks->nkeys, NULL, 0);
-	found = index_getnext_slot(ks->iscan, ForwardScanDirection, ks->pslot);
-	ExecClearTuple(ks->pslot);
-	return found;
+	if (!index_getnext_slot(ks->iscan, ForwardScanDirection, ks->pslot))
+		return NULL;
+	return ks->pslot;
 }
 
 /* ---------------------------------------------------------------------

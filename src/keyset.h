@@ -13,7 +13,10 @@
  * Every set of a run charges one LgKeyBudget.  A set that does not fit is
  * "over" (LG_KEYS_OVER): its users fall back to lg_keyset_probe() (the
  * table's unique index) or, for a one-column key whose user can wait for the
- * end of its scan, to lg_keysort_*() (sort both sides, merge).
+ * end of its scan, to lg_keysort_*() (sort both sides, merge).  A built set
+ * also answers the converse, lg_keyset_count_absent(): how many rows of its
+ * own table hold a key it lacks (a catch-up's rows gone from the source);
+ * lg_keyset_probe_fetch() gives the row a probe found.
  *
  *-------------------------------------------------------------------------
  */
@@ -190,9 +193,11 @@ extern bool lg_keyset_contains_uuid(LgKeySet *ks, const pg_uuid_t *u);
 
 extern bool lg_keyset_batch_push(LgKeyBatch *b, LgKeySet *ks, const pg_uuid_t *u);
 extern void lg_keyset_check_batch(LgKeySet *ks, LgKeyBatch *b, bool *found);
+extern int64 lg_keyset_count_absent(LgKeySet *ks, Snapshot snapshot);
 
 extern void lg_keyset_probe_open(LgKeySet *ks, Snapshot snapshot);
 extern bool lg_keyset_probe(LgKeySet *ks, LgKey *key);
+extern TupleTableSlot *lg_keyset_probe_fetch(LgKeySet *ks, LgKey *key);
 extern void lg_keyset_probe_close(LgKeySet *ks);
 
 extern LgKeySort *lg_keysort_begin(LgKeySet *ks, int mem_kb);

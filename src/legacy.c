@@ -29,6 +29,7 @@
 #include "access/htup_details.h"
 #include "access/table.h"
 #include "access/tableam.h"
+#include "access/xact.h"
 #include "catalog/namespace.h"
 #include "common/cryptohash.h"
 #include "executor/spi.h"
@@ -98,8 +99,16 @@ lg_root_namespace(pg_uuid_t *root)
 	 * The namespace committed last, whatever the transaction's isolation:
 	 * conversions hold legacy_config in SHARE mode and set_legacy_namespace
 	 * takes EXCLUSIVE, so no change is in flight when one of them reads it.
+	 *
+	 * In parallel mode (legacy_uuid() is PARALLEL SAFE: a leader or worker
+	 * of a parallel plan) no new snapshot may be taken; the query's own
+	 * snapshot, which the leader shares with its workers, is the one to
+	 * read, so that leader and workers agree.
 	 */
-	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	if (IsInParallelMode())
+		snapshot = RegisterSnapshot(GetActiveSnapshot());
+	else
+		snapshot = RegisterSnapshot(GetLatestSnapshot());
 	scan = table_beginscan(rel, snapshot, 0, NULL);
 	while ((tuple = heap_getnext(scan, ForwardScanDirection)) != NULL)
 	{
@@ -321,6 +330,25 @@ lg_set_legacy_namespace(PG_FUNCTION_ARGS)
 	Datum		values[1];
 	int			i;
 	SPIPlanPtr	plan;
+	bool		nil = true;
+	bool		max = true;
+
+	/*
+	 * The nil and max UUIDs are well known: under either, anyone who knows a
+	 * table name and a legacy id computes its UUID, which the secret root
+	 * namespace exists to prevent.
+	 */
+	for (i = 0; i < UUID_LEN; i++)
+	{
+		nil = nil && ns->data[i] == 0x00;
+		max = max && ns->data[i] == 0xff;
+	}
+	if (nil || max)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the legacy namespace must not be the %s UUID", nil ? "nil" : "max"),
+				 errdetail("Under a well-known namespace anyone can compute the UUID of every legacy id."),
+				 errhint("Use a random UUID, such as gen_random_uuid() returns, the same one in every database that must agree.")));
 
 	SPI_connect();
 
