@@ -1846,6 +1846,9 @@ lg_validate_fk_integrity(PG_FUNCTION_ARGS)
 	MemoryContext workcxt;
 	MemoryContext oldcxt;
 
+	/* the released update scripts' pre-flight: dependents first (dependents.c) */
+	lg_dependents_update_hook();
+
 	if (sample_limit < 0 || sample_limit > VK_MAX_SAMPLE_LIMIT)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
