@@ -1319,7 +1319,7 @@ build_plan(MemoryContext cxt, bool try_views, bool may_wait)
 	plan_views(plan, seeds);
 	plan_root_grants(plan);
 	plan_root_flags(plan);
-	if (try_views && plan->ncannot == 0)
+	if (try_views)
 		trial_views(plan, may_wait);
 
 	SPI_finish();
@@ -1340,8 +1340,10 @@ refuse(DepPlan *plan, const char *hint)
 		DepItem    *it = lfirst(lc);
 
 		if (it->reason)
-			appendStringInfo(&detail, "%s%s %s: %s", detail.len ? "\n" : "",
-							 it->kind, it->identity, it->reason);
+			appendStringInfo(&detail, "%s%s%s%s: %s", detail.len ? "\n" : "",
+							 strncmp(it->identity, it->kind, strlen(it->kind)) == 0 ? "" : it->kind,
+							 strncmp(it->identity, it->kind, strlen(it->kind)) == 0 ? "" : " ",
+							 it->identity, it->reason);
 	}
 	ereport(ERROR,
 			(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
