@@ -229,31 +229,8 @@ new_item(DepPlan *plan, DepType type, const char *kind)
 	return it;
 }
 
-static char *
-pfmt(DepPlan *plan, const char *fmt,...) pg_attribute_printf(2, 3);
-
-static char *
-pfmt(DepPlan *plan, const char *fmt,...)
-{
-	MemoryContext old = MemoryContextSwitchTo(plan->cxt);
-	StringInfoData buf;
-
-	initStringInfo(&buf);
-	for (;;)
-	{
-		va_list		args;
-		int			needed;
-
-		va_start(args, fmt);
-		needed = appendStringInfoVA(&buf, fmt, args);
-		va_end(args);
-		if (needed == 0)
-			break;
-		enlargeStringInfo(&buf, needed);
-	}
-	MemoryContextSwitchTo(old);
-	return buf.data;
-}
+/* psprintf() into the plan's memory */
+#define pfmt(plan, ...) MemoryContextStrdup((plan)->cxt, psprintf(__VA_ARGS__))
 
 /* text[] of own_names, for the catalog queries */
 static Datum
@@ -1182,6 +1159,65 @@ trial_shadows(DepPlan *plan, bool may_wait)
 	}
 }
 
+/* Inside the trial's subtransaction: shadows, then each view in turn */
+static void
+trial_run(DepPlan *plan, bool may_wait)
+{
+	ListCell   *lc;
+	List	   *rev = NIL;
+
+	trial_shadows(plan, may_wait);
+	foreach(lc, plan->items)
+	{
+		DepItem    *it = lfirst(lc);
+
+		if (it->type == DT_VIEW)
+			rev = lcons(it, rev);
+	}
+	foreach(lc, rev)
+	{
+		spi_exec(((DepItem *) lfirst(lc))->drop_sql, SPI_OK_UTILITY);
+	}
+
+	foreach(lc, plan->items)
+	{
+		DepItem    *it = lfirst(lc);
+		MemoryContext cxt2 = CurrentMemoryContext;
+		ResourceOwner owner2 = CurrentResourceOwner;
+
+		if (it->type != DT_VIEW)
+			continue;
+		BeginInternalSubTransaction(NULL);
+		MemoryContextSwitchTo(cxt2);
+		PG_TRY();
+		{
+			spi_exec(it->matview ? psprintf("%s WITH NO DATA", it->create_sql) : it->create_sql,
+					 SPI_OK_UTILITY);
+			ReleaseCurrentSubTransaction();
+			MemoryContextSwitchTo(cxt2);
+			CurrentResourceOwner = owner2;
+		}
+		PG_CATCH();
+		{
+			ErrorData  *edata;
+
+			MemoryContextSwitchTo(cxt2);
+			edata = CopyErrorData();
+			FlushErrorState();
+			RollbackAndReleaseCurrentSubTransaction();
+			MemoryContextSwitchTo(cxt2);
+			CurrentResourceOwner = owner2;
+			it->reason = pfmt(plan, "cannot be re-created over the converted tables: %s",
+							  edata->message);
+			it->action = MemoryContextStrdup(plan->cxt, "none: the update refuses");
+			plan->ncannot++;
+			plan->ncarried--;
+			FreeErrorData(edata);
+		}
+		PG_END_TRY();
+	}
+}
+
 /*
  * Try every carried view.  Inside one subtransaction that is always rolled
  * back: the renames and empty tables are catalog work, no row is read (the
@@ -1207,56 +1243,7 @@ trial_views(DepPlan *plan, bool may_wait)
 	MemoryContextSwitchTo(oldcxt);
 	PG_TRY();
 	{
-		List	   *rev = NIL;
-
-		trial_shadows(plan, may_wait);
-		foreach(lc, plan->items)
-		{
-			DepItem    *it = lfirst(lc);
-
-			if (it->type == DT_VIEW)
-				rev = lcons(it, rev);
-		}
-		foreach(lc, rev)
-			spi_exec(((DepItem *) lfirst(lc))->drop_sql, SPI_OK_UTILITY);
-
-		foreach(lc, plan->items)
-		{
-			DepItem    *it = lfirst(lc);
-			MemoryContext cxt2 = CurrentMemoryContext;
-			ResourceOwner owner2 = CurrentResourceOwner;
-
-			if (it->type != DT_VIEW)
-				continue;
-			BeginInternalSubTransaction(NULL);
-			MemoryContextSwitchTo(cxt2);
-			PG_TRY();
-			{
-				spi_exec(it->matview ? psprintf("%s WITH NO DATA", it->create_sql) : it->create_sql,
-						 SPI_OK_UTILITY);
-				ReleaseCurrentSubTransaction();
-				MemoryContextSwitchTo(cxt2);
-				CurrentResourceOwner = owner2;
-			}
-			PG_CATCH();
-			{
-				ErrorData  *edata;
-
-				MemoryContextSwitchTo(cxt2);
-				edata = CopyErrorData();
-				FlushErrorState();
-				RollbackAndReleaseCurrentSubTransaction();
-				MemoryContextSwitchTo(cxt2);
-				CurrentResourceOwner = owner2;
-				it->reason = pfmt(plan, "cannot be re-created over the converted tables: %s",
-								  edata->message);
-				it->action = MemoryContextStrdup(plan->cxt, "none: the update refuses");
-				plan->ncannot++;
-				plan->ncarried--;
-				FreeErrorData(edata);
-			}
-			PG_END_TRY();
-		}
+		trial_run(plan, may_wait);
 		RollbackAndReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(oldcxt);
 		CurrentResourceOwner = oldowner;
@@ -1469,7 +1456,9 @@ do_convert(const char *prefix)
 			rev = lcons(it, rev);
 	}
 	foreach(lc, rev)
+	{
 		spi_exec(((DepItem *) lfirst(lc))->drop_sql, SPI_OK_UTILITY);
+	}
 
 	/* foreign keys */
 	foreach(lc, plan->items)
@@ -1861,7 +1850,8 @@ lg_dependents_legacy_id(PG_FUNCTION_ARGS)
 						DatumGetCString(DirectFunctionCall1(uuid_out, UUIDPGetDatum(id))),
 						get_rel_name(relid)),
 				 errhint("Nothing was changed.  Fix or clear the value, then update again.")));
-	PG_RETURN_INT64(e->legacy_id);
+	else
+		PG_RETURN_INT64(e->legacy_id);
 }
 
 /*
