@@ -59,6 +59,8 @@
 #include "funcapi.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
+#include "parser/analyze.h"
+#include "parser/parser.h"
 #include "storage/lmgr.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
@@ -152,6 +154,8 @@ typedef struct DepItem
 	bool		matview;
 	bool		populated;
 	char	   *create_sql;		/* CREATE [MATERIALIZED] VIEW ... AS */
+	char	   *query_sql;		/* its SELECT */
+	bool		parent;			/* another carried view reads it */
 	char	   *drop_sql;
 	char	   *after_sql;		/* owner, grants, comments, indexes */
 } DepItem;
@@ -173,6 +177,7 @@ typedef struct DepPlan
 	int			ncannot;
 	int			ncarried;
 	char	   *root_grants;	/* the user's grants on the 11 tables */
+	List	   *shadow_rels;	/* referencing tables some carried view reads */
 	DepStage	stage;
 	bool		released;		/* planned by a released script's hook */
 } DepPlan;
@@ -739,7 +744,8 @@ plan_column_dependents(DepPlan *plan, List **seeds)
 					  "  WHEN 'pg_catalog.pg_trigger'::pg_catalog.regclass THEN 'trigger'"
 					  "  ELSE 'other' END,"
 					  "  CASE WHEN d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass"
-					  "       THEN (SELECT r.ev_class FROM pg_catalog.pg_rewrite r WHERE r.oid = d.objid) END"
+					  "       THEN (SELECT r.ev_class FROM pg_catalog.pg_rewrite r WHERE r.oid = d.objid) END,"
+					  "  p.relid::pg_catalog.oid"
 					  "  FROM pg_catalog.pg_depend d"
 					  "  JOIN (VALUES %s) AS p(relid, attnum)"
 					  "    ON d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass"
@@ -760,8 +766,13 @@ plan_column_dependents(DepPlan *plan, List **seeds)
 		if (strcmp(category, "view") == 0)
 		{
 			Oid			viewid = DatumGetObjectId(col_datum(i, 5, &isnull));
+			Oid			relid = DatumGetObjectId(col_datum(i, 6, &isnull));
+			MemoryContext old = MemoryContextSwitchTo(plan->cxt);
 
 			*seeds = list_append_unique_oid(*seeds, viewid);
+			/* the trial needs this table in its target layout */
+			plan->shadow_rels = list_append_unique_oid(plan->shadow_rels, relid);
+			MemoryContextSwitchTo(old);
 			continue;
 		}
 		plan_cannot(plan, category, col(plan, i, 2), col(plan, i, 3),
@@ -906,6 +917,7 @@ plan_views(DepPlan *plan, List *seeds)
 							  spc ? psprintf(" TABLESPACE %s", quote_identifier(spc)) : "",
 							  def);
 		it->drop_sql = pfmt(plan, "DROP %s %s", what, it->identity);
+		it->query_sql = MemoryContextStrdup(plan->cxt, def);
 
 		initStringInfo(&after);
 		appendStringInfo(&after, "ALTER %s %s OWNER TO %s", what, it->identity,
@@ -960,6 +972,31 @@ plan_views(DepPlan *plan, List *seeds)
 
 			if (it->type == DT_VIEW && it->viewid == viewid)
 				it->depends_on = col(plan, i, 2);
+		}
+	}
+
+	/* the views other carried views read: the trial re-creates those */
+	if (SPI_execute_with_args(
+							  "SELECT DISTINCT d.refobjid FROM pg_catalog.pg_rewrite r"
+							  "  JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass"
+							  "                             AND d.objid = r.oid"
+							  "                             AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass"
+							  " WHERE r.ev_class OPERATOR(pg_catalog.=) ANY ($1)"
+							  "   AND d.refobjid OPERATOR(pg_catalog.=) ANY ($1) AND d.refobjid <> r.ev_class",
+							  1, argtypes, args, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute_with_args failed");
+	for (i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+		Oid			viewid = DatumGetObjectId(col_datum(i, 1, &isnull));
+		ListCell   *lc;
+
+		foreach(lc, plan->items)
+		{
+			DepItem    *it = lfirst(lc);
+
+			if (it->type == DT_VIEW && it->viewid == viewid)
+				it->parent = true;
 		}
 	}
 
@@ -1127,7 +1164,7 @@ trial_shadows(DepPlan *plan, bool may_wait)
 
 		if ((it->type != DT_FK && it->type != DT_REF) || it->reason || !it->to_type)
 			continue;
-		if (list_member_oid(done, it->relid))
+		if (list_member_oid(done, it->relid) || !list_member_oid(plan->shadow_rels, it->relid))
 			continue;
 		done = lappend_oid(done, it->relid);
 		if (!trial_lock(it->relid, may_wait))
@@ -1159,6 +1196,29 @@ trial_shadows(DepPlan *plan, bool may_wait)
 	}
 }
 
+/*
+ * Parse analysis of a view's query: what CREATE VIEW would check of its
+ * types and operators, without the catalog work (a view no other carried
+ * view reads is only analysed).
+ */
+static void
+analyse_query(const char *sql)
+{
+#if PG_VERSION_NUM >= 140000
+	List	   *raw = raw_parser(sql, RAW_PARSE_DEFAULT);
+#else
+	List	   *raw = raw_parser(sql);
+#endif
+
+	if (list_length(raw) != 1)
+		elog(ERROR, "a view definition is one statement");
+#if PG_VERSION_NUM >= 150000
+	(void) parse_analyze_fixedparams(linitial_node(RawStmt, raw), sql, NULL, 0, NULL);
+#else
+	(void) parse_analyze(linitial_node(RawStmt, raw), sql, NULL, 0, NULL);
+#endif
+}
+
 /* Inside the trial's subtransaction: shadows, then each view in turn */
 static void
 trial_run(DepPlan *plan, bool may_wait)
@@ -1171,7 +1231,7 @@ trial_run(DepPlan *plan, bool may_wait)
 	{
 		DepItem    *it = lfirst(lc);
 
-		if (it->type == DT_VIEW)
+		if (it->type == DT_VIEW && it->parent)
 			rev = lcons(it, rev);
 	}
 	foreach(lc, rev)
@@ -1191,8 +1251,11 @@ trial_run(DepPlan *plan, bool may_wait)
 		MemoryContextSwitchTo(cxt2);
 		PG_TRY();
 		{
-			spi_exec(it->matview ? psprintf("%s WITH NO DATA", it->create_sql) : it->create_sql,
-					 SPI_OK_UTILITY);
+			if (it->parent)
+				spi_exec(it->matview ? psprintf("%s WITH NO DATA", it->create_sql) : it->create_sql,
+						 SPI_OK_UTILITY);
+			else
+				analyse_query(it->query_sql);
 			ReleaseCurrentSubTransaction();
 			MemoryContextSwitchTo(cxt2);
 			CurrentResourceOwner = owner2;
@@ -1452,7 +1515,7 @@ do_convert(const char *prefix)
 	{
 		DepItem    *it = lfirst(lc);
 
-		if (it->type == DT_VIEW)
+		if (it->type == DT_VIEW && it->parent)
 			rev = lcons(it, rev);
 	}
 	foreach(lc, rev)

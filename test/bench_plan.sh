@@ -42,7 +42,7 @@ timed() {
     t1=$(date +%s.%N)
     awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }'
 }
-best() { tr ' ' '\n' | sort -g | head -1; }
+best() { tr ' ' '\n' | grep -v '^$' | sort -g | head -1; }
 
 # --- 1. the plan with OBJ dependents ------------------------------------------
 lg_psql -c "CREATE DATABASE plan"
@@ -115,7 +115,7 @@ for i in $(seq "$RUNS"); do
     # what a user would do: keys off, update, convert, keys back (validated)
     lg_psql -c "DROP DATABASE IF EXISTS r3" -c "CREATE DATABASE r3 TEMPLATE seed"
     lg_psql -d r3 -At -v k="$K" >/dev/null <<'SQL'
-CREATE TABLE fk AS SELECT conname, pg_get_constraintdef(oid) AS def, confrelid::regclass AS parent,
+CREATE TABLE fk AS SELECT conname, pg_get_constraintdef(oid) AS def, (SELECT relname FROM pg_class WHERE oid = confrelid) AS parent,
        (SELECT attname FROM pg_attribute WHERE attrelid = conrelid AND attnum = conkey[1]) AS col
   FROM pg_constraint WHERE conrelid = 'app.events'::regclass AND contype = 'f';
 SELECT format('ALTER TABLE app.events DROP CONSTRAINT %I', conname) FROM fk \gexec
@@ -124,7 +124,7 @@ SQL
     lg_psql -d r3 -At >/dev/null <<'SQL'
 ALTER EXTENSION lane_google UPDATE TO '2.1';
 SELECT format('ALTER TABLE app.events %s', string_agg(format('ALTER %I TYPE uuid USING lane_google.legacy_uuid(%L, %I)',
-              col, replace(parent::text, 'lane_google.', ''), col), ', ')) FROM fk \gexec
+              col, parent, col), ', ')) FROM fk \gexec
 SELECT format('ALTER TABLE app.events ADD CONSTRAINT %I %s', conname, def) FROM fk \gexec
 SQL
     t1=$(date +%s.%N)
