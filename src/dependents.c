@@ -1231,7 +1231,8 @@ trial_run(DepPlan *plan, bool may_wait)
 	{
 		DepItem    *it = lfirst(lc);
 
-		if (it->type == DT_VIEW && it->parent)
+		/* re-created parents must go first, and with them what reads them */
+		if (it->type == DT_VIEW && (it->parent || it->depth > 1))
 			rev = lcons(it, rev);
 	}
 	foreach(lc, rev)
@@ -1420,33 +1421,6 @@ check_in_update(const char *fname)
 				 errmsg("%s() runs only inside ALTER EXTENSION lane_google UPDATE", fname)));
 }
 
-static void
-do_detach(bool released)
-{
-	DepPlan    *plan;
-
-	if (pending != NULL)
-		return;
-	if (!callback_registered)
-	{
-		RegisterXactCallback(dep_xact_callback, NULL);
-		callback_registered = true;
-	}
-	plan = build_plan(AllocSetContextCreate(TopTransactionContext,
-											"lane_google dependents",
-											ALLOCSET_DEFAULT_SIZES),
-					  true, true);
-	if (plan->ncannot > 0)
-		refuse(plan, REFUSE_HINT);
-	plan->released = released;
-	plan->stage = STAGE_PLANNED;
-	pending = plan;
-	if (plan->ncarried > 0)
-		ereport(NOTICE,
-				(errmsg("lane_google: carrying %d dependent object%s across the key conversion",
-						plan->ncarried, plan->ncarried == 1 ? "" : "s")));
-}
-
 /* registered references: every value must be a key of the referenced table */
 static void
 check_reference_orphans(DepPlan *plan, DepItem *it, const char *prefix)
@@ -1486,6 +1460,57 @@ check_reference_orphans(DepPlan *plan, DepItem *it, const char *prefix)
 }
 
 static void
+do_detach(bool released)
+{
+	DepPlan    *plan;
+
+	/* already planned by this update (a hook, then the script's own call) */
+	if (pending != NULL && pending->stage != STAGE_ATTACHED)
+		return;
+	pending = NULL;
+	if (!callback_registered)
+	{
+		RegisterXactCallback(dep_xact_callback, NULL);
+		callback_registered = true;
+	}
+	plan = build_plan(AllocSetContextCreate(TopTransactionContext,
+											"lane_google dependents",
+											ALLOCSET_DEFAULT_SIZES),
+					  true, true);
+	if (plan->ncannot > 0)
+		refuse(plan, REFUSE_HINT);
+
+	/*
+	 * Registered references have no constraint: like the update's own
+	 * pre-flight for the 11 tables, every value must be a key of the table it
+	 * names before anything changes.
+	 */
+	{
+		ListCell   *lc;
+		int			nest = enter_catalog_path();
+
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		foreach(lc, plan->items)
+		{
+			DepItem    *it = lfirst(lc);
+
+			if (it->type == DT_REF)
+				check_reference_orphans(plan, it, "");
+		}
+		SPI_finish();
+		AtEOXact_GUC(true, nest);
+	}
+	plan->released = released;
+	plan->stage = STAGE_PLANNED;
+	pending = plan;
+	if (plan->ncarried > 0)
+		ereport(NOTICE,
+				(errmsg("lane_google: carrying %d dependent object%s across the key conversion",
+						plan->ncarried, plan->ncarried == 1 ? "" : "s")));
+}
+
+static void
 do_convert(const char *prefix)
 {
 	DepPlan    *plan = pending;
@@ -1502,20 +1527,12 @@ do_convert(const char *prefix)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 
-	foreach(lc, plan->items)
-	{
-		DepItem    *it = lfirst(lc);
-
-		if (it->type == DT_REF)
-			check_reference_orphans(plan, it, prefix);
-	}
-
 	/* views, the deepest first */
 	foreach(lc, plan->items)
 	{
 		DepItem    *it = lfirst(lc);
 
-		if (it->type == DT_VIEW && it->parent)
+		if (it->type == DT_VIEW)
 			rev = lcons(it, rev);
 	}
 	foreach(lc, rev)
@@ -1645,13 +1662,20 @@ do_attach(void)
 
 		if (it->type != DT_VIEW)
 			continue;
-		spi_exec(it->matview && !it->populated ? psprintf("%s WITH NO DATA", it->create_sql)
-				 : it->create_sql, SPI_OK_UTILITY);
+		/*
+		 * A materialized view is created empty and refreshed once it has its
+		 * owner: REFRESH runs its query as the owner, in a security-restricted
+		 * operation, not as the superuser running the update.
+		 */
+		spi_exec(it->matview ? psprintf("%s WITH NO DATA", it->create_sql) : it->create_sql,
+				 SPI_OK_UTILITY);
 		/* created inside the extension's script: not one of its members */
 		spi_exec(psprintf("ALTER EXTENSION %s DROP %s %s", LG_EXTENSION_NAME,
 						  it->matview ? "MATERIALIZED VIEW" : "VIEW", it->identity),
 				 SPI_OK_UTILITY);
 		spi_exec(it->after_sql, SPI_OK_UTILITY);
+		if (it->matview && it->populated)
+			spi_exec(psprintf("REFRESH MATERIALIZED VIEW %s", it->identity), SPI_OK_UTILITY);
 	}
 
 	if (plan->root_grants)
