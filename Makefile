@@ -9,7 +9,8 @@ OBJS = \
 	src/trigger.o \
 	src/keyset.o \
 	src/convert.o \
-	src/validate.o
+	src/validate.o \
+	src/dependents.o
 
 EXTENSION = lane_google
 DATA = $(wildcard lane_google--*.sql)

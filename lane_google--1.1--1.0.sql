@@ -25,3 +25,33 @@ AS 'MODULE_PATHNAME', 'lg_uuid_v7_to_timestamptz'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
 DROP FUNCTION @extschema@.uuid_v7_to_timestamptz_strict(uuid);
+
+-- ---------------------------------------------------------------------------
+-- dependents (issue 9)
+-- ---------------------------------------------------------------------------
+-- A registration would be lost, and the next conversion would leave its
+-- column unconverted: refuse while any is left.
+DO $dependents$
+DECLARE
+    regs text;
+BEGIN
+    SELECT pg_catalog.string_agg(pg_catalog.format('%s.%I -> %s', r.tab, r.col, r.referenced), ', ')
+      INTO regs FROM @extschema@.legacy_references AS r WHERE NOT r.declared;
+    IF regs IS NOT NULL THEN
+        RAISE EXCEPTION 'lane_google has registered references, which the released versions do not know'
+            USING ERRCODE = 'dependent_objects_still_exist', DETAIL = regs,
+                  HINT = 'Nothing was changed.  Remove the registrations with lane_google.remove_legacy_reference() first: only versions 1.1 and 2.1 carry them across a key conversion.';
+    END IF;
+END
+$dependents$;
+DROP FUNCTION @extschema@._lg_dependents_legacy_id(regclass, uuid);
+DROP FUNCTION @extschema@._lg_dependents_attach();
+DROP FUNCTION @extschema@._lg_dependents_convert(text);
+DROP FUNCTION @extschema@._lg_dependents_detach();
+DROP FUNCTION @extschema@.suggest_legacy_references(name);
+DROP FUNCTION @extschema@.remove_legacy_reference(regclass, name);
+DROP FUNCTION @extschema@.add_legacy_reference(regclass, name, text);
+DROP FUNCTION @extschema@.conversion_plan();
+ALTER EXTENSION lane_google DROP TABLE @extschema@.legacy_references;
+DROP TABLE @extschema@.legacy_references;
+-- end of dependents

@@ -8,6 +8,10 @@
 -- with its keys mapped by legacy_uuid() and its integer id kept in
 -- legacy_id.  Keys, indexes and foreign keys are built after the load.
 
+-- dependents (issue 9): the plan of the objects around the 11 tables, before
+-- any row is read; refuses naming every object it cannot carry across.
+SELECT @extschema@._lg_dependents_detach();
+
 -- Pre-flight: the legacy data must be sound before anything changes.
 DO $preflight$
 DECLARE
@@ -263,6 +267,10 @@ LANGUAGE C STRICT;
 SELECT @extschema@._lg_upgrade_convert('_lg_v1_');
 DROP FUNCTION @extschema@._lg_upgrade_convert(text);
 
+-- dependents: drop the carried views and foreign keys, convert the
+-- referencing columns, while the tables set aside still exist.
+SELECT @extschema@._lg_dependents_convert('_lg_v1_');
+
 DROP TABLE @extschema@._lg_v1_users, @extschema@._lg_v1_accounts, @extschema@._lg_v1_account_users, @extschema@._lg_v1_campaigns, @extschema@._lg_v1_ad_groups, @extschema@._lg_v1_ads, @extschema@._lg_v1_analytics_snapshots, @extschema@._lg_v1_approval_requests, @extschema@._lg_v1_budget_alerts, @extschema@._lg_v1_conversations, @extschema@._lg_v1_conversation_messages;
 
 CREATE FUNCTION @extschema@.legacy_id_of(table_name text, id uuid)
@@ -412,3 +420,6 @@ SELECT pg_catalog.pg_extension_config_dump('@extschema@.approval_requests', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.budget_alerts', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.conversations', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.conversation_messages', '');
+
+-- dependents: the foreign keys, views and grants back, over the new keys.
+SELECT @extschema@._lg_dependents_attach();

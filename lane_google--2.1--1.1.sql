@@ -7,6 +7,10 @@
 -- past the largest one (in created_at order), and the references to them
 -- follow; each identity sequence ends past its table's largest id.
 
+-- dependents (issue 9): the plan of the objects around the 11 tables, before
+-- any row is read; refuses naming every object it cannot carry across.
+SELECT @extschema@._lg_dependents_detach();
+
 DO $preflight$
 DECLARE
     problems text;
@@ -387,6 +391,10 @@ BEGIN
 END
 $counts$;
 
+-- dependents: drop the carried views and foreign keys, convert the
+-- referencing columns, while the tables set aside still exist.
+SELECT @extschema@._lg_dependents_convert('_lg_v2_');
+
 DROP TABLE @extschema@._lg_v2_users, @extschema@._lg_v2_accounts, @extschema@._lg_v2_account_users, @extschema@._lg_v2_campaigns, @extschema@._lg_v2_ad_groups, @extschema@._lg_v2_ads, @extschema@._lg_v2_analytics_snapshots, @extschema@._lg_v2_approval_requests, @extschema@._lg_v2_budget_alerts, @extschema@._lg_v2_conversations, @extschema@._lg_v2_conversation_messages;
 DROP FUNCTION @extschema@.legacy_id_of(text, uuid);
 DROP FUNCTION @extschema@.convert_legacy(name, text, boolean, text, jsonb, text[], jsonb, text);
@@ -521,3 +529,6 @@ SELECT pg_catalog.pg_extension_config_dump('@extschema@.approval_requests_id_seq
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.budget_alerts_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.conversations_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.conversation_messages_id_seq', '');
+
+-- dependents: the foreign keys, views and grants back, over the new keys.
+SELECT @extschema@._lg_dependents_attach();

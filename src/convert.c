@@ -3289,6 +3289,8 @@ lg_upgrade_convert(PG_FUNCTION_ARGS)
 	run_conversion(st);
 	SPI_finish();
 	AtEOXact_GUC(true, nestlevel);
+	/* dependents of the tables set aside (dependents.c) */
+	lg_dependents_after_convert(st->src_prefix);
 	PG_RETURN_VOID();
 }
 
@@ -3349,5 +3351,7 @@ lg_upgrade_mark_validated(PG_FUNCTION_ARGS)
 		CacheInvalidateRelcacheByRelid(relid);
 	}
 	table_close(conrel, RowExclusiveLock);
+	/* the new keys exist: dependents re-attached (dependents.c) */
+	lg_dependents_after_keys();
 	PG_RETURN_INT32(marked);
 }

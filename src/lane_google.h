@@ -61,5 +61,9 @@ extern void lg_table_namespace(LgHasher *hasher, const pg_uuid_t *root,
 extern void lg_map_legacy_id(LgHasher *hasher, const pg_uuid_t *table_ns,
 						   int64 legacy_id, pg_uuid_t *result);
 
+/* dependents.c: the objects around the 11 tables, carried across an update */
+extern void lg_dependents_update_hook(void);
+extern void lg_dependents_after_convert(const char *prefix);
+extern void lg_dependents_after_keys(void);
 
 #endif							/* LANE_GOOGLE_H */

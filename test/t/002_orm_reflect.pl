@@ -39,8 +39,8 @@ foreach my $t (@app_tables)
 {
 	ok($seen{"table $t pk=id:UUID"}, "$t: primary key id, a UUID");
 }
-is(scalar(grep { /^table / } keys %seen), 13,
-	'13 tables reflected: the 11, legacy_config and legacy_quarantine');
+is(scalar(grep { /^table / } keys %seen), 14,
+	'14 tables reflected: the 11, legacy_config, legacy_quarantine and legacy_references');
 
 my @fks = (
 	'account_users.account_id:UUID -> lane_google.accounts.id ondelete=CASCADE',

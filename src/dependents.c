@@ -1,0 +1,2012 @@
+/*-------------------------------------------------------------------------
+ *
+ * dependents.c
+ *	  Owns the plan and carrying dependents across: the objects outside the
+ *	  extension that depend on the 11 tables (foreign keys into them from
+ *	  other tables, views and materialized views over them, registered
+ *	  references: integer or text columns holding their ids without a
+ *	  constraint), what the key conversion does with each, and doing it.
+ *
+ *	  conversion_plan() lists them, one row per object, with what the update
+ *	  will do or why it cannot.  Inside an update the same plan runs first:
+ *	  anything it cannot carry fails the update before a row of the 11
+ *	  tables is read.  Then, in the update's one transaction:
+ *
+ *	  detach	the plan, refusal, and a trial: every carried view is
+ *				re-created, inside a subtransaction that is rolled back,
+ *				against empty tables of the target layout put in place of
+ *				the real ones by renames (catalog work only, no row read);
+ *				a view that cannot be re-created (it compares a key with an
+ *				integer, say) fails the update there.  Definitions, owners,
+ *				options, grants and comments are kept in transaction memory.
+ *	  convert	after the rows of the 11 tables are converted, while the
+ *				tables set aside still exist: the carried views and foreign
+ *				keys are dropped and each referencing column changes type in
+ *				place (ALTER COLUMN ... TYPE ... USING: its indexes rebuilt),
+ *				to uuid by legacy_uuid(referenced table, value), a pure
+ *				function, or back to its integer type by the legacy_id of the
+ *				row set aside (a hash built once per referenced table).
+ *	  attach	after the new keys exist: the foreign keys re-created with
+ *				their names and definitions (valid ones marked validated: the
+ *				mapping is one-to-one and every table involved is locked),
+ *				the views and materialized views (refreshed) re-created with
+ *				owner, options, grants and comments; the user's grants on the
+ *				11 tables applied to the new tables.
+ *
+ *	  The released scripts (1.0--2.0, 2.0--1.0) never change, but they call
+ *	  this library: validate_fk_integrity() in their pre-flight (the first C
+ *	  they run, before any row is read), _lg_upgrade_convert() and
+ *	  _lg_upgrade_mark_validated().  lg_dependents_update_hook() and the two
+ *	  step hooks let the released 1.0 -> 2.0 carry dependents the same way,
+ *	  and make the released 2.0 -> 1.0 refuse early when it would fail late.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "access/xact.h"
+#include "catalog/indexing.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_constraint.h"
+#include "catalog/pg_extension.h"
+#include "catalog/pg_type.h"
+#include "commands/extension.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "parser/analyze.h"
+#include "parser/parser.h"
+#include "storage/lmgr.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/guc.h"
+#include "utils/hsearch.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/resowner.h"
+#include "utils/syscache.h"
+#include "utils/uuid.h"
+
+#include "lane_google.h"
+
+PG_FUNCTION_INFO_V1(lg_conversion_plan);
+PG_FUNCTION_INFO_V1(lg_dependents_detach);
+PG_FUNCTION_INFO_V1(lg_dependents_convert);
+PG_FUNCTION_INFO_V1(lg_dependents_attach);
+PG_FUNCTION_INFO_V1(lg_dependents_legacy_id);
+PG_FUNCTION_INFO_V1(lg_add_legacy_reference);
+
+/*
+ * The indexes, constraints and triggers the extension's own scripts create
+ * on the 11 tables, at 1.x and 2.x.  Anything else on them is the user's.
+ * Objects a later script adds on the 11 tables are named _lg_... or listed
+ * here.
+ */
+static const char *const own_names[] = {
+	"account_users_account_id_fkey", "account_users_account_id_user_id_key",
+	"account_users_invited_by_fkey", "account_users_invited_by_idx",
+	"account_users_pkey", "account_users_set_updated_at",
+	"account_users_user_id_fkey", "account_users_user_id_idx",
+	"accounts_google_customer_id_key", "accounts_pkey", "accounts_set_updated_at",
+	"ad_groups_campaign_id_fkey", "ad_groups_campaign_id_idx", "ad_groups_pkey",
+	"ad_groups_set_updated_at", "ads_ad_group_id_fkey", "ads_ad_group_id_idx",
+	"ads_pkey", "ads_set_updated_at", "analytics_snapshots_campaign_id_fkey",
+	"analytics_snapshots_campaign_id_snapshot_date_period_type_key",
+	"analytics_snapshots_pkey", "approval_requests_approved_by_fkey",
+	"approval_requests_approved_by_idx", "approval_requests_campaign_id_fkey",
+	"approval_requests_campaign_id_idx", "approval_requests_pkey",
+	"approval_requests_requester_id_fkey", "approval_requests_requester_id_idx",
+	"approval_requests_set_updated_at", "budget_alerts_campaign_id_fkey",
+	"budget_alerts_campaign_id_idx", "budget_alerts_pkey",
+	"campaigns_account_id_fkey", "campaigns_account_id_idx",
+	"campaigns_budget_amount_check", "campaigns_created_by_id_fkey",
+	"campaigns_created_by_id_idx", "campaigns_google_campaign_id_idx",
+	"campaigns_pkey", "campaigns_set_updated_at", "campaigns_status_idx",
+	"conversation_messages_conversation_id_fkey",
+	"conversation_messages_conversation_id_idx", "conversation_messages_pkey",
+	"conversations_pkey", "conversations_set_updated_at",
+	"conversations_user_id_fkey", "conversations_user_id_idx",
+	"users_created_at_idx", "users_email_key", "users_pkey", "users_role_idx",
+	"users_set_updated_at", "users_status_idx", "users_username_key",
+	"_lg_v1_users_pkey"
+};
+
+typedef enum DepType
+{
+	DT_NONE,					/* cannot be carried, or nothing to do */
+	DT_FK,						/* foreign key into one of the 11 tables */
+	DT_REF,						/* registered reference */
+	DT_VIEW,					/* view or materialized view */
+	DT_INDEX					/* rebuilt by its column's type change */
+} DepType;
+
+typedef struct DepItem
+{
+	DepType		type;
+	char	   *kind;			/* conversion_plan().object_type */
+	char	   *identity;		/* conversion_plan().object */
+	char	   *depends_on;
+	char	   *action;
+	char	   *reason;			/* NULL: carried */
+
+	/* DT_FK, DT_REF */
+	Oid			relid;			/* referencing table */
+	char	   *relname;		/* its qualified name */
+	char	   *colname;		/* referencing column */
+	char	   *referenced;		/* one of the 11 */
+	char	   *from_type;		/* the column's type now */
+	char	   *to_type;		/* and after (NULL: unchanged) */
+	char	   *conname;		/* DT_FK */
+	char	   *condef;			/* DT_FK: pg_get_constraintdef() */
+	bool		validated;		/* DT_FK */
+
+	/* DT_VIEW */
+	Oid			viewid;
+	int			depth;			/* re-created after every smaller depth */
+	bool		matview;
+	bool		populated;
+	char	   *create_sql;		/* CREATE [MATERIALIZED] VIEW ... AS */
+	char	   *query_sql;		/* its SELECT */
+	bool		parent;			/* another carried view reads it */
+	char	   *drop_sql;
+	char	   *after_sql;		/* owner, grants, comments, indexes */
+} DepItem;
+
+typedef enum DepStage
+{
+	STAGE_PLANNED,
+	STAGE_CONVERTED,
+	STAGE_ATTACHED
+} DepStage;
+
+typedef struct DepPlan
+{
+	MemoryContext cxt;
+	bool		to_uuid;		/* integer keys now */
+	Oid			schema;
+	Oid			roots[LG_NTABLES];
+	List	   *items;			/* DepItem */
+	int			ncannot;
+	int			ncarried;
+	char	   *root_grants;	/* the user's grants on the 11 tables */
+	List	   *shadow_rels;	/* referencing tables some carried view reads */
+	DepStage	stage;
+	bool		released;		/* planned by a released script's hook */
+} DepPlan;
+
+/* The plan of the update running in this transaction, if any */
+static DepPlan *pending = NULL;
+static bool callback_registered = false;
+
+static void
+dep_xact_callback(XactEvent event, void *arg)
+{
+	/* TopTransactionContext, which holds it, is gone or going */
+	pending = NULL;
+}
+
+/* ---------------------------------------------------------------------------
+ * small helpers
+ * ---------------------------------------------------------------------------
+ */
+
+static void
+spi_exec(const char *sql, int expect)
+{
+	int			rc = SPI_execute(sql, false, 0);
+
+	if (rc != expect)
+		elog(ERROR, "SPI_execute failed (%d): %s", rc, sql);
+}
+
+static char *
+col(DepPlan *plan, int row, int c)
+{
+	char	   *v = SPI_getvalue(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, c);
+
+	return v ? MemoryContextStrdup(plan->cxt, v) : NULL;
+}
+
+static Datum
+col_datum(int row, int c, bool *isnull)
+{
+	return SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, c, isnull);
+}
+
+static DepItem *
+new_item(DepPlan *plan, DepType type, const char *kind)
+{
+	DepItem    *it = MemoryContextAllocZero(plan->cxt, sizeof(DepItem));
+	MemoryContext old = MemoryContextSwitchTo(plan->cxt);
+
+	it->type = type;
+	it->kind = pstrdup(kind);
+	plan->items = lappend(plan->items, it);
+	MemoryContextSwitchTo(old);
+	return it;
+}
+
+/* psprintf() into the plan's memory */
+#define pfmt(plan, ...) MemoryContextStrdup((plan)->cxt, psprintf(__VA_ARGS__))
+
+/* text[] of own_names, for the catalog queries */
+static Datum
+own_names_array(void)
+{
+	Datum	   *elems = palloc(sizeof(Datum) * lengthof(own_names));
+	int			i;
+
+	for (i = 0; i < lengthof(own_names); i++)
+		elems[i] = CStringGetTextDatum(own_names[i]);
+	return PointerGetDatum(construct_array(elems, lengthof(own_names), TEXTOID,
+										   -1, false, TYPALIGN_INT));
+}
+
+static Datum
+oid_array(List *oids)
+{
+	int			n = list_length(oids);
+	Datum	   *elems = palloc(sizeof(Datum) * Max(n, 1));
+	ListCell   *lc;
+	int			i = 0;
+
+	foreach(lc, oids)
+		elems[i++] = ObjectIdGetDatum(lfirst_oid(lc));
+	return PointerGetDatum(construct_array(elems, n, OIDOID, sizeof(Oid), true,
+										   TYPALIGN_INT));
+}
+
+/*
+ * Run with search_path = pg_catalog: every name the deparser prints
+ * (pg_get_viewdef, pg_get_constraintdef) is then schema-qualified, and every
+ * statement built from them means the same objects whatever the user's path.
+ */
+static int
+enter_catalog_path(void)
+{
+	int			nest = NewGUCNestLevel();
+
+	(void) set_config_option("search_path", "pg_catalog",
+							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+							 true, 0, false);
+	return nest;
+}
+
+static char *
+schema_name(DepPlan *plan)
+{
+	return MemoryContextStrdup(plan->cxt,
+							   quote_identifier(get_namespace_name(plan->schema)));
+}
+
+/* The key columns of table t (id and its foreign keys) */
+static bool
+is_key_column(const LgTable *t, const char *colname)
+{
+	int			i;
+
+	if (strcmp(colname, "id") == 0)
+		return true;
+	for (i = 0; i < t->nfks; i++)
+		if (strcmp(t->fks[i].column, colname) == 0)
+			return true;
+	return false;
+}
+
+/* ---------------------------------------------------------------------------
+ * the plan
+ * ---------------------------------------------------------------------------
+ */
+
+/* users.id integer: the update goes to uuid keys */
+static bool
+keys_are_integer(Oid schema)
+{
+	Oid			relid = get_relname_relid("users", schema);
+	AttrNumber	attnum;
+
+	if (!OidIsValid(relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("table %s.users does not exist", get_namespace_name(schema))));
+	attnum = get_attnum(relid, "id");
+	return get_atttype(relid, attnum) != UUIDOID;
+}
+
+static void
+plan_roots(DepPlan *plan)
+{
+	int			i;
+
+	for (i = 0; i < LG_NTABLES; i++)
+	{
+		plan->roots[i] = get_relname_relid(lg_tables[i].name, plan->schema);
+		if (!OidIsValid(plan->roots[i]))
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_TABLE),
+					 errmsg("table %s.%s does not exist",
+							get_namespace_name(plan->schema), lg_tables[i].name)));
+	}
+}
+
+static const char *
+root_name(DepPlan *plan, Oid relid)
+{
+	int			i;
+
+	for (i = 0; i < LG_NTABLES; i++)
+		if (plan->roots[i] == relid)
+			return lg_tables[i].name;
+	return NULL;
+}
+
+static const char *const dependents_sql =
+"WITH roots AS ("
+"    SELECT c.oid AS relid, c.reltype FROM pg_catalog.pg_class c"
+"     WHERE c.oid OPERATOR(pg_catalog.=) ANY ($1)"
+"), deps AS ("
+"    SELECT d.classid, d.objid,"
+"           pg_catalog.min(pg_catalog.pg_describe_object(d.refclassid, d.refobjid, 0)) AS on_what"
+"      FROM pg_catalog.pg_depend d"
+"     WHERE d.deptype IN ('n', 'a')"
+"       AND ((d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass"
+"             AND d.refobjid IN (SELECT relid FROM roots))"
+"         OR (d.refclassid = 'pg_catalog.pg_type'::pg_catalog.regclass"
+"             AND d.refobjid IN (SELECT reltype FROM roots)))"
+"     GROUP BY d.classid, d.objid"
+")"
+"SELECT d.objid, pg_catalog.pg_describe_object(d.classid, d.objid, 0), d.on_what,"
+"  CASE d.classid"
+"  WHEN 'pg_catalog.pg_constraint'::pg_catalog.regclass THEN"
+"    (SELECT CASE WHEN con.conrelid IN (SELECT relid FROM roots)"
+"                 THEN CASE WHEN con.conname::text = ANY ($2) OR con.conname LIKE '\\_lg\\_%' THEN 'own'"
+"                      ELSE 'constraint' END"
+"                 WHEN con.conparentid <> 0 THEN 'skip'"
+"                 WHEN con.contype = 'f' THEN 'foreign key'"
+"                 ELSE 'constraint' END"
+"       FROM pg_catalog.pg_constraint con WHERE con.oid = d.objid)"
+"  WHEN 'pg_catalog.pg_class'::pg_catalog.regclass THEN"
+"    (SELECT CASE WHEN c.relkind IN ('i', 'I')"
+"                      AND (c.relname::text = ANY ($2) OR c.relname LIKE '\\_lg\\_%') THEN 'own'"
+"                 WHEN c.relkind IN ('i', 'I') THEN 'index'"
+"                 WHEN c.relkind = 't' THEN 'skip'"
+"                 WHEN c.relkind = 'S' THEN 'sequence'"
+"                 ELSE 'table' END"
+"       FROM pg_catalog.pg_class c WHERE c.oid = d.objid)"
+"  WHEN 'pg_catalog.pg_rewrite'::pg_catalog.regclass THEN"
+"    (SELECT CASE WHEN c.oid IN (SELECT relid FROM roots) THEN 'rule'"
+"                 WHEN r.rulename = '_RETURN' AND c.relkind = 'v' THEN 'view'"
+"                 WHEN r.rulename = '_RETURN' AND c.relkind = 'm' THEN 'materialized view'"
+"                 ELSE 'rule' END"
+"       FROM pg_catalog.pg_rewrite r JOIN pg_catalog.pg_class c ON c.oid = r.ev_class"
+"      WHERE r.oid = d.objid)"
+"  WHEN 'pg_catalog.pg_trigger'::pg_catalog.regclass THEN"
+"    (SELECT CASE WHEN t.tgisinternal THEN 'skip'"
+"                 WHEN t.tgname::text = ANY ($2) OR t.tgname LIKE '\\_lg\\_%' THEN 'own'"
+"                 ELSE 'trigger' END"
+"       FROM pg_catalog.pg_trigger t WHERE t.oid = d.objid)"
+"  WHEN 'pg_catalog.pg_attrdef'::pg_catalog.regclass THEN"
+"    (SELECT CASE WHEN a.adrelid IN (SELECT relid FROM roots) THEN 'own' ELSE 'default' END"
+"       FROM pg_catalog.pg_attrdef a WHERE a.oid = d.objid)"
+"  WHEN 'pg_catalog.pg_policy'::pg_catalog.regclass THEN 'policy'"
+"  WHEN 'pg_catalog.pg_statistic_ext'::pg_catalog.regclass THEN 'statistics object'"
+"  WHEN 'pg_catalog.pg_publication_rel'::pg_catalog.regclass THEN 'publication'"
+"  WHEN 'pg_catalog.pg_proc'::pg_catalog.regclass THEN 'function'"
+"  WHEN 'pg_catalog.pg_type'::pg_catalog.regclass THEN 'type'"
+"  ELSE 'other' END,"
+"  CASE WHEN d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass"
+"       THEN (SELECT r.ev_class FROM pg_catalog.pg_rewrite r WHERE r.oid = d.objid) END"
+"  FROM deps d ORDER BY 4, 2";
+
+static const char *
+cannot_reason(const char *category)
+{
+	if (strcmp(category, "trigger") == 0)
+		return "a trigger of the application's on a table the update rebuilds";
+	if (strcmp(category, "policy") == 0)
+		return "a row security policy on a table the update rebuilds";
+	if (strcmp(category, "rule") == 0)
+		return "a rule on or over a table the update rebuilds";
+	if (strcmp(category, "publication") == 0)
+		return "publication membership of a table the update rebuilds";
+	if (strcmp(category, "statistics object") == 0)
+		return "a statistics object on a table the update rebuilds";
+	if (strcmp(category, "function") == 0)
+		return "a SQL function whose body (BEGIN ATOMIC) depends on the table";
+	if (strcmp(category, "index") == 0 || strcmp(category, "constraint") == 0)
+		return "added by the application to a table the update rebuilds";
+	if (strcmp(category, "type") == 0 || strcmp(category, "table") == 0)
+		return "uses the table's row type, which the update drops";
+	return "depends on a table the update rebuilds";
+}
+
+static void
+plan_cannot(DepPlan *plan, const char *category, const char *identity,
+			const char *on_what, const char *reason)
+{
+	DepItem    *it = new_item(plan, DT_NONE, category);
+
+	it->identity = MemoryContextStrdup(plan->cxt, identity);
+	it->depends_on = MemoryContextStrdup(plan->cxt, on_what);
+	it->action = MemoryContextStrdup(plan->cxt, "none: the update refuses");
+	it->reason = MemoryContextStrdup(plan->cxt, reason);
+	plan->ncannot++;
+}
+
+/* The type a referencing column returns to at the integer version */
+static char *
+legacy_type_of(DepPlan *plan, const char *regtab, Oid relid, const char *colname)
+{
+	char	   *sql;
+	char	   *result = "integer";
+
+	if (regtab == NULL)
+		return MemoryContextStrdup(plan->cxt, result);
+	sql = psprintf("SELECT pg_catalog.format_type(r.legacy_type, NULL) FROM %s r"
+				   " WHERE r.tab = %u AND r.col = %s AND r.legacy_type IS NOT NULL",
+				   regtab, relid, quote_literal_cstr(colname));
+	spi_exec(sql, SPI_OK_SELECT);
+	if (SPI_processed > 0)
+		return col(plan, 0, 1);
+	return MemoryContextStrdup(plan->cxt, result);
+}
+
+/* legacy_references, or NULL when this version has none (1.0, 2.0) */
+static char *
+references_table(DepPlan *plan)
+{
+	Oid			relid = get_relname_relid("legacy_references", plan->schema);
+
+	if (!OidIsValid(relid))
+		return NULL;
+	return pfmt(plan, "%s.legacy_references", schema_name(plan));
+}
+
+static void
+plan_foreign_keys(DepPlan *plan, List *fk_oids, const char *regtab)
+{
+	int			i;
+	uint64		n;
+	Oid			argtypes[1] = {OIDARRAYOID};
+	Datum		args[1];
+
+	if (fk_oids == NIL)
+		return;
+	args[0] = oid_array(fk_oids);
+	if (SPI_execute_with_args(
+							  "SELECT con.conrelid, pg_catalog.format('%I.%I', n.nspname, c.relname),"
+							  "       con.conname, pg_catalog.pg_get_constraintdef(con.oid),"
+							  "       con.convalidated, con.confrelid,"
+							  "       pg_catalog.array_length(con.conkey, 1),"
+							  "       (SELECT pg_catalog.string_agg(ra.attname, ',' ORDER BY k.i)"
+							  "          FROM pg_catalog.unnest(con.confkey) WITH ORDINALITY AS k(attnum, i)"
+							  "          JOIN pg_catalog.pg_attribute ra ON ra.attrelid = con.confrelid"
+							  "                                         AND ra.attnum = k.attnum),"
+							  "       a.attname, a.atttypid, pg_catalog.format_type(a.atttypid, a.atttypmod)"
+							  "  FROM pg_catalog.pg_constraint con"
+							  "  JOIN pg_catalog.pg_class c ON c.oid = con.conrelid"
+							  "  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+							  "  JOIN pg_catalog.pg_attribute a ON a.attrelid = con.conrelid"
+							  "                                AND a.attnum = con.conkey[1]"
+							  " WHERE con.oid OPERATOR(pg_catalog.=) ANY ($1)"
+							  " ORDER BY 2, 3",
+							  1, argtypes, args, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute_with_args failed");
+	n = SPI_processed;
+
+	/* copy out: legacy_type_of() runs queries of its own */
+	{
+		SPITupleTable *tt = SPI_tuptable;
+		DepItem   **items = palloc(sizeof(DepItem *) * (n + 1));
+
+		for (i = 0; i < n; i++)
+		{
+			DepItem    *it = new_item(plan, DT_FK, "foreign key");
+			bool		isnull;
+			const char *refcols;
+			const char *parent;
+			const LgTable *t;
+			int			ncols;
+			Oid			atttypid;
+
+			SPI_tuptable = tt;
+			it->relid = DatumGetObjectId(col_datum(i, 1, &isnull));
+			it->relname = col(plan, i, 2);
+			it->conname = col(plan, i, 3);
+			it->condef = col(plan, i, 4);
+			it->validated = DatumGetBool(col_datum(i, 5, &isnull));
+			parent = root_name(plan, DatumGetObjectId(col_datum(i, 6, &isnull)));
+			ncols = DatumGetInt32(col_datum(i, 7, &isnull));
+			refcols = col(plan, i, 8);
+			it->colname = col(plan, i, 9);
+			atttypid = DatumGetObjectId(col_datum(i, 10, &isnull));
+			it->from_type = col(plan, i, 11);
+			it->referenced = MemoryContextStrdup(plan->cxt, parent);
+			it->identity = pfmt(plan, "%s on %s", quote_identifier(it->conname), it->relname);
+			it->depends_on = pfmt(plan, "%s.%s(%s)", schema_name(plan), quote_identifier(parent), refcols);
+			items[i] = it;
+			t = lg_find_table(parent);
+
+			if (ncols == 1 && strcmp(refcols, "id") == 0)
+			{
+				if (plan->to_uuid && atttypid != INT2OID && atttypid != INT4OID &&
+					atttypid != INT8OID)
+					it->reason = pfmt(plan, "column %s is %s: only smallint, integer and bigint references convert",
+									  quote_identifier(it->colname), it->from_type);
+				else if (!plan->to_uuid && atttypid != UUIDOID)
+					it->reason = pfmt(plan, "column %s is %s, not uuid",
+									  quote_identifier(it->colname), it->from_type);
+			}
+			else
+			{
+				/* a unique key of non-key columns: the constraint is re-created as it is */
+				char	   *copy = pstrdup(refcols);
+				char	   *tok;
+				char	   *save;
+
+				for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
+					if (is_key_column(t, tok))
+						it->reason = pfmt(plan, "references key columns (%s) of %s together with other columns",
+										  refcols, parent);
+			}
+		}
+		/* the target types, once the tuple table is no longer needed */
+		for (i = 0; i < n; i++)
+		{
+			DepItem    *it = items[i];
+
+			if (it->reason)
+			{
+				it->action = MemoryContextStrdup(plan->cxt, "none: the update refuses");
+				plan->ncannot++;
+				continue;
+			}
+			plan->ncarried++;
+			if (strcmp(it->depends_on + strlen(it->depends_on) - 4, "(id)") != 0)
+			{
+				it->action = MemoryContextStrdup(plan->cxt, "re-create the constraint (its columns keep their type)");
+				continue;
+			}
+			if (plan->to_uuid)
+			{
+				it->to_type = MemoryContextStrdup(plan->cxt, "uuid");
+				it->action = pfmt(plan, "convert %s %s -> uuid by legacy_uuid('%s', %s); re-create the constraint",
+								  quote_identifier(it->colname), it->from_type,
+								  it->referenced, quote_identifier(it->colname));
+			}
+			else
+			{
+				it->to_type = legacy_type_of(plan, regtab, it->relid, it->colname);
+				it->action = pfmt(plan, "convert %s uuid -> %s by the legacy id of the %s row; re-create the constraint",
+								  quote_identifier(it->colname), it->to_type, it->referenced);
+			}
+		}
+	}
+}
+
+static void
+plan_references(DepPlan *plan, const char *regtab)
+{
+	uint64		n;
+	int			i;
+	SPITupleTable *tt;
+
+	if (regtab == NULL)
+		return;
+	spi_exec(psprintf("SELECT r.tab, pg_catalog.format('%%I.%%I', n.nspname, c.relname), r.col,"
+					  "       r.referenced, a.atttypid, pg_catalog.format_type(a.atttypid, a.atttypmod),"
+					  "       pg_catalog.format_type(r.legacy_type, NULL), r.tab::pg_catalog.text"
+					  "  FROM %s r"
+					  "  LEFT JOIN pg_catalog.pg_class c ON c.oid = r.tab"
+					  "  LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+					  "  LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = r.tab AND a.attname = r.col"
+					  "                                    AND NOT a.attisdropped"
+					  " WHERE NOT r.declared ORDER BY 2, 3", regtab),
+			 SPI_OK_SELECT);
+	n = SPI_processed;
+	tt = SPI_tuptable;
+	for (i = 0; i < n; i++)
+	{
+		DepItem    *it;
+		bool		isnull;
+		Oid			atttypid;
+		ListCell   *lc;
+		bool		dup = false;
+		Oid			relid;
+		char	   *colname;
+
+		SPI_tuptable = tt;
+		relid = DatumGetObjectId(col_datum(i, 1, &isnull));
+		colname = col(plan, i, 3);
+		foreach(lc, plan->items)
+		{
+			DepItem    *other = lfirst(lc);
+
+			if (other->type == DT_FK && other->relid == relid &&
+				strcmp(other->colname, colname) == 0)
+				dup = true;
+		}
+		if (dup)
+			continue;			/* a declared foreign key carries it */
+
+		it = new_item(plan, DT_REF, "registered reference");
+		it->relid = relid;
+		it->colname = colname;
+		it->relname = col(plan, i, 2);
+		it->referenced = col(plan, i, 4);
+		it->depends_on = pfmt(plan, "%s.%s(id)", schema_name(plan), quote_identifier(it->referenced));
+		if (it->relname == NULL)
+		{
+			it->identity = pfmt(plan, "%s.%s", col(plan, i, 8), quote_identifier(colname));
+			it->reason = MemoryContextStrdup(plan->cxt, "the registered table no longer exists");
+		}
+		else
+		{
+			it->identity = pfmt(plan, "%s.%s", it->relname, quote_identifier(colname));
+			atttypid = DatumGetObjectId(col_datum(i, 5, &isnull));
+			if (isnull)
+				it->reason = MemoryContextStrdup(plan->cxt, "the registered column no longer exists");
+			else
+			{
+				it->from_type = col(plan, i, 6);
+				if (plan->to_uuid && atttypid != INT2OID && atttypid != INT4OID &&
+					atttypid != INT8OID && atttypid != TEXTOID && atttypid != VARCHAROID)
+					it->reason = pfmt(plan, "column is %s: only smallint, integer, bigint, text and varchar references convert",
+									  it->from_type);
+				else if (!plan->to_uuid && atttypid != UUIDOID)
+					it->reason = pfmt(plan, "column is %s, not uuid", it->from_type);
+			}
+		}
+		if (it->reason)
+		{
+			it->action = MemoryContextStrdup(plan->cxt, "none: the update refuses");
+			plan->ncannot++;
+			continue;
+		}
+		plan->ncarried++;
+		if (plan->to_uuid)
+		{
+			it->to_type = MemoryContextStrdup(plan->cxt, "uuid");
+			it->action = pfmt(plan, "convert %s %s -> uuid by legacy_uuid('%s', %s)",
+							  quote_identifier(colname), it->from_type, it->referenced,
+							  quote_identifier(colname));
+		}
+		else
+		{
+			char	   *lt = col(plan, i, 7);
+
+			it->to_type = lt ? lt : MemoryContextStrdup(plan->cxt, "integer");
+			it->action = pfmt(plan, "convert %s uuid -> %s by the legacy id of the %s row",
+							  quote_identifier(colname), it->to_type, it->referenced);
+		}
+	}
+}
+
+/*
+ * What depends on a referencing column that changes type: its plain indexes
+ * and unique keys are rebuilt, views over it are carried; anything else
+ * (a CHECK, a default, an expression index, a policy, a trigger's WHEN)
+ * would not survive the type change.
+ */
+static void
+plan_column_dependents(DepPlan *plan, List **seeds)
+{
+	ListCell   *lc;
+	StringInfoData pairs;
+	StringInfoData roots;
+	uint64		n;
+	int			i;
+	int			r;
+
+	initStringInfo(&pairs);
+	foreach(lc, plan->items)
+	{
+		DepItem    *it = lfirst(lc);
+
+		if ((it->type == DT_FK || it->type == DT_REF) && it->reason == NULL && it->to_type)
+			appendStringInfo(&pairs, "%s(%u,%d)", pairs.len ? "," : "",
+							 it->relid, get_attnum(it->relid, it->colname));
+	}
+	if (pairs.len == 0)
+		return;
+	initStringInfo(&roots);
+	for (r = 0; r < LG_NTABLES; r++)
+		appendStringInfo(&roots, "%s%u", r ? "," : "", plan->roots[r]);
+
+	spi_exec(psprintf(
+					  "SELECT DISTINCT d.objid, pg_catalog.pg_describe_object(d.classid, d.objid, 0),"
+					  "       pg_catalog.pg_describe_object(d.refclassid, d.refobjid, d.refobjsubid),"
+					  "  CASE d.classid"
+					  "  WHEN 'pg_catalog.pg_constraint'::pg_catalog.regclass THEN"
+					  "    (SELECT CASE WHEN con.contype = 'f' AND con.confrelid IN (%s) THEN 'skip'"
+					  "                 WHEN con.contype IN ('p', 'u') THEN 'skip'"
+					  "                 ELSE 'constraint' END"
+					  "       FROM pg_catalog.pg_constraint con WHERE con.oid = d.objid)"
+					  "  WHEN 'pg_catalog.pg_class'::pg_catalog.regclass THEN"
+					  "    (SELECT CASE WHEN i.indexprs IS NULL AND i.indpred IS NULL THEN 'skip' ELSE 'index' END"
+					  "       FROM pg_catalog.pg_index i WHERE i.indexrelid = d.objid)"
+					  "  WHEN 'pg_catalog.pg_rewrite'::pg_catalog.regclass THEN"
+					  "    (SELECT CASE WHEN r.rulename = '_RETURN' AND c.relkind IN ('v', 'm') THEN 'view'"
+					  "                 ELSE 'rule' END"
+					  "       FROM pg_catalog.pg_rewrite r JOIN pg_catalog.pg_class c ON c.oid = r.ev_class"
+					  "      WHERE r.oid = d.objid)"
+					  "  WHEN 'pg_catalog.pg_statistic_ext'::pg_catalog.regclass THEN 'skip'"
+					  "  WHEN 'pg_catalog.pg_attrdef'::pg_catalog.regclass THEN 'default'"
+					  "  WHEN 'pg_catalog.pg_policy'::pg_catalog.regclass THEN 'policy'"
+					  "  WHEN 'pg_catalog.pg_trigger'::pg_catalog.regclass THEN 'trigger'"
+					  "  ELSE 'other' END,"
+					  "  CASE WHEN d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass"
+					  "       THEN (SELECT r.ev_class FROM pg_catalog.pg_rewrite r WHERE r.oid = d.objid) END,"
+					  "  p.relid::pg_catalog.oid"
+					  "  FROM pg_catalog.pg_depend d"
+					  "  JOIN (VALUES %s) AS p(relid, attnum)"
+					  "    ON d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass"
+					  "   AND d.refobjid = p.relid::pg_catalog.oid AND d.refobjsubid = p.attnum"
+					  " WHERE d.deptype IN ('n', 'a')"
+					  "   AND d.classid <> 'pg_catalog.pg_type'::pg_catalog.regclass"
+					  " ORDER BY 2",
+					  roots.data, pairs.data),
+			 SPI_OK_SELECT);
+	n = SPI_processed;
+	for (i = 0; i < n; i++)
+	{
+		bool		isnull;
+		char	   *category = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 4);
+
+		if (category == NULL || strcmp(category, "skip") == 0)
+			continue;
+		if (strcmp(category, "view") == 0)
+		{
+			Oid			viewid = DatumGetObjectId(col_datum(i, 5, &isnull));
+			Oid			relid = DatumGetObjectId(col_datum(i, 6, &isnull));
+			MemoryContext old = MemoryContextSwitchTo(plan->cxt);
+
+			*seeds = list_append_unique_oid(*seeds, viewid);
+			/* the trial needs this table in its target layout */
+			plan->shadow_rels = list_append_unique_oid(plan->shadow_rels, relid);
+			MemoryContextSwitchTo(old);
+			continue;
+		}
+		plan_cannot(plan, category, col(plan, i, 2), col(plan, i, 3),
+					"uses a referencing column whose type the update changes");
+	}
+}
+
+/* The dependents of the 11 tables, classified */
+static void
+plan_direct(DepPlan *plan, List **fk_oids, List **seeds)
+{
+	Oid			argtypes[2] = {OIDARRAYOID, TEXTARRAYOID};
+	Datum		args[2];
+	List	   *roots = NIL;
+	uint64		n;
+	int			i;
+	int			r;
+
+	for (r = 0; r < LG_NTABLES; r++)
+		roots = lappend_oid(roots, plan->roots[r]);
+	args[0] = oid_array(roots);
+	args[1] = own_names_array();
+	if (SPI_execute_with_args(dependents_sql, 2, argtypes, args, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute_with_args failed");
+	n = SPI_processed;
+	for (i = 0; i < n; i++)
+	{
+		bool		isnull;
+		Oid			objid = DatumGetObjectId(col_datum(i, 1, &isnull));
+		char	   *category = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 4);
+
+		if (category == NULL || strcmp(category, "own") == 0 || strcmp(category, "skip") == 0)
+			continue;
+		if (strcmp(category, "foreign key") == 0)
+			*fk_oids = lappend_oid(*fk_oids, objid);
+		else if (strcmp(category, "view") == 0 || strcmp(category, "materialized view") == 0)
+		{
+			Oid			viewid = DatumGetObjectId(col_datum(i, 5, &isnull));
+
+			*seeds = list_append_unique_oid(*seeds, viewid);
+		}
+		else
+			plan_cannot(plan, category, col(plan, i, 2), col(plan, i, 3),
+						cannot_reason(category));
+	}
+}
+
+/*
+ * Views over the 11 tables or over converted columns, and every view over
+ * those, with the depth that orders their re-creation.  Anything else that
+ * depends on one of them cannot be carried.
+ */
+static void
+plan_views(DepPlan *plan, List *seeds)
+{
+	Oid			argtypes[1] = {OIDARRAYOID};
+	Datum		args[1];
+	uint64		n;
+	int			i;
+	List	   *views = NIL;
+	SPITupleTable *tt;
+
+	if (seeds == NIL)
+		return;
+	args[0] = oid_array(seeds);
+	if (SPI_execute_with_args(
+							  "WITH RECURSIVE v(oid, depth) AS ("
+							  "    SELECT s, 1 FROM pg_catalog.unnest($1) AS s"
+							  "  UNION ALL"
+							  "    SELECT r.ev_class, v.depth + 1 FROM v"
+							  "      JOIN pg_catalog.pg_depend d"
+							  "        ON d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass"
+							  "       AND d.refobjid = v.oid"
+							  "       AND d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass"
+							  "      JOIN pg_catalog.pg_rewrite r ON r.oid = d.objid"
+							  "     WHERE r.ev_class <> v.oid AND v.depth < 100"
+							  ")"
+							  "SELECT v.oid, pg_catalog.max(v.depth),"
+							  "       pg_catalog.format('%I.%I', n.nspname, c.relname), c.relkind,"
+							  "       pg_catalog.pg_get_viewdef(v.oid),"
+							  "       pg_catalog.pg_get_userbyid(c.relowner),"
+							  "       pg_catalog.array_to_string(c.reloptions, ', '),"
+							  "       c.relispopulated,"
+							  "       pg_catalog.obj_description(v.oid, 'pg_class'),"
+							  "       (SELECT t.spcname FROM pg_catalog.pg_tablespace t WHERE t.oid = c.reltablespace),"
+							  "       (SELECT pg_catalog.string_agg(pg_catalog.format('GRANT %s ON %I.%I TO %s%s',"
+							  "                 a.privilege_type, n.nspname, c.relname,"
+							  "                 CASE WHEN a.grantee = 0 THEN 'PUBLIC'"
+							  "                      ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(a.grantee)) END,"
+							  "                 CASE WHEN a.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END), '; ')"
+							  "          FROM pg_catalog.aclexplode(c.relacl) AS a),"
+							  "       (SELECT pg_catalog.string_agg(pg_catalog.pg_get_indexdef(i.indexrelid), '; ')"
+							  "          FROM pg_catalog.pg_index i WHERE i.indrelid = v.oid),"
+							  "       (SELECT pg_catalog.string_agg(pg_catalog.format('COMMENT ON COLUMN %I.%I.%I IS %L',"
+							  "                 n.nspname, c.relname, a.attname, ds.description), '; ')"
+							  "          FROM pg_catalog.pg_description ds"
+							  "          JOIN pg_catalog.pg_attribute a ON a.attrelid = ds.objoid AND a.attnum = ds.objsubid"
+							  "         WHERE ds.classoid = 'pg_catalog.pg_class'::pg_catalog.regclass"
+							  "           AND ds.objoid = v.oid AND ds.objsubid > 0),"
+							  "       c.relacl IS NOT NULL"
+							  "  FROM v JOIN pg_catalog.pg_class c ON c.oid = v.oid"
+							  "  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+							  " GROUP BY v.oid, n.nspname, c.relname, c.relkind, c.relowner, c.reloptions,"
+							  "          c.relispopulated, c.reltablespace, c.relacl"
+							  " ORDER BY 2, 3",
+							  1, argtypes, args, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute_with_args failed");
+	n = SPI_processed;
+	tt = SPI_tuptable;
+	for (i = 0; i < n; i++)
+	{
+		bool		isnull;
+		bool		matview;
+		DepItem    *it;
+		char	   *opts;
+		char	   *spc;
+		char	   *def;
+		StringInfoData after;
+		const char *what;
+		char	   *v;
+
+		SPI_tuptable = tt;
+		matview = DatumGetChar(col_datum(i, 4, &isnull)) == RELKIND_MATVIEW;
+		what = matview ? "MATERIALIZED VIEW" : "VIEW";
+		it = new_item(plan, DT_VIEW, matview ? "materialized view" : "view");
+		it->viewid = DatumGetObjectId(col_datum(i, 1, &isnull));
+		views = lappend_oid(views, it->viewid);
+		it->depth = DatumGetInt32(col_datum(i, 2, &isnull));
+		it->identity = col(plan, i, 3);
+		it->matview = matview;
+		def = col(plan, i, 5);
+		opts = col(plan, i, 7);
+		it->populated = DatumGetBool(col_datum(i, 8, &isnull));
+		spc = col(plan, i, 10);
+		/* pg_get_viewdef ends with ';' */
+		if (def && strlen(def) > 0 && def[strlen(def) - 1] == ';')
+			def[strlen(def) - 1] = '\0';
+		it->create_sql = pfmt(plan, "CREATE %s %s%s%s%s%s AS %s",
+							  what, it->identity,
+							  opts && *opts ? " WITH (" : "", opts && *opts ? opts : "",
+							  opts && *opts ? ")" : "",
+							  spc ? psprintf(" TABLESPACE %s", quote_identifier(spc)) : "",
+							  def);
+		it->drop_sql = pfmt(plan, "DROP %s %s", what, it->identity);
+		it->query_sql = MemoryContextStrdup(plan->cxt, def);
+
+		initStringInfo(&after);
+		appendStringInfo(&after, "ALTER %s %s OWNER TO %s", what, it->identity,
+						 quote_identifier(col(plan, i, 6)));
+		if (DatumGetBool(col_datum(i, 14, &isnull)))
+		{
+			appendStringInfo(&after, "; REVOKE ALL ON %s FROM %s", it->identity,
+							 quote_identifier(col(plan, i, 6)));
+			if ((v = col(plan, i, 11)) != NULL)
+				appendStringInfo(&after, "; %s", v);
+		}
+		if ((v = col(plan, i, 9)) != NULL)
+			appendStringInfo(&after, "; COMMENT ON %s %s IS %s", what, it->identity,
+							 quote_literal_cstr(v));
+		if ((v = col(plan, i, 13)) != NULL)
+			appendStringInfo(&after, "; %s", v);
+		if ((v = col(plan, i, 12)) != NULL)
+			appendStringInfo(&after, "; %s", v);
+		it->after_sql = MemoryContextStrdup(plan->cxt, after.data);
+		it->depends_on = MemoryContextStrdup(plan->cxt, "");
+		it->action = matview
+			? MemoryContextStrdup(plan->cxt, it->populated
+								  ? "drop; re-create over the converted tables with its owner, options, grants, comments and indexes; refresh"
+								  : "drop; re-create over the converted tables with its owner, options, grants, comments and indexes (unpopulated, as it was)")
+			: MemoryContextStrdup(plan->cxt, "drop; re-create over the converted tables with its owner, options, grants and comments");
+		plan->ncarried++;
+	}
+
+	/* what the views depend on, for the plan's depends_on column */
+	args[0] = oid_array(views);
+	if (SPI_execute_with_args(
+							  "SELECT r.ev_class, pg_catalog.string_agg(DISTINCT pg_catalog.format('%I.%I', n.nspname, c.relname), ', ')"
+							  "  FROM pg_catalog.pg_rewrite r"
+							  "  JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass"
+							  "                             AND d.objid = r.oid"
+							  "                             AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass"
+							  "  JOIN pg_catalog.pg_class c ON c.oid = d.refobjid AND c.oid <> r.ev_class"
+							  "  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+							  " WHERE r.ev_class OPERATOR(pg_catalog.=) ANY ($1)"
+							  " GROUP BY r.ev_class",
+							  1, argtypes, args, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute_with_args failed");
+	for (i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+		Oid			viewid = DatumGetObjectId(col_datum(i, 1, &isnull));
+		ListCell   *lc;
+
+		foreach(lc, plan->items)
+		{
+			DepItem    *it = lfirst(lc);
+
+			if (it->type == DT_VIEW && it->viewid == viewid)
+				it->depends_on = col(plan, i, 2);
+		}
+	}
+
+	/* the views other carried views read: the trial re-creates those */
+	if (SPI_execute_with_args(
+							  "SELECT DISTINCT d.refobjid FROM pg_catalog.pg_rewrite r"
+							  "  JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass"
+							  "                             AND d.objid = r.oid"
+							  "                             AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass"
+							  " WHERE r.ev_class OPERATOR(pg_catalog.=) ANY ($1)"
+							  "   AND d.refobjid OPERATOR(pg_catalog.=) ANY ($1) AND d.refobjid <> r.ev_class",
+							  1, argtypes, args, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute_with_args failed");
+	for (i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+		Oid			viewid = DatumGetObjectId(col_datum(i, 1, &isnull));
+		ListCell   *lc;
+
+		foreach(lc, plan->items)
+		{
+			DepItem    *it = lfirst(lc);
+
+			if (it->type == DT_VIEW && it->viewid == viewid)
+				it->parent = true;
+		}
+	}
+
+	/* anything else over a carried view */
+	if (SPI_execute_with_args(
+							  "SELECT DISTINCT pg_catalog.pg_describe_object(d.classid, d.objid, 0),"
+							  "       pg_catalog.pg_describe_object(d.refclassid, d.refobjid, 0),"
+							  "       CASE d.classid"
+							  "         WHEN 'pg_catalog.pg_trigger'::pg_catalog.regclass THEN 'trigger'"
+							  "         WHEN 'pg_catalog.pg_rewrite'::pg_catalog.regclass THEN 'rule'"
+							  "         WHEN 'pg_catalog.pg_proc'::pg_catalog.regclass THEN 'function'"
+							  "         WHEN 'pg_catalog.pg_policy'::pg_catalog.regclass THEN 'policy'"
+							  "         WHEN 'pg_catalog.pg_statistic_ext'::pg_catalog.regclass THEN 'statistics object'"
+							  "         WHEN 'pg_catalog.pg_publication_rel'::pg_catalog.regclass THEN 'publication'"
+							  "         ELSE 'other' END"
+							  "  FROM pg_catalog.pg_depend d"
+							  "  JOIN pg_catalog.pg_class v ON v.oid OPERATOR(pg_catalog.=) ANY ($1)"
+							  " WHERE d.deptype IN ('n', 'a')"
+							  "   AND ((d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.refobjid = v.oid)"
+							  "     OR (d.refclassid = 'pg_catalog.pg_type'::pg_catalog.regclass AND d.refobjid = v.reltype))"
+							  "   AND NOT (d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass"
+							  "            AND (SELECT r.ev_class FROM pg_catalog.pg_rewrite r WHERE r.oid = d.objid)"
+							  "                OPERATOR(pg_catalog.=) ANY ($1))"
+							  "   AND NOT (d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass"
+							  "            AND (SELECT c.relkind FROM pg_catalog.pg_class c WHERE c.oid = d.objid) IN ('i', 't'))"
+							  "   AND d.classid <> 'pg_catalog.pg_type'::pg_catalog.regclass"
+							  " ORDER BY 1",
+							  1, argtypes, args, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute_with_args failed");
+	for (i = 0; i < SPI_processed; i++)
+	{
+		char	   *category = col(plan, i, 3);
+
+		plan_cannot(plan, category, col(plan, i, 1), col(plan, i, 2),
+					"depends on a view the update re-creates");
+	}
+}
+
+/* The application's grants on the 11 tables, to apply to the new ones */
+static void
+plan_root_grants(DepPlan *plan)
+{
+	Oid			argtypes[1] = {OIDARRAYOID};
+	Datum		args[1];
+	List	   *roots = NIL;
+	int			r;
+
+	for (r = 0; r < LG_NTABLES; r++)
+		roots = lappend_oid(roots, plan->roots[r]);
+	args[0] = oid_array(roots);
+	if (SPI_execute_with_args(
+							  "SELECT pg_catalog.string_agg(g, '; ' ORDER BY g) FROM ("
+							  "  SELECT pg_catalog.format('GRANT %s ON %I.%I TO %s%s', a.privilege_type,"
+							  "           n.nspname, c.relname,"
+							  "           CASE WHEN a.grantee = 0 THEN 'PUBLIC'"
+							  "                ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(a.grantee)) END,"
+							  "           CASE WHEN a.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END) AS g"
+							  "    FROM pg_catalog.pg_class c"
+							  "    JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace,"
+							  "         pg_catalog.aclexplode(c.relacl) AS a"
+							  "   WHERE c.oid OPERATOR(pg_catalog.=) ANY ($1) AND a.grantee <> c.relowner"
+							  "  UNION ALL"
+							  "  SELECT pg_catalog.format('GRANT %s (%I) ON %I.%I TO %s%s', a.privilege_type,"
+							  "           att.attname, n.nspname, c.relname,"
+							  "           CASE WHEN a.grantee = 0 THEN 'PUBLIC'"
+							  "                ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(a.grantee)) END,"
+							  "           CASE WHEN a.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END)"
+							  "    FROM pg_catalog.pg_class c"
+							  "    JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+							  "    JOIN pg_catalog.pg_attribute att ON att.attrelid = c.oid AND att.attnum > 0"
+							  "                                    AND NOT att.attisdropped,"
+							  "         pg_catalog.aclexplode(att.attacl) AS a"
+							  "   WHERE c.oid OPERATOR(pg_catalog.=) ANY ($1) AND a.grantee <> c.relowner"
+							  "     AND att.attname <> 'legacy_id') AS gr",
+							  1, argtypes, args, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute_with_args failed");
+	plan->root_grants = SPI_processed > 0 ? col(plan, 0, 1) : NULL;
+}
+
+/*
+ * Row security on one of the 11 tables: the new table would come without it.
+ */
+static void
+plan_root_flags(DepPlan *plan)
+{
+	int			r;
+
+	for (r = 0; r < LG_NTABLES; r++)
+	{
+		HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(plan->roots[r]));
+		Form_pg_class form;
+
+		if (!HeapTupleIsValid(tup))
+			continue;
+		form = (Form_pg_class) GETSTRUCT(tup);
+		if (form->relrowsecurity || form->relforcerowsecurity)
+			plan_cannot(plan, "row security",
+						psprintf("row level security on table %s.%s",
+								 get_namespace_name(plan->schema), lg_tables[r].name),
+						psprintf("table %s.%s", get_namespace_name(plan->schema), lg_tables[r].name),
+						"the rebuilt table would come without it");
+		ReleaseSysCache(tup);
+	}
+}
+
+/* ---------------------------------------------------------------------------
+ * the trial: re-create every carried view against the target layout
+ * ---------------------------------------------------------------------------
+ */
+
+/* Lock relid for the trial; false when it cannot be had at once */
+static bool
+trial_lock(Oid relid, bool may_wait)
+{
+	if (may_wait)
+	{
+		LockRelationOid(relid, AccessExclusiveLock);
+		return true;
+	}
+	return ConditionalLockRelationOid(relid, AccessExclusiveLock);
+}
+
+/* Put an empty table of the target layout in place of each root and referencing table */
+static void
+trial_shadows(DepPlan *plan, bool may_wait)
+{
+	char	   *nsp = schema_name(plan);
+	int			r;
+	ListCell   *lc;
+	List	   *done = NIL;
+
+	for (r = 0; r < LG_NTABLES; r++)
+	{
+		const LgTable *t = &lg_tables[r];
+		StringInfoData alter;
+		int			k;
+
+		if (!trial_lock(plan->roots[r], may_wait))
+			ereport(ERROR,
+					(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
+					 errmsg("table %s is in use", t->name)));
+		spi_exec(psprintf("ALTER TABLE %s.%s RENAME TO %s", nsp, quote_identifier(t->name),
+						  quote_identifier(psprintf("_lg_trial_%s", t->name))),
+				 SPI_OK_UTILITY);
+		spi_exec(psprintf("CREATE TABLE %s.%s (LIKE %s.%s)", nsp, quote_identifier(t->name),
+						  nsp, quote_identifier(psprintf("_lg_trial_%s", t->name))),
+				 SPI_OK_UTILITY);
+		initStringInfo(&alter);
+		appendStringInfo(&alter, "ALTER TABLE %s.%s ALTER id TYPE %s USING NULL",
+						 nsp, quote_identifier(t->name), plan->to_uuid ? "uuid" : "integer");
+		for (k = 0; k < t->nfks; k++)
+			appendStringInfo(&alter, ", ALTER %s TYPE %s USING NULL",
+							 quote_identifier(t->fks[k].column), plan->to_uuid ? "uuid" : "integer");
+		appendStringInfoString(&alter, plan->to_uuid ? ", ADD legacy_id bigint" : ", DROP legacy_id");
+		spi_exec(alter.data, SPI_OK_UTILITY);
+	}
+
+	foreach(lc, plan->items)
+	{
+		DepItem    *it = lfirst(lc);
+		ListCell   *lc2;
+		StringInfoData alter;
+		char	   *shadow;
+		bool		first;
+
+		if ((it->type != DT_FK && it->type != DT_REF) || it->reason || !it->to_type)
+			continue;
+		if (list_member_oid(done, it->relid) || !list_member_oid(plan->shadow_rels, it->relid))
+			continue;
+		done = lappend_oid(done, it->relid);
+		if (!trial_lock(it->relid, may_wait))
+			ereport(ERROR,
+					(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
+					 errmsg("table %s is in use", it->relname)));
+		shadow = psprintf("_lg_trial_%u", it->relid);
+		spi_exec(psprintf("ALTER TABLE %s RENAME TO %s", it->relname, shadow), SPI_OK_UTILITY);
+		spi_exec(psprintf("CREATE TABLE %s (LIKE %s.%s)", it->relname,
+						  quote_identifier(get_namespace_name(get_rel_namespace(it->relid))),
+						  shadow),
+				 SPI_OK_UTILITY);
+		initStringInfo(&alter);
+		appendStringInfo(&alter, "ALTER TABLE %s", it->relname);
+		first = true;
+		foreach(lc2, plan->items)
+		{
+			DepItem    *o = lfirst(lc2);
+
+			if ((o->type == DT_FK || o->type == DT_REF) && !o->reason && o->to_type &&
+				o->relid == it->relid)
+			{
+				appendStringInfo(&alter, "%s ALTER %s TYPE %s USING NULL",
+								 first ? "" : ",", quote_identifier(o->colname), o->to_type);
+				first = false;
+			}
+		}
+		spi_exec(alter.data, SPI_OK_UTILITY);
+	}
+}
+
+/*
+ * Parse analysis of a view's query: what CREATE VIEW would check of its
+ * types and operators, without the catalog work (a view no other carried
+ * view reads is only analysed).
+ */
+static void
+analyse_query(const char *sql)
+{
+#if PG_VERSION_NUM >= 140000
+	List	   *raw = raw_parser(sql, RAW_PARSE_DEFAULT);
+#else
+	List	   *raw = raw_parser(sql);
+#endif
+
+	if (list_length(raw) != 1)
+		elog(ERROR, "a view definition is one statement");
+#if PG_VERSION_NUM >= 150000
+	(void) parse_analyze_fixedparams(linitial_node(RawStmt, raw), sql, NULL, 0, NULL);
+#else
+	(void) parse_analyze(linitial_node(RawStmt, raw), sql, NULL, 0, NULL);
+#endif
+}
+
+/* Inside the trial's subtransaction: shadows, then each view in turn */
+static void
+trial_run(DepPlan *plan, bool may_wait)
+{
+	ListCell   *lc;
+	List	   *rev = NIL;
+
+	trial_shadows(plan, may_wait);
+	foreach(lc, plan->items)
+	{
+		DepItem    *it = lfirst(lc);
+
+		/* re-created parents must go first, and with them what reads them */
+		if (it->type == DT_VIEW && (it->parent || it->depth > 1))
+			rev = lcons(it, rev);
+	}
+	foreach(lc, rev)
+	{
+		spi_exec(((DepItem *) lfirst(lc))->drop_sql, SPI_OK_UTILITY);
+	}
+
+	foreach(lc, plan->items)
+	{
+		DepItem    *it = lfirst(lc);
+		MemoryContext cxt2 = CurrentMemoryContext;
+		ResourceOwner owner2 = CurrentResourceOwner;
+
+		if (it->type != DT_VIEW)
+			continue;
+		BeginInternalSubTransaction(NULL);
+		MemoryContextSwitchTo(cxt2);
+		PG_TRY();
+		{
+			if (it->parent)
+				spi_exec(it->matview ? psprintf("%s WITH NO DATA", it->create_sql) : it->create_sql,
+						 SPI_OK_UTILITY);
+			else
+				analyse_query(it->query_sql);
+			ReleaseCurrentSubTransaction();
+			MemoryContextSwitchTo(cxt2);
+			CurrentResourceOwner = owner2;
+		}
+		PG_CATCH();
+		{
+			ErrorData  *edata;
+
+			MemoryContextSwitchTo(cxt2);
+			edata = CopyErrorData();
+			FlushErrorState();
+			RollbackAndReleaseCurrentSubTransaction();
+			MemoryContextSwitchTo(cxt2);
+			CurrentResourceOwner = owner2;
+			it->reason = pfmt(plan, "cannot be re-created over the converted tables: %s",
+							  edata->message);
+			it->action = MemoryContextStrdup(plan->cxt, "none: the update refuses");
+			plan->ncannot++;
+			plan->ncarried--;
+			FreeErrorData(edata);
+		}
+		PG_END_TRY();
+	}
+}
+
+/*
+ * Try every carried view.  Inside one subtransaction that is always rolled
+ * back: the renames and empty tables are catalog work, no row is read (the
+ * materialized views are created WITH NO DATA).  Each view in a nested
+ * subtransaction of its own so that every failure is named.
+ */
+static void
+trial_views(DepPlan *plan, bool may_wait)
+{
+	MemoryContext oldcxt = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+	ListCell   *lc;
+	volatile bool any = false;
+	char	   *volatile not_tried = NULL;
+
+	foreach(lc, plan->items)
+		if (((DepItem *) lfirst(lc))->type == DT_VIEW)
+			any = true;
+	if (!any)
+		return;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(oldcxt);
+	PG_TRY();
+	{
+		trial_run(plan, may_wait);
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(oldcxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+		if (may_wait)
+			ReThrowError(edata);
+		not_tried = pfmt(plan, "; its re-creation was not tried (%s): the update tries it before reading a row",
+						 edata->message);
+	}
+	PG_END_TRY();
+
+	if (not_tried)
+		foreach(lc, plan->items)
+		{
+			DepItem    *it = lfirst(lc);
+
+			if (it->type == DT_VIEW && !it->reason)
+				it->action = pfmt(plan, "%s%s", it->action, not_tried);
+		}
+}
+
+/*
+ * The whole plan.  try_views: re-create the views in a rolled-back trial;
+ * may_wait: wait for the trial's locks (inside the update) rather than skip
+ * the trial when a table is in use (conversion_plan()).
+ */
+static DepPlan *
+build_plan(MemoryContext cxt, bool try_views, bool may_wait)
+{
+	DepPlan    *plan = MemoryContextAllocZero(cxt, sizeof(DepPlan));
+	List	   *fk_oids = NIL;
+	List	   *seeds = NIL;
+	char	   *regtab;
+	int			nest;
+
+	plan->cxt = cxt;
+	plan->schema = lg_extension_schema();
+	plan->to_uuid = keys_are_integer(plan->schema);
+	plan_roots(plan);
+
+	nest = enter_catalog_path();
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+
+	regtab = references_table(plan);
+	plan_direct(plan, &fk_oids, &seeds);
+	plan_foreign_keys(plan, fk_oids, regtab);
+	plan_references(plan, regtab);
+	plan_column_dependents(plan, &seeds);
+	plan_views(plan, seeds);
+	plan_root_grants(plan);
+	plan_root_flags(plan);
+	if (try_views)
+		trial_views(plan, may_wait);
+
+	SPI_finish();
+	AtEOXact_GUC(true, nest);
+	return plan;
+}
+
+/* The update refuses, naming every object it cannot carry */
+static void
+refuse(DepPlan *plan, const char *hint)
+{
+	StringInfoData detail;
+	ListCell   *lc;
+
+	initStringInfo(&detail);
+	foreach(lc, plan->items)
+	{
+		DepItem    *it = lfirst(lc);
+
+		if (it->reason)
+			appendStringInfo(&detail, "%s%s%s%s: %s", detail.len ? "\n" : "",
+							 strncmp(it->identity, it->kind, strlen(it->kind)) == 0 ? "" : it->kind,
+							 strncmp(it->identity, it->kind, strlen(it->kind)) == 0 ? "" : " ",
+							 it->identity, it->reason);
+	}
+	ereport(ERROR,
+			(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
+			 errmsg("lane_google cannot carry %d dependent object%s across the key conversion",
+					plan->ncannot, plan->ncannot == 1 ? "" : "s"),
+			 errdetail_internal("%s", detail.data),
+			 errhint("%s", hint)));
+}
+
+#define REFUSE_HINT "Nothing was changed and no row was read.  Drop or change these objects, update, and re-create them; SELECT * FROM lane_google.conversion_plan() lists what the update will do with every dependent object."
+
+/* ---------------------------------------------------------------------------
+ * the three steps of the update
+ * ---------------------------------------------------------------------------
+ */
+
+static void
+check_in_update(const char *fname)
+{
+	if (!creating_extension ||
+		CurrentExtensionObject != get_extension_oid(LG_EXTENSION_NAME, true))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("%s() runs only inside ALTER EXTENSION lane_google UPDATE", fname)));
+}
+
+/* registered references: every value must be a key of the referenced table */
+static void
+check_reference_orphans(DepPlan *plan, DepItem *it, const char *prefix)
+{
+	char	   *nsp = schema_name(plan);
+	const char *src = quote_identifier(psprintf("%s%s", prefix, it->referenced));
+	const char *c = quote_identifier(it->colname);
+	char	   *sql;
+
+	if (plan->to_uuid)
+		sql = psprintf("SELECT pg_catalog.count(*), pg_catalog.string_agg(v, ', ') FILTER (WHERE rn <= 10)"
+					   "  FROM (SELECT r.%s::pg_catalog.text AS v, pg_catalog.row_number() OVER () AS rn"
+					   "          FROM %s r WHERE r.%s IS NOT NULL AND NOT EXISTS"
+					   "               (SELECT FROM %s.%s p WHERE p.id::pg_catalog.text = pg_catalog.btrim(r.%s::pg_catalog.text))) AS o",
+					   c, it->relname, c, nsp, src, c);
+	else
+		sql = psprintf("SELECT pg_catalog.count(*), pg_catalog.string_agg(v, ', ') FILTER (WHERE rn <= 10)"
+					   "  FROM (SELECT r.%s::pg_catalog.text AS v, pg_catalog.row_number() OVER () AS rn"
+					   "          FROM %s r WHERE r.%s IS NOT NULL AND NOT EXISTS"
+					   "               (SELECT FROM %s.%s p WHERE p.id = r.%s)) AS o",
+					   c, it->relname, c, nsp, src, c);
+	spi_exec(sql, SPI_OK_SELECT);
+	if (SPI_processed > 0)
+	{
+		bool		isnull;
+		int64		n = DatumGetInt64(col_datum(0, 1, &isnull));
+
+		if (n > 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
+					 errmsg("registered reference %s holds %lld value%s that %s no row of %s",
+							it->identity, (long long) n, n == 1 ? "" : "s",
+							n == 1 ? "is" : "are", it->referenced),
+					 errdetail("Values: %s.", col(plan, 0, 2)),
+					 errhint("Nothing was changed.  Fix or clear these values, or remove the registration with lane_google.remove_legacy_reference().")));
+	}
+}
+
+static void
+do_detach(bool released)
+{
+	DepPlan    *plan;
+
+	/* already planned by this update (a hook, then the script's own call) */
+	if (pending != NULL && pending->stage != STAGE_ATTACHED)
+		return;
+	pending = NULL;
+	if (!callback_registered)
+	{
+		RegisterXactCallback(dep_xact_callback, NULL);
+		callback_registered = true;
+	}
+	plan = build_plan(AllocSetContextCreate(TopTransactionContext,
+											"lane_google dependents",
+											ALLOCSET_DEFAULT_SIZES),
+					  true, true);
+	if (plan->ncannot > 0)
+		refuse(plan, REFUSE_HINT);
+
+	/*
+	 * Registered references have no constraint: like the update's own
+	 * pre-flight for the 11 tables, every value must be a key of the table it
+	 * names before anything changes.
+	 */
+	{
+		ListCell   *lc;
+		int			nest = enter_catalog_path();
+
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		foreach(lc, plan->items)
+		{
+			DepItem    *it = lfirst(lc);
+
+			if (it->type == DT_REF)
+				check_reference_orphans(plan, it, "");
+		}
+		SPI_finish();
+		AtEOXact_GUC(true, nest);
+	}
+	plan->released = released;
+	plan->stage = STAGE_PLANNED;
+	pending = plan;
+	if (plan->ncarried > 0)
+		ereport(NOTICE,
+				(errmsg("lane_google: carrying %d dependent object%s across the key conversion",
+						plan->ncarried, plan->ncarried == 1 ? "" : "s")));
+}
+
+static void
+do_convert(const char *prefix)
+{
+	DepPlan    *plan = pending;
+	ListCell   *lc;
+	List	   *rev = NIL;
+	List	   *rels = NIL;
+	char	   *nsp;
+	int			nest;
+
+	if (plan == NULL || plan->stage != STAGE_PLANNED)
+		return;
+	nsp = schema_name(plan);
+	nest = enter_catalog_path();
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+
+	/* views, the deepest first */
+	foreach(lc, plan->items)
+	{
+		DepItem    *it = lfirst(lc);
+
+		if (it->type == DT_VIEW)
+			rev = lcons(it, rev);
+	}
+	foreach(lc, rev)
+	{
+		spi_exec(((DepItem *) lfirst(lc))->drop_sql, SPI_OK_UTILITY);
+	}
+
+	/* foreign keys */
+	foreach(lc, plan->items)
+	{
+		DepItem    *it = lfirst(lc);
+
+		if (it->type == DT_FK)
+			spi_exec(psprintf("ALTER TABLE %s DROP CONSTRAINT %s", it->relname,
+							  quote_identifier(it->conname)),
+					 SPI_OK_UTILITY);
+	}
+
+	/* referencing columns, one ALTER TABLE (one rewrite) per table */
+	foreach(lc, plan->items)
+	{
+		DepItem    *it = lfirst(lc);
+		StringInfoData alter;
+		ListCell   *lc2;
+		bool		first = true;
+
+		if ((it->type != DT_FK && it->type != DT_REF) || !it->to_type ||
+			list_member_oid(rels, it->relid))
+			continue;
+		rels = lappend_oid(rels, it->relid);
+		initStringInfo(&alter);
+		appendStringInfo(&alter, "ALTER TABLE %s", it->relname);
+		foreach(lc2, plan->items)
+		{
+			DepItem    *o = lfirst(lc2);
+			const char *c;
+
+			if ((o->type != DT_FK && o->type != DT_REF) || !o->to_type || o->relid != it->relid)
+				continue;
+			c = quote_identifier(o->colname);
+			if (plan->to_uuid)
+				appendStringInfo(&alter, "%s ALTER %s TYPE uuid USING %s.legacy_uuid(%s, pg_catalog.btrim(%s::pg_catalog.text)::pg_catalog.int8)",
+								 first ? "" : ",", c, nsp, quote_literal_cstr(o->referenced), c);
+			else
+				appendStringInfo(&alter, "%s ALTER %s TYPE %s USING %s._lg_dependents_legacy_id(%s, %s)::%s",
+								 first ? "" : ",", c, o->to_type, nsp,
+								 quote_literal_cstr(psprintf("%s.%s", nsp,
+															 quote_identifier(psprintf("%s%s", prefix, o->referenced)))),
+								 c, o->to_type);
+			first = false;
+		}
+		spi_exec(alter.data, SPI_OK_UTILITY);
+	}
+
+	SPI_finish();
+	AtEOXact_GUC(true, nest);
+	plan->stage = STAGE_CONVERTED;
+}
+
+/* As _lg_upgrade_mark_validated: the mapping is one-to-one, every table locked */
+static void
+mark_validated(Oid relid, const char *conname)
+{
+	Relation	conrel = table_open(ConstraintRelationId, RowExclusiveLock);
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tuple;
+
+	if (!CheckRelationOidLockedByMe(relid, AccessExclusiveLock, false))
+		elog(ERROR, "table %u is not locked by the update", relid);
+	ScanKeyInit(&key, Anum_pg_constraint_conrelid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(relid));
+	scan = systable_beginscan(conrel, ConstraintRelidTypidNameIndexId, true, NULL, 1, &key);
+	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
+	{
+		Form_pg_constraint con = (Form_pg_constraint) GETSTRUCT(tuple);
+		HeapTuple	copy;
+
+		if (con->contype != CONSTRAINT_FOREIGN || con->convalidated ||
+			strcmp(NameStr(con->conname), conname) != 0)
+			continue;
+		copy = heap_copytuple(tuple);
+		((Form_pg_constraint) GETSTRUCT(copy))->convalidated = true;
+		CatalogTupleUpdate(conrel, &copy->t_self, copy);
+		heap_freetuple(copy);
+	}
+	systable_endscan(scan);
+	CacheInvalidateRelcacheByRelid(relid);
+	table_close(conrel, RowExclusiveLock);
+}
+
+static void
+do_attach(void)
+{
+	DepPlan    *plan = pending;
+	ListCell   *lc;
+	char	   *regtab;
+	int			nest;
+
+	if (plan == NULL || plan->stage != STAGE_CONVERTED)
+		return;
+	nest = enter_catalog_path();
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	regtab = references_table(plan);
+
+	foreach(lc, plan->items)
+	{
+		DepItem    *it = lfirst(lc);
+		bool		not_valid;
+
+		if (it->type != DT_FK)
+			continue;
+		not_valid = strstr(it->condef, " NOT VALID") != NULL;
+		spi_exec(psprintf("ALTER TABLE %s ADD CONSTRAINT %s %s%s", it->relname,
+						  quote_identifier(it->conname), it->condef,
+						  not_valid ? "" : " NOT VALID"),
+				 SPI_OK_UTILITY);
+		CommandCounterIncrement();
+		if (it->validated)
+			mark_validated(it->relid, it->conname);
+	}
+
+	foreach(lc, plan->items)
+	{
+		DepItem    *it = lfirst(lc);
+
+		if (it->type != DT_VIEW)
+			continue;
+		/*
+		 * A materialized view is created empty and refreshed once it has its
+		 * owner: REFRESH runs its query as the owner, in a security-restricted
+		 * operation, not as the superuser running the update.
+		 */
+		spi_exec(it->matview ? psprintf("%s WITH NO DATA", it->create_sql) : it->create_sql,
+				 SPI_OK_UTILITY);
+		/* created inside the extension's script: not one of its members */
+		spi_exec(psprintf("ALTER EXTENSION %s DROP %s %s", LG_EXTENSION_NAME,
+						  it->matview ? "MATERIALIZED VIEW" : "VIEW", it->identity),
+				 SPI_OK_UTILITY);
+		spi_exec(it->after_sql, SPI_OK_UTILITY);
+		if (it->matview && it->populated)
+			spi_exec(psprintf("REFRESH MATERIALIZED VIEW %s", it->identity), SPI_OK_UTILITY);
+	}
+
+	if (plan->root_grants)
+		spi_exec(plan->root_grants, SPI_OK_UTILITY);
+
+	/* remember what each converted column was, for the way back */
+	if (regtab)
+	{
+		foreach(lc, plan->items)
+		{
+			DepItem    *it = lfirst(lc);
+
+			if ((it->type != DT_FK && it->type != DT_REF) || !it->to_type)
+				continue;
+			if (plan->to_uuid && it->type == DT_FK)
+				spi_exec(psprintf("INSERT INTO %s (tab, col, referenced, legacy_type, declared)"
+								  " VALUES (%u, %s, %s, %s::pg_catalog.regtype, true)"
+								  " ON CONFLICT (tab, col) DO UPDATE SET legacy_type = excluded.legacy_type",
+								  regtab, it->relid, quote_literal_cstr(it->colname),
+								  quote_literal_cstr(it->referenced), quote_literal_cstr(it->from_type)),
+						 SPI_OK_INSERT);
+			else if (plan->to_uuid)
+				spi_exec(psprintf("UPDATE %s SET legacy_type = %s::pg_catalog.regtype"
+								  " WHERE tab = %u AND col = %s",
+								  regtab, quote_literal_cstr(it->from_type), it->relid,
+								  quote_literal_cstr(it->colname)),
+						 SPI_OK_UPDATE);
+			else if (it->type == DT_FK)
+				spi_exec(psprintf("DELETE FROM %s WHERE tab = %u AND col = %s AND declared",
+								  regtab, it->relid, quote_literal_cstr(it->colname)),
+						 SPI_OK_DELETE);
+		}
+	}
+
+	SPI_finish();
+	AtEOXact_GUC(true, nest);
+	plan->stage = STAGE_ATTACHED;
+}
+
+/* ---------------------------------------------------------------------------
+ * the hooks the released scripts reach through this library
+ * ---------------------------------------------------------------------------
+ */
+
+/* The version the running ALTER EXTENSION is going to, or NULL */
+static char *
+update_target(void)
+{
+	Oid			extoid = get_extension_oid(LG_EXTENSION_NAME, true);
+	Relation	rel;
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	char	   *result = NULL;
+
+	if (!creating_extension || !OidIsValid(extoid) || CurrentExtensionObject != extoid)
+		return NULL;
+	rel = table_open(ExtensionRelationId, AccessShareLock);
+	ScanKeyInit(&key, Anum_pg_extension_oid, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(extoid));
+	scan = systable_beginscan(rel, ExtensionOidIndexId, true, NULL, 1, &key);
+	tup = systable_getnext(scan);
+	if (HeapTupleIsValid(tup))
+	{
+		bool		isnull;
+		Datum		d = heap_getattr(tup, Anum_pg_extension_extversion,
+									 RelationGetDescr(rel), &isnull);
+
+		if (!isnull)
+			result = text_to_cstring(DatumGetTextPP(d));
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return result;
+}
+
+/*
+ * Called first thing by validate_fk_integrity(), which the released update
+ * scripts' pre-flight calls before reading any row.  ALTER EXTENSION records
+ * the target version before it runs a script.  Outside lane_google's own
+ * released 1.0 <-> 2.0 scripts, nothing happens.
+ */
+void
+lg_dependents_update_hook(void)
+{
+	char	   *target = update_target();
+	Oid			schema;
+
+	if (target == NULL)
+		return;
+	schema = lg_extension_schema();
+	if (strcmp(target, "2.0") == 0 && keys_are_integer(schema))
+		do_detach(true);
+	else if (strcmp(target, "1.0") == 0 && !keys_are_integer(schema))
+	{
+		DepPlan    *plan = build_plan(CurrentMemoryContext, false, false);
+
+		if (plan->ncannot + plan->ncarried > 0)
+		{
+			ListCell   *lc;
+
+			foreach(lc, plan->items)
+			{
+				DepItem    *it = lfirst(lc);
+
+				if (!it->reason)
+				{
+					it->reason = MemoryContextStrdup(plan->cxt, "the released 2.0 -> 1.0 script cannot carry dependents");
+					plan->ncannot++;
+				}
+			}
+			refuse(plan, "Nothing was changed and no row was read.  Update to 2.1 and then to 1.1, which carries them across: ALTER EXTENSION lane_google UPDATE TO '2.1'; ALTER EXTENSION lane_google UPDATE TO '1.1';");
+		}
+	}
+}
+
+/* End of _lg_upgrade_convert(): the 1.0 tables are set aside under prefix */
+void
+lg_dependents_after_convert(const char *prefix)
+{
+	if (pending != NULL && pending->released)
+		do_convert(prefix);
+}
+
+/* End of _lg_upgrade_mark_validated(): the new keys exist */
+void
+lg_dependents_after_keys(void)
+{
+	if (pending != NULL && pending->released)
+		do_attach();
+}
+
+/* ---------------------------------------------------------------------------
+ * SQL-callable functions
+ * ---------------------------------------------------------------------------
+ */
+
+/*
+ * conversion_plan(): one row per object outside the extension that depends
+ * on the 11 tables, what the next key conversion (1.x -> 2.x or back) does
+ * with it, or why it cannot.
+ */
+Datum
+lg_conversion_plan(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	DepPlan    *plan;
+	ListCell   *lc;
+
+	InitMaterializedSRF(fcinfo, 0);
+	plan = build_plan(CurrentMemoryContext, true, false);
+	foreach(lc, plan->items)
+	{
+		DepItem    *it = lfirst(lc);
+		Datum		values[5];
+		bool		nulls[5] = {false, false, false, false, false};
+
+		values[0] = CStringGetTextDatum(it->kind);
+		values[1] = CStringGetTextDatum(it->identity ? it->identity : "");
+		values[2] = CStringGetTextDatum(it->depends_on ? it->depends_on : "");
+		values[3] = CStringGetTextDatum(it->action ? it->action : "");
+		if (it->reason)
+			values[4] = CStringGetTextDatum(it->reason);
+		else
+			nulls[4] = true;
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
+}
+
+Datum
+lg_dependents_detach(PG_FUNCTION_ARGS)
+{
+	check_in_update("_lg_dependents_detach");
+	do_detach(false);
+	PG_RETURN_VOID();
+}
+
+Datum
+lg_dependents_convert(PG_FUNCTION_ARGS)
+{
+	check_in_update("_lg_dependents_convert");
+	do_convert(text_to_cstring(PG_GETARG_TEXT_PP(0)));
+	PG_RETURN_VOID();
+}
+
+Datum
+lg_dependents_attach(PG_FUNCTION_ARGS)
+{
+	check_in_update("_lg_dependents_attach");
+	do_attach();
+	PG_RETURN_VOID();
+}
+
+/*
+ * _lg_dependents_legacy_id(set_aside regclass, id uuid) -> bigint: the
+ * legacy id of the row with that uuid in a 2.x table set aside by the
+ * downgrade.  The first call builds a hash of the whole table (one scan);
+ * every call after is a probe.  A uuid with no row is an error naming it.
+ */
+typedef struct IdEntry
+{
+	pg_uuid_t	id;
+	int64		legacy_id;
+} IdEntry;
+
+typedef struct IdCache
+{
+	Oid			relid;
+	HTAB	   *hash;
+} IdCache;
+
+Datum
+lg_dependents_legacy_id(PG_FUNCTION_ARGS)
+{
+	Oid			relid = PG_GETARG_OID(0);
+	pg_uuid_t  *id = PG_GETARG_UUID_P(1);
+	IdCache    *cache = (IdCache *) fcinfo->flinfo->fn_extra;
+	IdEntry    *e;
+
+	if (cache == NULL || cache->relid != relid)
+	{
+		MemoryContext fcxt = fcinfo->flinfo->fn_mcxt;
+		HASHCTL		ctl;
+		uint64		i;
+		char	   *sql;
+
+		check_in_update("_lg_dependents_legacy_id");
+		cache = MemoryContextAllocZero(fcxt, sizeof(IdCache));
+		cache->relid = relid;
+		ctl.keysize = sizeof(pg_uuid_t);
+		ctl.entrysize = sizeof(IdEntry);
+		ctl.hcxt = fcxt;
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		sql = psprintf("SELECT id, legacy_id FROM %s WHERE legacy_id IS NOT NULL",
+					   quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+												  get_rel_name(relid)));
+		spi_exec(sql, SPI_OK_SELECT);
+		cache->hash = hash_create("lane_google legacy ids", Max(SPI_processed, 16), &ctl,
+								  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+		for (i = 0; i < SPI_processed; i++)
+		{
+			bool		isnull;
+			pg_uuid_t  *u = DatumGetUUIDP(col_datum(i, 1, &isnull));
+			bool		found;
+
+			e = hash_search(cache->hash, u, HASH_ENTER, &found);
+			e->legacy_id = DatumGetInt64(col_datum(i, 2, &isnull));
+		}
+		SPI_finish();
+		fcinfo->flinfo->fn_extra = cache;
+	}
+	e = hash_search(cache->hash, id, HASH_FIND, NULL);
+	if (e == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
+				 errmsg("value %s references no row of %s",
+						DatumGetCString(DirectFunctionCall1(uuid_out, UUIDPGetDatum(id))),
+						get_rel_name(relid)),
+				 errhint("Nothing was changed.  Fix or clear the value, then update again.")));
+	else
+		PG_RETURN_INT64(e->legacy_id);
+}
+
+/*
+ * add_legacy_reference(tab regclass, col name, referenced text): register a
+ * column holding ids of one of the 11 tables without a constraint.
+ */
+Datum
+lg_add_legacy_reference(PG_FUNCTION_ARGS)
+{
+	Oid			relid = PG_GETARG_OID(0);
+	char	   *colname = NameStr(*PG_GETARG_NAME(1));
+	char	   *referenced = text_to_cstring(PG_GETARG_TEXT_PP(2));
+	Oid			schema = lg_extension_schema();
+	bool		to_uuid = keys_are_integer(schema);
+	AttrNumber	attnum;
+	Oid			atttypid;
+	int			r;
+
+	if (lg_find_table(referenced) == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("\"%s\" is not one of the lane_google tables", referenced)));
+	for (r = 0; r < LG_NTABLES; r++)
+		if (get_relname_relid(lg_tables[r].name, schema) == relid)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("table %s is one of the lane_google tables, which the update converts itself",
+							get_rel_name(relid))));
+	attnum = get_attnum(relid, colname);
+	if (attnum == InvalidAttrNumber)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_COLUMN),
+				 errmsg("column \"%s\" of relation \"%s\" does not exist",
+						colname, get_rel_name(relid))));
+	if (get_rel_relkind(relid) != RELKIND_RELATION &&
+		get_rel_relkind(relid) != RELKIND_PARTITIONED_TABLE)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("\"%s\" is not a table", get_rel_name(relid))));
+#if PG_VERSION_NUM >= 160000
+	if (!object_ownercheck(RelationRelationId, relid, GetUserId()))
+#else
+	if (!pg_class_ownercheck(relid, GetUserId()))
+#endif
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("must be owner of table %s", get_rel_name(relid))));
+	atttypid = get_atttype(relid, attnum);
+	if (to_uuid ? !(atttypid == INT2OID || atttypid == INT4OID || atttypid == INT8OID ||
+					atttypid == TEXTOID || atttypid == VARCHAROID)
+		: atttypid != UUIDOID)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("column \"%s\" is of type %s", colname, format_type_be(atttypid)),
+				 errdetail(to_uuid
+						   ? "At integer keys a reference is a smallint, integer, bigint, text or varchar column."
+						   : "At uuid keys a reference is a uuid column.")));
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	spi_exec(psprintf("INSERT INTO %s.legacy_references (tab, col, referenced, legacy_type)"
+					  " VALUES (%u, %s, %s, %s)"
+					  " ON CONFLICT (tab, col) DO UPDATE SET referenced = excluded.referenced,"
+					  "   declared = false",
+					  quote_identifier(get_namespace_name(schema)), relid,
+					  quote_literal_cstr(colname), quote_literal_cstr(referenced),
+					  to_uuid ? psprintf("%u", atttypid) : "NULL"),
+			 SPI_OK_INSERT);
+	SPI_finish();
+	PG_RETURN_VOID();
+}
