@@ -8,7 +8,8 @@ OBJS = \
 	src/tables.o \
 	src/trigger.o \
 	src/convert.o \
-	src/validate.o
+	src/validate.o \
+	src/online.o
 
 EXTENSION = lane_google
 DATA = $(wildcard lane_google--*.sql)

@@ -42,6 +42,10 @@ extern int	lg_max_memory_kb;	/* lane_google.max_memory */
 extern int	lg_progress_rows;	/* lane_google.progress_rows */
 
 extern Oid	lg_extension_schema(void);
+
+/* online.c: online conversion */
+extern int	lg_swap_lock_timeout_ms;	/* lane_google.swap_lock_timeout */
+extern void lg_online_init(void);
 extern Size lg_memory_budget(void);
 
 /* legacy.c: the legacy id -> uuid mapping */
