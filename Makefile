@@ -7,6 +7,7 @@ OBJS = \
 	src/legacy.o \
 	src/tables.o \
 	src/trigger.o \
+	src/keyset.o \
 	src/convert.o \
 	src/validate.o \
 	src/online.o
@@ -26,6 +27,15 @@ PROVE_TESTS = test/t/*.pl
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+# PGXS tracks no header dependencies: the key-set structures are shared
+src/keyset.o src/convert.o src/validate.o: src/keyset.h src/lane_google.h
+
+# legacy.c hashes with the libcrypto the server links, when it was built with
+# OpenSSL (USE_OPENSSL); otherwise through pg_cryptohash.  As contrib/pgcrypto.
+ifneq ($(filter openssl,$(with_ssl))$(filter yes,$(with_openssl)),)
+SHLIB_LINK += $(filter -lcrypto, $(LIBS))
+endif
 
 
 # The TAP tests alone: make prove_installcheck PROVE_TESTS=test/t/NAME.pl

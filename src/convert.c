@@ -8,14 +8,15 @@
  *
  * Per table, parents before children: one sequential scan of the source;
  * every key mapped by legacy_uuid()'s function (no join to the parent);
- * every foreign-key value checked against the parent's key set, built once
- * while the parent was converted (a bitmap for dense integer ids, a sorted
- * array otherwise, a sorted uuid array where UUID-valued keys occur); rows
- * written in batches through table_multi_insert(), as COPY does.  Key sets
- * live within lane_google.max_memory: a set that would not fit is not kept,
- * and its children probe the parent's primary key index instead.  Orphans
- * are an error, or quarantined whole as jsonb, or (nullable keys) set NULL
- * with the original row quarantined.
+ * every foreign-key value checked against the parent's key sets, filled
+ * while the parent was converted (keyset.c: its integer ids, and its uuid
+ * ids where UUID-valued keys occur); rows written in batches through
+ * table_multi_insert(), as COPY does.  Key sets live within
+ * lane_google.max_memory, and go once the parent's last child is converted:
+ * a set that would not fit is dropped, and its children probe the parent's
+ * primary key index instead (keyset.c's fallback).  Orphans are an error,
+ * or quarantined whole as jsonb, or (nullable keys) set NULL with the
+ * original row quarantined.
  *
  * Progress: a NOTICE per table; while a table converts, its progress shows
  * in pg_stat_progress_copy (relid = the legacy table being read, which other
@@ -66,6 +67,7 @@
 #include "utils/timestamp.h"
 
 #include "lane_google.h"
+#include "keyset.h"
 
 PG_FUNCTION_INFO_V1(lg_convert_legacy);
 PG_FUNCTION_INFO_V1(lg_upgrade_convert);
@@ -119,23 +121,6 @@ typedef struct ColMap
 	pg_uuid_t	last_u;
 } ColMap;
 
-/* The keys a converted table holds, for its children to probe */
-typedef struct KeySet
-{
-	bool		kept;			/* false: over budget, probe the index */
-	int64	   *ints;			/* integer ids, sorted once complete */
-	int64		nints;
-	int64		maxints;
-	uint8	   *bitmap;			/* dense form of ints, or NULL */
-	int64		bm_min;
-	int64		bm_max;
-	pg_uuid_t  *uuids;			/* uuid ids (when wanted), sorted */
-	int64		nuuids;
-	int64		maxuuids;
-	bool		want_uuids;
-	Size		bytes;
-} KeySet;
-
 /* Per-foreign-key orphan accounting */
 typedef struct OrphanStat
 {
@@ -150,13 +135,13 @@ typedef struct TableState
 	Oid			src_relid;
 	Oid			dst_relid;
 	pg_uuid_t	ns;				/* the table's namespace under the root */
-	KeySet		keys;
+	/* the keys converted, for its children to check (keyset.c) */
+	bool		want_keys;		/* false: none kept, children probe */
+	bool		want_uuids;		/* a child may reference it by uuid */
+	LgKeySet   *ikeys;			/* its integer ids */
+	LgKeySet   *ukeys;			/* its uuid ids; probes its primary key */
+	int			children_left;	/* children still to convert */
 	OrphanStat	orphans[LG_MAX_FKS];
-	/* probing the target's primary key, when the key set was not kept */
-	Relation	probe_heap;
-	Relation	probe_index;
-	IndexScanDesc probe_scan;
-	TupleTableSlot *probe_slot;
 	/* report */
 	int64		rows_read;
 	int64		rows_converted;
@@ -173,7 +158,7 @@ typedef struct ConvertState
 	bool		upgrade;		/* the 1.0 -> 2.0 update script */
 	LgHasher   *hasher;
 	pg_uuid_t	root;
-	Size		mem_used;
+	LgKeyBudget budget;			/* the key sets' memory */
 	Snapshot	probe_snapshot;
 	SPIPlanPtr	quarantine_plan;
 	MemoryContext cxt;			/* lives as long as the conversion */
@@ -209,197 +194,99 @@ row_error_callback(void *arg)
 }
 
 /* ------------------------------------------------------------------------
- * Key sets
+ * Key sets: keyset.c's, filled as each table converts
  * ------------------------------------------------------------------------
  */
 
-static int
-cmp_int64(const void *a, const void *b)
-{
-	int64		x = *(const int64 *) a;
-	int64		y = *(const int64 *) b;
-
-	return (x > y) - (x < y);
-}
-
-static int
-cmp_uuid(const void *a, const void *b)
-{
-	return memcmp(a, b, UUID_LEN);
-}
-
-/* Account for n more bytes of key sets; false when the budget is spent */
-static bool
-reserve_memory(ConvertState *st, KeySet *ks, Size n)
-{
-	if (st->mem_used + n > lg_memory_budget())
-		return false;
-	st->mem_used += n;
-	ks->bytes += n;
-	return true;
-}
-
+/*
+ * Every table's key sets, once the tables are resolved: those wanted start
+ * filling; the others stay empty, and their children probe.
+ */
 static void
-keyset_drop(ConvertState *st, KeySet *ks, const char *table)
+keys_begin(ConvertState *st)
 {
-	if (!ks->kept)
-		return;
-	ereport(NOTICE,
-			(errmsg("lane_google: keys of %s exceed lane_google.max_memory (%d kB); its children probe its primary key index instead",
-					table, lg_max_memory_kb)));
-	if (ks->ints)
-		pfree(ks->ints);
-	if (ks->uuids)
-		pfree(ks->uuids);
-	ks->ints = NULL;
-	ks->uuids = NULL;
-	ks->nints = ks->nuuids = 0;
-	st->mem_used -= ks->bytes;
-	ks->bytes = 0;
-	ks->kept = false;
-}
+	int			i;
+	int			f;
 
-static void
-keyset_add_int(ConvertState *st, TableState *ts, int64 v)
-{
-	KeySet	   *ks = &ts->keys;
-
-	if (!ks->kept)
-		return;
-	if (ks->nints == ks->maxints)
+	lg_keybudget_init(&st->budget);
+	for (i = 0; i < LG_NTABLES; i++)
 	{
-		int64		newmax = Max(ks->maxints * 2, 1024);
+		TableState *ts = &st->tables[i];
+		AttrNumber	attnum;
+		Oid			type;
 
-		if (!reserve_memory(st, ks, (newmax - ks->maxints) * sizeof(int64)))
+		for (f = 0; f < ts->spec->nfks; f++)
+			st->tables[lg_table_index(ts->spec->fks[f].parent)].children_left++;
+
+		/* described by the target's columns: uuid id, and legacy_id */
+		attnum = get_attnum(ts->dst_relid, "legacy_id");
+		type = INT8OID;
+		ts->ikeys = lg_keyset_create(&st->budget, ts->dst_relid, ts->spec->name,
+									 1, &attnum, &type, NULL, InvalidOid, false);
+		attnum = get_attnum(ts->dst_relid, "id");
+		type = UUIDOID;
+		ts->ukeys = lg_keyset_create(&st->budget, ts->dst_relid, ts->spec->name,
+									 1, &attnum, &type, NULL, InvalidOid, false);
+		/* never evicted: only the conversion of this table can fill them */
+		ts->ikeys->pinned = ts->ukeys->pinned = true;
+		ts->ikeys->over_elevel = ts->ukeys->over_elevel = NOTICE;
+		if (ts->want_keys && OidIsValid(ts->src_relid))
 		{
-			keyset_drop(st, ks, ts->spec->name);
-			return;
+			(void) lg_keyset_begin(ts->ikeys, 0);
+			if (ts->want_uuids)
+				(void) lg_keyset_begin(ts->ukeys, 0);
 		}
-		ks->ints = ks->ints ?
-			repalloc_huge(ks->ints, newmax * sizeof(int64)) :
-			MemoryContextAllocHuge(st->cxt, newmax * sizeof(int64));
-		ks->maxints = newmax;
 	}
-	ks->ints[ks->nints++] = v;
-}
-
-static void
-keyset_add_uuid(ConvertState *st, TableState *ts, const pg_uuid_t *u)
-{
-	KeySet	   *ks = &ts->keys;
-
-	if (!ks->kept || !ks->want_uuids)
-		return;
-	if (ks->nuuids == ks->maxuuids)
-	{
-		int64		newmax = Max(ks->maxuuids * 2, 1024);
-
-		if (!reserve_memory(st, ks, (newmax - ks->maxuuids) * sizeof(pg_uuid_t)))
-		{
-			keyset_drop(st, ks, ts->spec->name);
-			return;
-		}
-		ks->uuids = ks->uuids ?
-			repalloc_huge(ks->uuids, newmax * sizeof(pg_uuid_t)) :
-			MemoryContextAllocHuge(st->cxt, newmax * sizeof(pg_uuid_t));
-		ks->maxuuids = newmax;
-	}
-	ks->uuids[ks->nuuids++] = *u;
 }
 
 /*
- * A table's keys are complete: sort them, refuse duplicates (a legacy table
- * without a primary key can hold them), and turn dense integer ids into a
- * bitmap when that is no larger than the array.
+ * A table's keys are in: refuse duplicates (a legacy table without a
+ * primary key can hold them), said in their own words before the index
+ * would.
  */
 static void
-keyset_finish(ConvertState *st, TableState *ts, const char *src_name)
+keys_finish(TableState *ts, const char *src_name)
 {
-	KeySet	   *ks = &ts->keys;
-	int64		i;
+	lg_keyset_finish(ts->ikeys);
+	lg_keyset_finish(ts->ukeys);
+	if (ts->ikeys->has_dup)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNIQUE_VIOLATION),
+				 errmsg("legacy table %s holds id " INT64_FORMAT " more than once",
+						src_name, ts->ikeys->dup_int),
+				 errdetail("Every legacy id must identify one row: it becomes one UUID."),
+				 errhint("Remove the duplicate rows, or give the table a primary key.")));
+	if (ts->ukeys->has_dup)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNIQUE_VIOLATION),
+				 errmsg("legacy table %s holds id %s more than once",
+						src_name,
+						DatumGetCString(DirectFunctionCall1(uuid_out,
+															UUIDPGetDatum(&ts->ukeys->dup_uuid)))),
+				 errhint("Remove the duplicate rows, or give the table a primary key.")));
+}
 
-	if (!ks->kept)
-		return;
-	if (ks->nints > 0)
+/* A table is converted: its parents' keys go once their last child is */
+static void
+keys_release_parents(ConvertState *st, TableState *ts)
+{
+	int			f;
+
+	if (ts->children_left == 0)
 	{
-		qsort(ks->ints, ks->nints, sizeof(int64), cmp_int64);
-		for (i = 1; i < ks->nints; i++)
-			if (ks->ints[i] == ks->ints[i - 1])
-				ereport(ERROR,
-						(errcode(ERRCODE_UNIQUE_VIOLATION),
-						 errmsg("legacy table %s holds id " INT64_FORMAT " more than once",
-								src_name, ks->ints[i]),
-						 errdetail("Every legacy id must identify one row: it becomes one UUID."),
-						 errhint("Remove the duplicate rows, or give the table a primary key.")));
+		lg_keyset_free(ts->ikeys);
+		lg_keyset_free(ts->ukeys);
 	}
-	if (ks->nuuids > 0)
+	for (f = 0; f < ts->spec->nfks; f++)
 	{
-		qsort(ks->uuids, ks->nuuids, sizeof(pg_uuid_t), cmp_uuid);
-		for (i = 1; i < ks->nuuids; i++)
-			if (memcmp(&ks->uuids[i], &ks->uuids[i - 1], UUID_LEN) == 0)
-				ereport(ERROR,
-						(errcode(ERRCODE_UNIQUE_VIOLATION),
-						 errmsg("legacy table %s holds id %s more than once",
-								src_name,
-								DatumGetCString(DirectFunctionCall1(uuid_out,
-																	UUIDPGetDatum(&ks->uuids[i])))),
-						 errhint("Remove the duplicate rows, or give the table a primary key.")));
-	}
+		TableState *p = &st->tables[lg_table_index(ts->spec->fks[f].parent)];
 
-	/* dense integer ids: a bitmap, one bit per possible id */
-	if (ks->nints > 0)
-	{
-		int64		lo = ks->ints[0];
-		int64		hi = ks->ints[ks->nints - 1];
-		uint64		span = (uint64) hi - (uint64) lo;
-
-		if (span / 8 + 1 <= (uint64) ks->nints * sizeof(int64))
+		if (--p->children_left == 0)
 		{
-			Size		bytes = span / 8 + 1;
-
-			ks->bitmap = MemoryContextAllocHuge(st->cxt, bytes);
-			memset(ks->bitmap, 0, bytes);
-			for (i = 0; i < ks->nints; i++)
-			{
-				uint64		off = (uint64) ks->ints[i] - (uint64) lo;
-
-				ks->bitmap[off / 8] |= (uint8) (1 << (off % 8));
-			}
-			ks->bm_min = lo;
-			ks->bm_max = hi;
-			pfree(ks->ints);
-			ks->ints = NULL;
-			st->mem_used -= ks->maxints * sizeof(int64);
-			st->mem_used += bytes;
-			ks->bytes = ks->bytes - ks->maxints * sizeof(int64) + bytes;
+			lg_keyset_free(p->ikeys);
+			lg_keyset_free(p->ukeys);
 		}
 	}
-}
-
-/* Is integer id v in the set?  Only for kept sets. */
-static bool
-keyset_has_int(KeySet *ks, int64 v)
-{
-	if (ks->bitmap)
-	{
-		uint64		off;
-
-		if (v < ks->bm_min || v > ks->bm_max)
-			return false;
-		off = (uint64) v - (uint64) ks->bm_min;
-		return (ks->bitmap[off / 8] & (1 << (off % 8))) != 0;
-	}
-	if (ks->nints == 0)
-		return false;
-	return bsearch(&v, ks->ints, ks->nints, sizeof(int64), cmp_int64) != NULL;
-}
-
-static bool
-keyset_has_uuid(KeySet *ks, const pg_uuid_t *u)
-{
-	if (ks->nuuids == 0)
-		return false;
-	return bsearch(u, ks->uuids, ks->nuuids, sizeof(pg_uuid_t), cmp_uuid) != NULL;
 }
 
 /*
@@ -410,38 +297,11 @@ keyset_has_uuid(KeySet *ks, const pg_uuid_t *u)
 static bool
 probe_parent(ConvertState *st, TableState *p, const pg_uuid_t *u)
 {
-	ScanKeyData key;
+	LgKey		key;
 
-	if (p->probe_scan == NULL)
-	{
-		Oid			pkey;
-		MemoryContext old = MemoryContextSwitchTo(st->cxt);
-
-		p->probe_heap = table_open(p->dst_relid, NoLock);
-		pkey = RelationGetPrimaryKeyIndex(p->probe_heap);
-		if (!OidIsValid(pkey))
-			elog(ERROR, "table %s has no primary key to probe", p->spec->name);
-		p->probe_index = index_open(pkey, AccessShareLock);
-		p->probe_scan = index_beginscan(p->probe_heap, p->probe_index,
-										st->probe_snapshot, 1, 0);
-		p->probe_slot = table_slot_create(p->probe_heap, NULL);
-		MemoryContextSwitchTo(old);
-	}
-	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_UUID_EQ, UUIDPGetDatum(u));
-	index_rescan(p->probe_scan, &key, 1, NULL, 0);
-	return index_getnext_slot(p->probe_scan, ForwardScanDirection, p->probe_slot);
-}
-
-static void
-probe_close(TableState *p)
-{
-	if (p->probe_scan == NULL)
-		return;
-	index_endscan(p->probe_scan);
-	ExecDropSingleTupleTableSlot(p->probe_slot);
-	index_close(p->probe_index, AccessShareLock);
-	table_close(p->probe_heap, NoLock);
-	p->probe_scan = NULL;
+	lg_keyset_probe_open(p->ukeys, st->probe_snapshot);
+	key.values[0] = UUIDPGetDatum(u);
+	return lg_keyset_probe(p->ukeys, &key);
 }
 
 /* ------------------------------------------------------------------------
@@ -1125,10 +985,10 @@ convert_table(ConvertState *st, TableState *ts)
 						else if (is_int)
 						{
 							lg_map_legacy_id(st->hasher, &p->ns, v, u);
-							found = p->keys.kept && keyset_has_int(&p->keys, v);
+							found = lg_keyset_contains_int(p->ikeys, v);
 						}
 						else
-							found = p->keys.kept && keyset_has_uuid(&p->keys, u);
+							found = lg_keyset_contains_uuid(p->ukeys, u);
 						/* not among the converted keys: rows the target held already? */
 						if (!found)
 							found = probe_parent(st, p, u);
@@ -1189,11 +1049,8 @@ convert_table(ConvertState *st, TableState *ts)
 		if (!quarantine)
 		{
 			if (id_is_int)
-				keyset_add_int(st, ts, id_int);
-			else
-				keyset_add_uuid(st, ts, id_uuid);
-			if (ts->keys.want_uuids && id_is_int)
-				keyset_add_uuid(st, ts, id_uuid);
+				lg_keyset_add_int(ts->ikeys, id_int);
+			lg_keyset_add_uuid(ts->ukeys, id_uuid);
 			if (st->write)
 				writer_add(&w, values, nulls);
 			if (!orphaned || st->mode != ORPHAN_ERROR)
@@ -1223,7 +1080,7 @@ convert_table(ConvertState *st, TableState *ts)
 	UnregisterSnapshot(snapshot);
 
 	/* duplicate legacy ids: said in their own words before the index would */
-	keyset_finish(st, ts, src_qname);
+	keys_finish(ts, src_qname);
 
 	rowctx.column = "id";
 	ItemPointerSetInvalid(&rowctx.tid);
@@ -1233,7 +1090,7 @@ convert_table(ConvertState *st, TableState *ts)
 	pgstat_progress_end_command();
 #endif
 	for (i = 0; i < LG_NTABLES; i++)
-		probe_close(&st->tables[i]);
+		lg_keyset_probe_close(st->tables[i].ukeys);
 	UnregisterSnapshot(st->probe_snapshot);
 	st->probe_snapshot = NULL;
 	MemoryContextDelete(row_cxt);
@@ -1317,7 +1174,7 @@ prepare(ConvertState *st)
 		char	   *sname = source_table_name(st, &lg_tables[i]);
 
 		ts->spec = &lg_tables[i];
-		ts->keys.kept = true;
+		ts->want_keys = true;
 
 		ts->dst_relid = get_relname_relid(ts->spec->name, st->dst_schema);
 		if (!OidIsValid(ts->dst_relid))
@@ -1402,7 +1259,7 @@ prepare(ConvertState *st)
 			if (a > 0 &&
 				key_type_ok(TupleDescAttr(RelationGetDescr(src), a - 1)->atttypid, &kind) &&
 				kind != KIND_INT)
-				st->tables[lg_table_index(ts->spec->fks[j].parent)].keys.want_uuids = true;
+				st->tables[lg_table_index(ts->spec->fks[j].parent)].want_uuids = true;
 		}
 		{
 			AttrNumber	a = get_attnum(ts->src_relid, "id");
@@ -1411,7 +1268,7 @@ prepare(ConvertState *st)
 			if (a > 0 &&
 				key_type_ok(TupleDescAttr(RelationGetDescr(src), a - 1)->atttypid, &kind) &&
 				kind != KIND_INT)
-				ts->keys.want_uuids = true;
+				ts->want_uuids = true;
 		}
 		table_close(dst, NoLock);
 		table_close(src, NoLock);
@@ -1443,7 +1300,7 @@ prepare(ConvertState *st)
 						referenced = true;
 			}
 			if (!referenced)
-				st->tables[i].keys.kept = false;
+				st->tables[i].want_keys = false;
 		}
 }
 
@@ -1496,12 +1353,14 @@ run_conversion(ConvertState *st)
 	int			i;
 
 	prepare(st);
+	keys_begin(st);
 	st->write = true;
 	for (i = 0; i < LG_NTABLES; i++)
 	{
 		TableState *ts = &st->tables[i];
 
 		convert_table(st, ts);
+		keys_release_parents(st, ts);
 
 		/* in the update, the new table gets its primary key before its children load */
 		if (st->upgrade)

@@ -2,6 +2,10 @@
  *
  * lane_google.h
  *	  Declarations shared by the C files of the lane_google extension.
+ *	  Which file owns what: tables.c the 11 tables; lane_google.c the
+ *	  settings; legacy.c the id -> uuid mapping; keyset.c (keyset.h) the key
+ *	  sets of parents' keys, their budget and fallbacks; convert.c the
+ *	  conversion engine; validate.c validate_fk_integrity(); uuid.c version 7.
  *
  *-------------------------------------------------------------------------
  */

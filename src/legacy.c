@@ -7,7 +7,15 @@
  *	  legacy_id_of().
  *
  * legacy_uuid(table, id) = uuid5(uuid5(root, table), decimal text of id), so
- * any client (Python's uuid.uuid5, for one) computes the same value.  The
+ * any client (Python's uuid.uuid5, for one) computes the same value.
+ *
+ * The SHA-1: one hasher (LgHasher) per conversion or per legacy_uuid() call
+ * site, its context initialised again for every key.  Where PostgreSQL was
+ * built with OpenSSL (USE_OPENSSL), the hasher calls the libcrypto the
+ * server is linked with: the SHA-1 implementation is fetched once per
+ * hasher (OpenSSL 3 fetches it again at every EVP_DigestInit_ex(EVP_sha1()),
+ * which pg_cryptohash_init() does: that lookup and its locks cost more than
+ * the hash).  Elsewhere it goes through pg_cryptohash, one context reused.  The
  * root namespace lives in the extension's legacy_config table (one row),
  * which only the extension's owner may read; the functions here read it
  * below the executor, so EXECUTE on them is the one gate, and it is not
@@ -34,6 +42,11 @@
 
 #include "lane_google.h"
 
+#ifdef USE_OPENSSL
+#include <openssl/evp.h>
+#define LG_SHA1_OPENSSL 1
+#endif
+
 PG_FUNCTION_INFO_V1(lg_legacy_namespace);
 PG_FUNCTION_INFO_V1(lg_set_legacy_namespace);
 PG_FUNCTION_INFO_V1(lg_legacy_uuid);
@@ -43,7 +56,13 @@ PG_FUNCTION_INFO_V1(lg_legacy_id_of);
 
 struct LgHasher
 {
+#ifdef LG_SHA1_OPENSSL
+	EVP_MD_CTX *evp;
+	EVP_MD	   *md;				/* fetched: released with the hasher */
+	MemoryContextCallback release;	/* frees both with the memory context */
+#else
 	pg_cryptohash_ctx *ctx;
+#endif
 };
 
 /*
@@ -110,10 +129,58 @@ lg_root_namespace(pg_uuid_t *root)
 				 errhint("Delete every row but the namespace your converted keys came from.")));
 }
 
+#ifdef LG_SHA1_OPENSSL
+static void
+hasher_openssl_error(const char *what)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INTERNAL_ERROR),
+			 errmsg("could not compute SHA-1 hash: %s failed", what)));
+}
+#endif
+
+#ifdef LG_SHA1_OPENSSL
+/* the OpenSSL objects live outside palloc: freed with the hasher's context */
+static void
+hasher_release(void *arg)
+{
+	LgHasher   *hasher = (LgHasher *) arg;
+
+	EVP_MD_CTX_free(hasher->evp);
+	hasher->evp = NULL;
+#if OPENSSL_VERSION_NUMBER >= 0x30000000L
+	EVP_MD_free(hasher->md);
+	hasher->md = NULL;
+#endif
+}
+#endif
+
+/*
+ * A hasher lives in CurrentMemoryContext, and goes with it on error, OpenSSL
+ * objects included.  lg_hasher_free() releases it sooner.
+ */
 LgHasher *
 lg_hasher_create(void)
 {
-#if PG_VERSION_NUM >= 140000
+#ifdef LG_SHA1_OPENSSL
+	LgHasher   *hasher = palloc0(sizeof(LgHasher));
+
+	hasher->release.func = hasher_release;
+	hasher->release.arg = hasher;
+	MemoryContextRegisterResetCallback(CurrentMemoryContext, &hasher->release);
+	hasher->evp = EVP_MD_CTX_new();
+	if (hasher->evp == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("out of memory")));
+#if OPENSSL_VERSION_NUMBER >= 0x30000000L
+	hasher->md = EVP_MD_fetch(NULL, "SHA1", NULL);
+	if (hasher->md == NULL)
+		hasher_openssl_error("EVP_MD_fetch");
+#endif
+	return hasher;
+#elif PG_VERSION_NUM >= 140000
+	/* pg_cryptohash ties its context to the resource owner */
 	LgHasher   *hasher = palloc(sizeof(LgHasher));
 
 	hasher->ctx = pg_cryptohash_create(PG_SHA1);
@@ -136,10 +203,13 @@ lg_hasher_free(LgHasher *hasher)
 {
 	if (hasher == NULL)
 		return;
-#if PG_VERSION_NUM >= 140000
+#ifdef LG_SHA1_OPENSSL
+	/* the struct stays with its context, whose callback still points at it */
+	hasher_release(hasher);
+#elif PG_VERSION_NUM >= 140000
 	pg_cryptohash_free(hasher->ctx);
-#endif
 	pfree(hasher);
+#endif
 }
 
 /* RFC 9562 version 5: SHA-1 of namespace || name, version and variant set */
@@ -147,7 +217,24 @@ void
 lg_uuid_v5(LgHasher *hasher, const pg_uuid_t *ns,
 		   const char *name, size_t len, pg_uuid_t *result)
 {
-#if PG_VERSION_NUM >= 140000
+#ifdef LG_SHA1_OPENSSL
+	unsigned char digest[EVP_MAX_MD_SIZE];
+	unsigned int dlen;
+
+#if OPENSSL_VERSION_NUMBER >= 0x30000000L
+	if (!EVP_DigestInit_ex2(hasher->evp, hasher->md, NULL))
+		hasher_openssl_error("EVP_DigestInit_ex2");
+#else
+	/* before OpenSSL 3, EVP_sha1() is a static table: nothing to fetch */
+	if (!EVP_DigestInit_ex(hasher->evp, EVP_sha1(), NULL))
+		hasher_openssl_error("EVP_DigestInit_ex");
+#endif
+	if (!EVP_DigestUpdate(hasher->evp, ns->data, UUID_LEN) ||
+		!EVP_DigestUpdate(hasher->evp, name, len) ||
+		!EVP_DigestFinal_ex(hasher->evp, digest, &dlen))
+		hasher_openssl_error("EVP_Digest");
+	Assert(dlen == 20);
+#elif PG_VERSION_NUM >= 140000
 	uint8		digest[20];
 
 	if (pg_cryptohash_init(hasher->ctx) < 0 ||
@@ -157,10 +244,12 @@ lg_uuid_v5(LgHasher *hasher, const pg_uuid_t *ns,
 		ereport(ERROR,
 				(errcode(ERRCODE_INTERNAL_ERROR),
 				 errmsg("could not compute SHA-1 hash")));
+#else
+	uint8		digest[20] = {0};	/* unreachable: no hasher exists */
+#endif
 	memcpy(result->data, digest, UUID_LEN);
 	result->data[6] = (result->data[6] & 0x0f) | 0x50;
 	result->data[8] = (result->data[8] & 0x3f) | 0x80;
-#endif
 }
 
 void
@@ -290,6 +379,7 @@ typedef struct LegacyUuidCache
 	pg_uuid_t	root;
 	const LgTable *table;
 	pg_uuid_t	table_ns;
+	LgHasher   *hasher;			/* one for the query, not one per call */
 } LegacyUuidCache;
 
 Datum
@@ -298,32 +388,35 @@ lg_legacy_uuid(PG_FUNCTION_ARGS)
 	text	   *name = PG_GETARG_TEXT_PP(0);
 	int64		legacy_id = PG_GETARG_INT64(1);
 	LegacyUuidCache *cache = (LegacyUuidCache *) fcinfo->flinfo->fn_extra;
-	const LgTable *table = lookup_table(name);
+	const LgTable *table;
 	pg_uuid_t  *result = palloc(UUID_LEN);
+
+	/* the same table as the last call: no copy of the name, no lookup */
+	if (cache != NULL && cache->table != NULL &&
+		VARSIZE_ANY_EXHDR(name) == strlen(cache->table->name) &&
+		memcmp(VARDATA_ANY(name), cache->table->name, VARSIZE_ANY_EXHDR(name)) == 0)
+		table = cache->table;
+	else
+		table = lookup_table(name);
 
 	if (cache == NULL)
 	{
 		/* lives as long as the query */
-		cache = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt,
-									   sizeof(LegacyUuidCache));
+		MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+
+		cache = palloc0(sizeof(LegacyUuidCache));
 		lg_root_namespace(&cache->root);
+		cache->hasher = lg_hasher_create();
 		fcinfo->flinfo->fn_extra = cache;
+		MemoryContextSwitchTo(old);
 	}
 	if (cache->table != table)
 	{
-		LgHasher   *h = lg_hasher_create();
-
-		lg_table_namespace(h, &cache->root, table->name, &cache->table_ns);
-		lg_hasher_free(h);
+		lg_table_namespace(cache->hasher, &cache->root, table->name, &cache->table_ns);
 		cache->table = table;
 	}
 
-	{
-		LgHasher   *h = lg_hasher_create();
-
-		lg_map_legacy_id(h, &cache->table_ns, legacy_id, result);
-		lg_hasher_free(h);
-	}
+	lg_map_legacy_id(cache->hasher, &cache->table_ns, legacy_id, result);
 	PG_RETURN_UUID_P(result);
 }
 

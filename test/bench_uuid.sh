@@ -6,6 +6,8 @@
 #   2. generation under pgbench, 2 clients, 1000 values per transaction
 #   3. INSERT of M rows into a table keyed "id uuid PRIMARY KEY DEFAULT ...":
 #      time, and the size of the primary-key index afterwards
+# and, its own block at the end, the legacy id -> uuid mapping: legacy_uuid()
+# against uuid-ossp's uuid_generate_v5(), N values, per key.
 # Prints the figures and the v7/v4 ratios.  Full scale (by hand, after
 # make install): N = 10M, M = 5M, pgbench -T 10.  LG_SMOKE=1: N = 100k,
 # M = 50k, pgbench -t 20: seconds.  Exits non-zero if a step fails or a
@@ -107,6 +109,28 @@ lg_verdict "v7 generation in one backend at least as fast as v4" "${gen_s[v7]}" 
 lg_verdict "v7 generation with 2 clients at least as fast as v4" "${pgb[v7]}" "${pgb[v4]}" ">="
 lg_verdict "v7 inserts faster than v4" "${ins_s[v7]}" "${ins_s[v4]}" "<"
 lg_verdict "v7 primary-key index smaller than v4's" "${idx_mb[v7]}" "${idx_mb[v4]}" "<"
+# --- legacy id -> uuid mapping (legacy_uuid) ---------------------------------
+# What the conversion pays per key, against what a user would run instead:
+# uuid-ossp's uuid_generate_v5() of the same name.  One backend, N_GEN keys,
+# best of 3, per key net of generate_series.  Target: <= 0.3 us per key.
+lg_log "mapping $N_GEN legacy ids in one backend, best of 3"
+q "CREATE EXTENSION \"uuid-ossp\""
+map_base=$(best_of_3 "SELECT count(i) FROM generate_series(1, $N_GEN) i")
+map_lg=$(best_of_3 "SELECT count(lane_google.legacy_uuid('users', i)) FROM generate_series(1, $N_GEN) i")
+map_ossp=$(best_of_3 "SELECT count(uuid_generate_v5('6ba7b810-9dad-11d1-80b4-00c04fd430c8'::uuid, i::text)) FROM generate_series(1, $N_GEN) i")
+check=$(q "SELECT lane_google.legacy_uuid('users', 42) = uuid_generate_v5(uuid_generate_v5(lane_google.legacy_namespace(), 'users'), '42')")
+[ "$check" = t ] || { echo "legacy_uuid() disagrees with uuid-ossp's uuid_generate_v5()" >&2; exit 1; }
+map_us() { awk -v t="$1" -v b="$map_base" -v n="$N_GEN" 'BEGIN { printf "%.3f", (t - b) * 1e6 / n }'; }
+echo
+echo "Legacy id -> uuid mapping: legacy_uuid() against uuid-ossp's uuid_generate_v5() (same SHA-1 version 5)"
+echo
+row "measure" "legacy_uuid" "uuid-ossp v5" "ratio"
+row "----------------------------------------------------" "----------------" "----------------" "--------"
+row "one backend, $N_GEN keys, best of 3 (s)" "$map_lg" "$map_ossp" "$(ratio "$map_lg" "$map_ossp")"
+row "  per key, net of generate_series (us)" "$(map_us "$map_lg")" "$(map_us "$map_ossp")" "$(ratio "$(map_us "$map_lg")" "$(map_us "$map_ossp")")"
+echo
+lg_verdict "legacy id mapping at most 0.3 us per key" "$(map_us "$map_lg")" 0.3 "<="
+
 if [ "${LG_BENCH_STRICT:-0}" = 1 ] && [ $missed -gt 0 ]; then
     exit 3
 fi

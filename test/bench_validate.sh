@@ -14,6 +14,10 @@
 # lane_google.max_memory.  Then plants orphans and checks that every one is
 # counted.  Exits non-zero on a wrong answer, or (full runs) a ratio below
 # LG_MIN_RATIO (1.5).
+#
+# LG_BENCH_BASELINE_SO=path/to/lane_google.so: also times validate_fk_integrity()
+# with that build of the module (e.g. the previous commit's), swapped in for
+# its runs only, alternating with the others: the regression check.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -210,10 +214,30 @@ SQL
     keyset_kb=$ks
 }
 
-# the two alternate, so that a busy machine slows both alike
+# the baseline build's validate_fk_integrity(), in a backend of its own
+base_best=""
+so="$($PG_CONFIG --pkglibdir)/lane_google.so"
+base_run() {
+    cp "$so" "$dir/current.so"
+    trap 'cp "$dir/current.so" "$so.cur" && mv -f "$so.cur" "$so"; lg_cluster_stop; rm -rf "$dir"' EXIT
+    cp "$LG_BENCH_BASELINE_SO" "$so.base" && mv -f "$so.base" "$so"
+    t=$(lg_psql -At <<'SQL' | sed -n 's/^seconds=//p'
+SELECT clock_timestamp() AS t0 \gset
+SELECT count(*) FROM lane_google.validate_fk_integrity();
+SELECT 'seconds=' || round(extract(epoch FROM clock_timestamp() - :'t0')::numeric, 3);
+SQL
+)
+    cp "$dir/current.so" "$so.cur" && mv -f "$so.cur" "$so"
+    trap 'lg_cluster_stop; rm -rf "$dir"' EXIT
+    lg_log "validate_fk_integrity(), baseline build, run $run: $t s"
+    base_best=$(awk -v a="$t" -v b="$base_best" 'BEGIN { print (b == "" || a < b) ? a : b }')
+}
+
+# they alternate, so that a busy machine slows them alike
 for run in $(seq 1 "$RUNS"); do
     pg_run
     lg_run
+    [ -n "${LG_BENCH_BASELINE_SO:-}" ] && base_run
 done
 
 # past the budget: the fallback (sort and merge) at lane_google.max_memory = 1MB
@@ -231,6 +255,9 @@ echo "scale $S: $rows rows, 14 foreign keys, best of $RUNS, warm cache"
 echo "ALTER TABLE ... VALIDATE CONSTRAINT (each, summed): $pg_best s"
 echo "validate_fk_integrity():                            $lg_best s"
 echo "ratio: ${ratio}x"
+if [ -n "$base_best" ]; then
+    echo "validate_fk_integrity(), baseline build:             $base_best s (this build / baseline: $(awk -v a="$lg_best" -v b="$base_best" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'))"
+fi
 echo "validate_fk_integrity() at lane_google.max_memory = 1MB (key sets past the budget): $small s"
 echo "memory: key sets peaked at $keyset_kb kB; backend anonymous memory grew by $growth kB; lane_google.max_memory = $budget_kb kB"
 

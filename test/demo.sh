@@ -9,7 +9,7 @@
 #  1. in place: CREATE EXTENSION lane_google VERSION '1.0', legacy rows from
 #     test/gen_legacy.sh (scale 0.05 by default, about 200,000 rows; --full is
 #     scale 1, about 4 million), validate_fk_integrity(), ALTER EXTENSION
-#     lane_google UPDATE (1.0 -> 2.0, its NOTICE progress shown), validation
+#     lane_google UPDATE (1.0 -> 2.1, its NOTICE progress shown), validation
 #     again, and a few old ids looked up with legacy_uuid() and legacy_id_of();
 #  2. from the application's own tables: the mixed-key legacy layout in a
 #     schema legacy_app of a second database, converted by
@@ -76,7 +76,7 @@ counts() { # counts DB SCHEMA: "table rows" lines
     psql_q -d "$db" -At -F ' ' -c "${sql% UNION ALL}"
 }
 
-# --- 1. In place: 1.0 -> 2.0 -------------------------------------------------------------
+# --- 1. In place: 1.0 -> 2.1 -------------------------------------------------------------
 DB=lane_demo
 step "1.0: CREATE EXTENSION lane_google VERSION '1.0' in database $DB"
 psql_q -c "CREATE DATABASE $DB" && psql_v -d $DB -c "CREATE EXTENSION lane_google VERSION '1.0'"
@@ -108,7 +108,7 @@ validate_before=$problems
 [ "$validate_before" = 0 ]
 check "validate_fk_integrity() before the update: no problems (got: $validate_before)" $?
 
-step "ALTER EXTENSION lane_google UPDATE   -- 1.0 -> 2.0, every row converted in place"
+step "ALTER EXTENSION lane_google UPDATE   -- 1.0 -> 2.1 (the default), every row converted in place"
 t0=$(date +%s.%N)
 psql_v -d $DB -c "ALTER EXTENSION lane_google UPDATE"
 update_rc=$?
@@ -116,8 +116,8 @@ t1=$(date +%s.%N)
 update_seconds=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
 check "ALTER EXTENSION lane_google UPDATE ($update_seconds s)" $update_rc
 version=$(psql_q -d $DB -At -c "SELECT extversion FROM pg_extension WHERE extname = 'lane_google'")
-[ "$version" = 2.0 ]
-check "extension now at version 2.0 (got: $version)" $?
+[ "$version" = 2.1 ]
+check "extension now at version 2.1 (got: $version)" $?
 
 while read -r t n; do after[$t]=$n; done < <(counts $DB lane_google)
 all_equal=0
@@ -157,7 +157,7 @@ check "those campaigns keep their ad groups (id:count before $groups_before, aft
 DB2=lane_app
 step "2.0 beside the application's own legacy tables: database $DB2, schema legacy_app (mixed key layout)"
 psql_q -c "CREATE DATABASE $DB2" && psql_v -d $DB2 -c "CREATE EXTENSION lane_google"
-check "CREATE EXTENSION lane_google (2.0) in $DB2" $?
+check "CREATE EXTENSION lane_google (2.1) in $DB2" $?
 bash "$LG_ROOT/test/gen_legacy.sh" --scale "$scale" --db $DB2 --target app --schema legacy_app --layout mixed
 check "legacy_app tables generated (mixed layout)" $?
 declare -A app_rows converted
@@ -186,7 +186,7 @@ check "validate_fk_integrity() after convert_legacy: no problems (got: $validate
 
 # --- Report ----------------------------------------------------------------------------
 step "Report (scale $scale)"
-printf '%-22s %12s %12s %6s %12s %12s %6s\n' "" "1.0 rows" "2.0 rows" equal "legacy_app" converted equal
+printf '%-22s %12s %12s %6s %12s %12s %6s\n' "" "1.0 rows" "2.1 rows" equal "legacy_app" converted equal
 for t in $TABLES; do
     e1=no; [ "${before[$t]:-x}" = "${after[$t]:-y}" ] && e1=yes
     e2=no; [ "${app_rows[$t]:-x}" = "${converted[$t]:-y}" ] && e2=yes
@@ -194,7 +194,7 @@ for t in $TABLES; do
         "${app_rows[$t]:--}" "${converted[$t]:--}" $e2
 done
 echo
-echo "ALTER EXTENSION lane_google UPDATE (1.0 -> 2.0): $update_seconds s"
+echo "ALTER EXTENSION lane_google UPDATE (1.0 -> 2.1): $update_seconds s"
 echo "convert_legacy('legacy_app'): ${convert_seconds:--} s (sum of its per-table seconds)"
 echo "validate_fk_integrity(): before the update $validate_before problems, after $validate_after, after convert_legacy $validate_app"
 if [ $keep -eq 1 ]; then
