@@ -5,7 +5,8 @@
  *	  Which file owns what: tables.c the 11 tables; lane_google.c the
  *	  settings; legacy.c the id -> uuid mapping; keyset.c (keyset.h) the key
  *	  sets of parents' keys, their budget and fallbacks; convert.c the
- *	  conversion engine; validate.c validate_fk_integrity(); uuid.c version 7.
+ *	  conversion engine; validate.c validate_fk_integrity(); uuid.c version 7;
+ *	  online.c the online conversion (shadows, capture, backfill, swap).
  *
  *-------------------------------------------------------------------------
  */

@@ -817,8 +817,8 @@ apply_changes(void)
 
 		initStringInfo(&sql);
 		appendStringInfo(&sql,
-						 "DELETE FROM " STAGING ".%s WHERE id IN"
-						 " (SELECT %s.legacy_uuid(%s, k) FROM pg_catalog.unnest($1) AS k)",
+						 "DELETE FROM " STAGING ".%s WHERE id OPERATOR(pg_catalog.=) ANY"
+						 " (ARRAY(SELECT %s.legacy_uuid(%s, k) FROM pg_catalog.unnest($1) AS k))",
 						 tq, ext, quote_literal_cstr(lg_tables[t].name));
 		plan = SPI_prepare(sql.data, 1, argtypes);
 		if (plan == NULL ||
@@ -957,6 +957,14 @@ lg_online_finish(PG_FUNCTION_ARGS)
 
 	for (t = 0; t < LG_NTABLES; t++)
 		build_indexes(t);
+
+	/*
+	 * Statistics: the log's applications probe the shadows by key, and
+	 * after the swap they are the application's tables.
+	 */
+	for (t = 0; t < LG_NTABLES; t++)
+		spi_run(psprintf("ANALYZE " STAGING ".%s", quote_identifier(lg_tables[t].name)),
+				SPI_OK_UTILITY);
 	spi_run("UPDATE " STAGING ".state SET phase = 'complete', completed_at = pg_catalog.clock_timestamp()",
 			SPI_OK_UPDATE);
 	SPI_finish();
@@ -970,11 +978,13 @@ lg_online_finish(PG_FUNCTION_ARGS)
 static void
 drop_staging(void)
 {
+	Oid			nsp = get_namespace_oid(STAGING, false);
 	int			t;
 
 	for (t = 0; t < LG_NTABLES; t++)
-		spi_run(psprintf("DROP TABLE IF EXISTS " STAGING ".%s", quote_identifier(lg_tables[t].name)),
-				SPI_OK_UTILITY);
+		if (OidIsValid(get_relname_relid(lg_tables[t].name, nsp)))
+			spi_run(psprintf("DROP TABLE " STAGING ".%s", quote_identifier(lg_tables[t].name)),
+					SPI_OK_UTILITY);
 	spi_run("DROP TABLE " STAGING ".state, " STAGING ".progress, " STAGING "." CHANGES, SPI_OK_UTILITY);
 	spi_run("DROP SCHEMA " STAGING, SPI_OK_UTILITY);
 }

@@ -81,8 +81,10 @@ t0=$(now)
 q quiet "ALTER EXTENSION lane_google UPDATE TO '2.1'" >/dev/null
 swap_quiet_s=$(secs "$t0" "$(now)")
 on_wal=$(waldiff "$w0" "$(wal)")
-[ "$(q quiet "$checksum_sql")" = "$(q offline "$checksum_sql")" ] ||
-    die "the online path's rows differ from the offline update's"
+on_sum=$(q quiet "$checksum_sql")
+off_sum=$(q offline "$checksum_sql")
+[ "$on_sum" = "$off_sum" ] ||
+    die "the online path's rows differ from the offline update's: $(diff <(echo "$off_sum") <(echo "$on_sum"))"
 
 # --- loaded: pgbench through it -----------------------------------------------------
 maxc=$(q loaded "SELECT max(id) FROM lane_google.campaigns")
