@@ -10,7 +10,8 @@ OBJS = \
 	src/keyset.o \
 	src/convert.o \
 	src/validate.o \
-	src/dependents.o
+	src/dependents.o \
+	src/online.o
 
 EXTENSION = lane_google
 DATA = $(wildcard lane_google--*.sql)

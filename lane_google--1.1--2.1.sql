@@ -8,15 +8,148 @@
 -- with its keys mapped by legacy_uuid() and its integer id kept in
 -- legacy_id.  Keys, indexes and foreign keys are built after the load.
 
--- dependents (issue 9): the plan of the objects around the 11 tables, before
--- any row is read; refuses naming every object it cannot carry across.
-SELECT @extschema@._lg_dependents_detach();
 
--- Pre-flight: the legacy data must be sound before anything changes.
-DO $preflight$
+-- ---------------------------------------------------------------------------
+-- [online conversion] (src/online.c; README "Online conversion").  Comes first.
+-- With a complete online backfill (lane_google.online_start() and
+-- online_backfill() at 1.1), _online_swap() takes its locks within
+-- lane_google.swap_lock_timeout (or fails, changing nothing, to be retried),
+-- applies the last captured changes, drops the legacy tables and moves the
+-- filled shadows in under the 2.0 names with their keys and indexes, as
+-- extension members; the offline conversion below then finds uuid keys and
+-- skips, and the steps after it (foreign keys, triggers, pg_dump
+-- registrations) run for both branches, so both end in a fresh 2.1's
+-- catalog.  With no online state, _online_swap() does nothing.  The
+-- compatibility views (schema lane_google_v1) need _compat_write(), a 2.1
+-- object, hence it is created here, before the swap.
+-- ---------------------------------------------------------------------------
+
+-- INSTEAD OF INSERT trigger of the views in schema lane_google_v1 (1.0
+-- layout over the 2.x tables): the integer id (the view's default: the next
+-- legacy id) and foreign keys in, legacy_uuid() keys out.  Updates and
+-- deletes need no trigger: the views are automatically updatable, so an
+-- UPDATE ... SET n = n + 1 through them re-reads a concurrently updated row
+-- as it would on a table.  Runs as the caller, who needs INSERT on the 2.x
+-- table and EXECUTE on legacy_uuid().
+CREATE FUNCTION @extschema@._compat_write()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $compat$
+DECLARE
+    tab text := TG_TABLE_NAME;
+    target regclass := pg_catalog.format('%I.%I', '@extschema@', TG_TABLE_NAME)::regclass;
+    r jsonb;
+    fk record;
+    cols text;
+BEGIN
+    IF TG_OP <> 'INSERT' OR TG_LEVEL <> 'ROW' OR TG_WHEN <> 'INSTEAD OF' THEN
+        RAISE EXCEPTION '_compat_write() must be fired INSTEAD OF INSERT, FOR EACH ROW'
+            USING ERRCODE = 'triggered_action_exception';
+    END IF;
+    IF NEW.id IS NULL THEN
+        RAISE EXCEPTION 'null value in column "id" of relation "%"', tab
+            USING ERRCODE = 'not_null_violation';
+    END IF;
+    r := pg_catalog.to_jsonb(NEW)
+         || pg_catalog.jsonb_build_object('id', @extschema@.legacy_uuid(tab, NEW.id),
+                                          'legacy_id', NEW.id);
+    FOR fk IN
+        SELECT a.attname::text AS col, p.relname::text AS parent
+          FROM pg_catalog.pg_constraint AS c
+          JOIN pg_catalog.pg_attribute AS a
+            ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1]
+          JOIN pg_catalog.pg_class AS p ON p.oid = c.confrelid
+         WHERE c.conrelid = target AND c.contype = 'f'
+    LOOP
+        r := pg_catalog.jsonb_set(r, ARRAY[fk.col],
+                 coalesce(pg_catalog.to_jsonb(@extschema@.legacy_uuid(fk.parent, (r ->> fk.col)::bigint)),
+                          'null'::jsonb));
+    END LOOP;
+    SELECT pg_catalog.string_agg(pg_catalog.quote_ident(a.attname), ', ' ORDER BY a.attnum)
+      INTO cols
+      FROM pg_catalog.pg_attribute AS a
+     WHERE a.attrelid = target AND a.attnum > 0 AND NOT a.attisdropped;
+    EXECUTE pg_catalog.format('INSERT INTO %1$s (%2$s) SELECT %2$s FROM pg_catalog.jsonb_populate_record(NULL::%1$s, $1)',
+                              target, cols) USING r;
+    RETURN NEW;
+END
+$compat$;
+REVOKE ALL ON FUNCTION @extschema@._compat_write() FROM PUBLIC;
+
+-- The contract step: once no application instance speaks integer ids.
+CREATE FUNCTION @extschema@.drop_compat()
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $drop$
+DECLARE
+    rels text;
+BEGIN
+    IF pg_catalog.to_regnamespace('lane_google_v1') IS NULL THEN
+        RAISE NOTICE 'schema lane_google_v1 does not exist, skipping';
+        RETURN;
+    END IF;
+    IF pg_catalog.to_regnamespace('lane_google_online') IS NOT NULL THEN
+        RAISE EXCEPTION 'an online conversion is in progress'
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'lane_google.online_abort() removes its views.';
+    END IF;
+    SELECT pg_catalog.string_agg(pg_catalog.format('lane_google_v1.%I', c.relname), ', ')
+      INTO rels
+      FROM pg_catalog.pg_class AS c
+     WHERE c.relnamespace = 'lane_google_v1'::regnamespace AND c.relkind = 'v';
+    IF rels IS NOT NULL THEN
+        EXECUTE 'DROP VIEW ' || rels;
+    END IF;
+    SELECT pg_catalog.string_agg(pg_catalog.format('lane_google_v1.%I', c.relname), ', ')
+      INTO rels
+      FROM pg_catalog.pg_class AS c
+     WHERE c.relnamespace = 'lane_google_v1'::regnamespace AND c.relkind = 'S';
+    IF rels IS NOT NULL THEN
+        EXECUTE 'DROP SEQUENCE ' || rels;
+    END IF;
+    DROP SCHEMA lane_google_v1;
+END
+$drop$;
+REVOKE ALL ON FUNCTION @extschema@.drop_compat() FROM PUBLIC;
+
+CREATE FUNCTION @extschema@._online_swap()
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'lg_online_swap'
+LANGUAGE C;
+SELECT @extschema@._online_swap() AS swapped_online;
+DROP FUNCTION @extschema@._online_swap();
+
+-- The 1.1-only online functions
+DROP PROCEDURE @extschema@.online_backfill(integer, interval);
+DROP FUNCTION @extschema@.online_status();
+DROP FUNCTION @extschema@._online_finish();
+DROP FUNCTION @extschema@._online_apply();
+DROP FUNCTION @extschema@._online_copy_batch(integer);
+DROP FUNCTION @extschema@.online_abort();
+DROP FUNCTION @extschema@.online_start();
+DROP FUNCTION @extschema@._online_capture();
+-- [end of online conversion]
+
+-- The offline conversion, unless the online swap above has put the UUID
+-- tables in place already (a script cannot skip statements: a DO block can).
+DO $offline$
 DECLARE
     problems text;
 BEGIN
+    IF (SELECT a.atttypid FROM pg_catalog.pg_attribute AS a
+         WHERE a.attrelid OPERATOR(pg_catalog.=) '@extschema@.users'::regclass
+           AND a.attname OPERATOR(pg_catalog.=) 'id') OPERATOR(pg_catalog.=) 'pg_catalog.uuid'::regtype THEN
+        RETURN;
+    END IF;
+
+-- dependents (issue 9): the plan of the objects around the 11 tables, before
+-- any row is read; refuses naming every object it cannot carry across.  (The
+-- online swap above refuses dependents itself.)
+    PERFORM @extschema@._lg_dependents_detach();
+
+-- Pre-flight: the legacy data must be sound before anything changes.
     SELECT string_agg(format('%s (%s -> %s): %s rows, keys %s', v.constraint_name,
                              v.table_name, v.referenced_table, v.rows,
                              array_to_string(v.sample, ', ')), E'\n')
@@ -29,8 +162,6 @@ BEGIN
                   DETAIL = problems,
                   HINT = 'Nothing was changed.  Delete or fix the orphan rows, or convert with convert_legacy(..., on_orphan => ''quarantine'').';
     END IF;
-END
-$preflight$;
 
 -- Set the 1.0 tables aside, out of the extension (and of pg_dump's
 -- configuration list), their primary keys renamed out of the way.
@@ -264,14 +395,50 @@ CREATE FUNCTION @extschema@._lg_upgrade_convert(source_prefix text)
 RETURNS void
 AS 'MODULE_PATHNAME', 'lg_upgrade_convert'
 LANGUAGE C STRICT;
-SELECT @extschema@._lg_upgrade_convert('_lg_v1_');
+PERFORM @extschema@._lg_upgrade_convert('_lg_v1_');
 DROP FUNCTION @extschema@._lg_upgrade_convert(text);
 
 -- dependents: drop the carried views and foreign keys, convert the
 -- referencing columns, while the tables set aside still exist.
-SELECT @extschema@._lg_dependents_convert('_lg_v1_');
+PERFORM @extschema@._lg_dependents_convert('_lg_v1_');
 
 DROP TABLE @extschema@._lg_v1_users, @extschema@._lg_v1_accounts, @extschema@._lg_v1_account_users, @extschema@._lg_v1_campaigns, @extschema@._lg_v1_ad_groups, @extschema@._lg_v1_ads, @extschema@._lg_v1_analytics_snapshots, @extschema@._lg_v1_approval_requests, @extschema@._lg_v1_budget_alerts, @extschema@._lg_v1_conversations, @extschema@._lg_v1_conversation_messages;
+
+-- ---------------------------------------------------------------------------
+-- Keys, indexes, foreign keys, triggers
+-- ---------------------------------------------------------------------------
+
+ALTER TABLE @extschema@.users
+    ADD CONSTRAINT users_email_key UNIQUE (email),
+    ADD CONSTRAINT users_username_key UNIQUE (username);
+ALTER TABLE @extschema@.accounts
+    ADD CONSTRAINT accounts_google_customer_id_key UNIQUE (google_customer_id);
+ALTER TABLE @extschema@.account_users
+    ADD CONSTRAINT account_users_account_id_user_id_key UNIQUE (account_id, user_id);
+ALTER TABLE @extschema@.analytics_snapshots
+    ADD CONSTRAINT analytics_snapshots_campaign_id_snapshot_date_period_type_key
+        UNIQUE (campaign_id, snapshot_date, period_type);
+
+CREATE INDEX users_status_idx ON @extschema@.users (status);
+CREATE INDEX users_role_idx ON @extschema@.users (role);
+CREATE INDEX users_created_at_idx ON @extschema@.users (created_at);
+CREATE INDEX account_users_user_id_idx ON @extschema@.account_users (user_id);
+CREATE INDEX account_users_invited_by_idx ON @extschema@.account_users (invited_by);
+CREATE INDEX campaigns_account_id_idx ON @extschema@.campaigns (account_id);
+CREATE INDEX campaigns_created_by_id_idx ON @extschema@.campaigns (created_by_id);
+CREATE INDEX campaigns_status_idx ON @extschema@.campaigns (status);
+CREATE INDEX campaigns_google_campaign_id_idx ON @extschema@.campaigns (google_campaign_id);
+CREATE INDEX ad_groups_campaign_id_idx ON @extschema@.ad_groups (campaign_id);
+CREATE INDEX ads_ad_group_id_idx ON @extschema@.ads (ad_group_id);
+CREATE INDEX approval_requests_campaign_id_idx ON @extschema@.approval_requests (campaign_id);
+CREATE INDEX approval_requests_requester_id_idx ON @extschema@.approval_requests (requester_id);
+CREATE INDEX approval_requests_approved_by_idx ON @extschema@.approval_requests (approved_by);
+CREATE INDEX budget_alerts_campaign_id_idx ON @extschema@.budget_alerts (campaign_id);
+CREATE INDEX conversations_user_id_idx ON @extschema@.conversations (user_id);
+CREATE INDEX conversation_messages_conversation_id_idx ON @extschema@.conversation_messages (conversation_id);
+
+END
+$offline$;
 
 CREATE FUNCTION @extschema@.legacy_id_of(table_name text, id uuid)
 RETURNS bigint
@@ -309,39 +476,6 @@ RETURNS TABLE (table_name name, column_name name, problem text, rows bigint,
 AS 'MODULE_PATHNAME', 'lg_convert_legacy_problems'
 LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE;
 REVOKE ALL ON FUNCTION @extschema@.convert_legacy_problems(name, jsonb, text[], jsonb, text) FROM PUBLIC;
-
--- ---------------------------------------------------------------------------
--- Keys, indexes, foreign keys, triggers
--- ---------------------------------------------------------------------------
-
-ALTER TABLE @extschema@.users
-    ADD CONSTRAINT users_email_key UNIQUE (email),
-    ADD CONSTRAINT users_username_key UNIQUE (username);
-ALTER TABLE @extschema@.accounts
-    ADD CONSTRAINT accounts_google_customer_id_key UNIQUE (google_customer_id);
-ALTER TABLE @extschema@.account_users
-    ADD CONSTRAINT account_users_account_id_user_id_key UNIQUE (account_id, user_id);
-ALTER TABLE @extschema@.analytics_snapshots
-    ADD CONSTRAINT analytics_snapshots_campaign_id_snapshot_date_period_type_key
-        UNIQUE (campaign_id, snapshot_date, period_type);
-
-CREATE INDEX users_status_idx ON @extschema@.users (status);
-CREATE INDEX users_role_idx ON @extschema@.users (role);
-CREATE INDEX users_created_at_idx ON @extschema@.users (created_at);
-CREATE INDEX account_users_user_id_idx ON @extschema@.account_users (user_id);
-CREATE INDEX account_users_invited_by_idx ON @extschema@.account_users (invited_by);
-CREATE INDEX campaigns_account_id_idx ON @extschema@.campaigns (account_id);
-CREATE INDEX campaigns_created_by_id_idx ON @extschema@.campaigns (created_by_id);
-CREATE INDEX campaigns_status_idx ON @extschema@.campaigns (status);
-CREATE INDEX campaigns_google_campaign_id_idx ON @extschema@.campaigns (google_campaign_id);
-CREATE INDEX ad_groups_campaign_id_idx ON @extschema@.ad_groups (campaign_id);
-CREATE INDEX ads_ad_group_id_idx ON @extschema@.ads (ad_group_id);
-CREATE INDEX approval_requests_campaign_id_idx ON @extschema@.approval_requests (campaign_id);
-CREATE INDEX approval_requests_requester_id_idx ON @extschema@.approval_requests (requester_id);
-CREATE INDEX approval_requests_approved_by_idx ON @extschema@.approval_requests (approved_by);
-CREATE INDEX budget_alerts_campaign_id_idx ON @extschema@.budget_alerts (campaign_id);
-CREATE INDEX conversations_user_id_idx ON @extschema@.conversations (user_id);
-CREATE INDEX conversation_messages_conversation_id_idx ON @extschema@.conversation_messages (conversation_id);
 
 ALTER TABLE @extschema@.account_users
     ADD CONSTRAINT account_users_account_id_fkey FOREIGN KEY (account_id)
@@ -421,5 +555,6 @@ SELECT pg_catalog.pg_extension_config_dump('@extschema@.budget_alerts', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.conversations', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.conversation_messages', '');
 
--- dependents: the foreign keys, views and grants back, over the new keys.
+-- dependents: the foreign keys, views and grants back, over the new keys
+-- (nothing after the online swap, which refuses dependents).
 SELECT @extschema@._lg_dependents_attach();

@@ -7,6 +7,26 @@
 -- past the largest one (in created_at order), and the references to them
 -- follow; each identity sequence ends past its table's largest id.
 
+-- ---------------------------------------------------------------------------
+-- [online conversion] (src/online.c): the compatibility schema lane_google_v1
+-- must be gone first (its views read the 2.x tables); the 2.1-only compat
+-- functions are dropped.  The 1.1-only online functions are created at the
+-- end of this script.
+-- ---------------------------------------------------------------------------
+DO $compat$
+BEGIN
+    IF pg_catalog.to_regnamespace('lane_google_v1') IS NOT NULL THEN
+        RAISE EXCEPTION 'the compatibility schema lane_google_v1 still exists'
+            USING ERRCODE = 'dependent_objects_still_exist',
+                  DETAIL = 'Its views read and write the 2.x tables through lane_google._compat_write().',
+                  HINT = 'SELECT lane_google.drop_compat() first.';
+    END IF;
+END
+$compat$;
+DROP FUNCTION @extschema@.drop_compat();
+DROP FUNCTION @extschema@._compat_write();
+-- [end of online conversion]
+
 -- dependents (issue 9): the plan of the objects around the 11 tables, before
 -- any row is read; refuses naming every object it cannot carry across.
 SELECT @extschema@._lg_dependents_detach();
@@ -532,3 +552,109 @@ SELECT pg_catalog.pg_extension_config_dump('@extschema@.conversation_messages_id
 
 -- dependents: the foreign keys, views and grants back, over the new keys.
 SELECT @extschema@._lg_dependents_attach();
+
+-- ---------------------------------------------------------------------------
+-- Online conversion (src/online.c; README "Online conversion"): only in 1.1,
+-- where the legacy tables are.  Created here and in lane_google--2.1--1.1.sql,
+-- dropped in lane_google--1.1--1.0.sql and lane_google--1.1--2.1.sql.
+-- ---------------------------------------------------------------------------
+
+-- The capture trigger the legacy tables get at online_start()
+CREATE FUNCTION @extschema@._online_capture()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'lg_online_capture'
+LANGUAGE C;
+REVOKE ALL ON FUNCTION @extschema@._online_capture() FROM PUBLIC;
+
+CREATE FUNCTION @extschema@.online_start()
+RETURNS void
+AS 'MODULE_PATHNAME', 'lg_online_start'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+REVOKE ALL ON FUNCTION @extschema@.online_start() FROM PUBLIC;
+
+CREATE FUNCTION @extschema@.online_abort()
+RETURNS void
+AS 'MODULE_PATHNAME', 'lg_online_abort'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+REVOKE ALL ON FUNCTION @extschema@.online_abort() FROM PUBLIC;
+
+-- The backfill's steps, each in the caller's transaction
+CREATE FUNCTION @extschema@._online_copy_batch(batch_rows integer)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'lg_online_copy_batch'
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+REVOKE ALL ON FUNCTION @extschema@._online_copy_batch(integer) FROM PUBLIC;
+
+CREATE FUNCTION @extschema@._online_apply()
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'lg_online_apply'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+REVOKE ALL ON FUNCTION @extschema@._online_apply() FROM PUBLIC;
+
+CREATE FUNCTION @extschema@._online_finish()
+RETURNS void
+AS 'MODULE_PATHNAME', 'lg_online_finish'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+REVOKE ALL ON FUNCTION @extschema@._online_finish() FROM PUBLIC;
+
+-- Copies in batches, each committed with its progress; then applies the
+-- captured changes and, once everything is copied, builds the shadows'
+-- indexes.  Stopped at any moment, it resumes where it stopped.  (A
+-- procedure with transaction control can have no SET clause: operators are
+-- qualified instead.)
+CREATE PROCEDURE @extschema@.online_backfill(batch_rows integer DEFAULT 10000,
+                                             pause interval DEFAULT '0')
+LANGUAGE plpgsql
+AS $backfill$
+DECLARE
+    applied bigint;
+BEGIN
+    IF batch_rows IS NULL OR batch_rows OPERATOR(pg_catalog.<) 1 THEN
+        RAISE EXCEPTION 'batch_rows must be at least 1'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    WHILE @extschema@._online_copy_batch(batch_rows) LOOP
+        COMMIT;
+        IF pause OPERATOR(pg_catalog.>) interval '0' THEN
+            PERFORM pg_catalog.pg_sleep_for(pause);
+        END IF;
+    END LOOP;
+    COMMIT;
+    LOOP
+        applied := @extschema@._online_apply();
+        COMMIT;
+        EXIT WHEN applied OPERATOR(pg_catalog.<) batch_rows;
+    END LOOP;
+    PERFORM @extschema@._online_finish();
+    COMMIT;
+END
+$backfill$;
+REVOKE ALL ON PROCEDURE @extschema@.online_backfill(integer, interval) FROM PUBLIC;
+
+CREATE FUNCTION @extschema@.online_status()
+RETURNS TABLE (table_name text, state text, rows_copied bigint,
+               rows_estimated bigint, changes_captured bigint,
+               changes_pending bigint)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $status$
+BEGIN
+    IF pg_catalog.to_regclass('lane_google_online.progress') IS NULL THEN
+        RETURN;
+    END IF;
+    RETURN QUERY EXECUTE $q$
+        SELECT p.table_name,
+               CASE WHEN s.phase = 'complete' THEN 'complete'
+                    WHEN p.copied THEN 'copied'
+                    WHEN p.batches > 0 THEN 'copying'
+                    ELSE 'waiting' END,
+               p.rows_copied, p.rows_estimated,
+               p.changes_applied + coalesce(c.n, 0), coalesce(c.n, 0)
+          FROM lane_google_online.progress AS p
+         CROSS JOIN lane_google_online.state AS s
+          LEFT JOIN (SELECT tab, count(*) AS n FROM lane_google_online.changes
+                      GROUP BY tab) AS c ON c.tab = p.ord
+         ORDER BY p.ord $q$;
+END
+$status$;
+REVOKE ALL ON FUNCTION @extschema@.online_status() FROM PUBLIC;

@@ -70,3 +70,20 @@ DROP FUNCTION @extschema@.conversion_plan();
 ALTER EXTENSION lane_google DROP TABLE @extschema@.legacy_references;
 DROP TABLE @extschema@.legacy_references;
 -- end of dependents
+
+-- ---------------------------------------------------------------------------
+-- Online conversion's compatibility views (src/online.c): refused while schema
+-- lane_google_v1 exists, then dropped.
+-- ---------------------------------------------------------------------------
+DO $compat$
+BEGIN
+    IF pg_catalog.to_regnamespace('lane_google_v1') IS NOT NULL THEN
+        RAISE EXCEPTION 'the compatibility schema lane_google_v1 still exists'
+            USING ERRCODE = 'dependent_objects_still_exist',
+                  DETAIL = 'Its views read and write the 2.x tables through lane_google._compat_write().',
+                  HINT = 'SELECT lane_google.drop_compat() first.';
+    END IF;
+END
+$compat$;
+DROP FUNCTION @extschema@.drop_compat();
+DROP FUNCTION @extschema@._compat_write();

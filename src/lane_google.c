@@ -57,6 +57,8 @@ _PG_init(void)
 							0,
 							NULL, NULL, NULL);
 
+	lg_online_init();
+
 	MarkGUCPrefixReserved("lane_google");
 }
 

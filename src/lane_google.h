@@ -5,7 +5,8 @@
  *	  Which file owns what: tables.c the 11 tables; lane_google.c the
  *	  settings; legacy.c the id -> uuid mapping; keyset.c (keyset.h) the key
  *	  sets of parents' keys, their budget and fallbacks; convert.c the
- *	  conversion engine; validate.c validate_fk_integrity(); uuid.c version 7.
+ *	  conversion engine; validate.c validate_fk_integrity(); uuid.c version 7;
+ *	  online.c the online conversion (shadows, capture, backfill, swap).
  *
  *-------------------------------------------------------------------------
  */
@@ -46,6 +47,10 @@ extern int	lg_max_memory_kb;	/* lane_google.max_memory */
 extern int	lg_progress_rows;	/* lane_google.progress_rows */
 
 extern Oid	lg_extension_schema(void);
+
+/* online.c: online conversion */
+extern int	lg_swap_lock_timeout_ms;	/* lane_google.swap_lock_timeout */
+extern void lg_online_init(void);
 extern Size lg_memory_budget(void);
 
 /* legacy.c: the legacy id -> uuid mapping */

@@ -1,0 +1,1245 @@
+/*-------------------------------------------------------------------------
+ *
+ * online.c
+ *	  Owns online conversion: shadows, capture, backfill, swap.
+ *
+ * At version 1.1, online_start() creates the 2.0 tables as shadows in the
+ * staging schema lane_google_online (derived from the legacy tables' own
+ * catalog: the same columns with uuid keys and legacy_id last, the same
+ * checks, constraint and index names) and puts a capture trigger on each
+ * legacy table.  The trigger only logs the legacy id a row change touched
+ * (lane_google_online.changes); it never writes a shadow.  The backfill is
+ * the only writer of the shadows, serialized by an advisory lock, so a copy
+ * batch and an application of the log never run at the same time.
+ *
+ * Why that is exact: the mapping is a pure function, uuid =
+ * legacy_uuid(table, id), so a shadow row is a function of its legacy row.
+ * Applying the log takes one snapshot S, deletes the log entries visible in
+ * S and, for their keys, replaces the shadow rows by the legacy rows as S
+ * sees them (deleting those that are gone).  A change and its log entry
+ * commit together, so whatever S sees logged, it sees changed; whatever it
+ * does not see stays logged for the next application.  A copy batch reads
+ * the legacy rows of a key range with a later snapshot and inserts those
+ * not yet in the shadow (ON CONFLICT DO NOTHING): a row it finds there was
+ * put by an application of the log, from a state no older than any change
+ * not still logged.  So after an application at S, every shadow row equals
+ * its legacy row as of S; once under the swap's ACCESS EXCLUSIVE locks,
+ * nothing is in flight and the shadows equal the legacy tables.  Unique
+ * constraints other than the primary key are built only then (after the
+ * copy and a full application), since halfway a stale row could collide.
+ *
+ * Resumable: a copy batch commits with its progress row (the last legacy id
+ * copied per table); a crash loses at most the batch in flight, which is
+ * rolled back with its progress.  Index builds and the log application
+ * commit atomically too.
+ *
+ * The swap (_online_swap(), called by lane_google--1.1--2.1.sql before its
+ * offline conversion) takes the advisory lock and the ACCESS EXCLUSIVE locks
+ * within lane_google.swap_lock_timeout altogether, applies what is left,
+ * drops the legacy tables and moves the shadows in as extension members:
+ * the rest of the script (foreign keys, triggers, pg_dump registrations)
+ * then ends in the catalog of a fresh 2.1.
+ *
+ * Across the swap, schema lane_google_v1 (expand/contract) holds views with
+ * the 1.0 layout: plain views over the legacy tables until the swap, then
+ * views over the 2.x tables with integer ids from legacy_id, automatically
+ * updatable for the other columns, and an INSTEAD OF INSERT trigger
+ * (_compat_write) that maps the ids of a new row through legacy_uuid().
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <limits.h>
+
+#include "access/heapam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "commands/extension.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "storage/lmgr.h"
+#include "storage/lock.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+
+#include "lane_google.h"
+
+PG_FUNCTION_INFO_V1(lg_online_capture);
+PG_FUNCTION_INFO_V1(lg_online_start);
+PG_FUNCTION_INFO_V1(lg_online_copy_batch);
+PG_FUNCTION_INFO_V1(lg_online_apply);
+PG_FUNCTION_INFO_V1(lg_online_finish);
+PG_FUNCTION_INFO_V1(lg_online_abort);
+PG_FUNCTION_INFO_V1(lg_online_swap);
+
+#define STAGING			"lane_google_online"
+#define COMPAT			"lane_google_v1"
+#define CHANGES			"changes"
+
+/* the advisory lock (two int4 keys) that serializes writers of the shadows */
+#define ADVISORY_KEY1	0x6c67		/* "lg" */
+#define ADVISORY_KEY2	10			/* issue 10 */
+
+int			lg_swap_lock_timeout_ms = 1000;
+
+void
+lg_online_init(void)
+{
+	DefineCustomIntVariable("lane_google.swap_lock_timeout",
+							"Longest time the online swap and online_start() may wait for their locks, altogether.",
+							"Past it they fail cleanly, changing nothing, and can be retried.",
+							&lg_swap_lock_timeout_ms,
+							1000,
+							1,
+							INT_MAX,
+							PGC_USERSET,
+							GUC_UNIT_MS,
+							NULL, NULL, NULL);
+}
+
+/* --- small helpers ------------------------------------------------------- */
+
+static const char *
+ext_q(void)
+{
+	return quote_identifier(get_namespace_name(lg_extension_schema()));
+}
+
+static bool
+staging_exists(void)
+{
+	return OidIsValid(get_namespace_oid(STAGING, true));
+}
+
+static void
+require_staging(void)
+{
+	if (!staging_exists())
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("no online conversion is in progress"),
+				 errhint("Start one with SELECT lane_google.online_start().")));
+}
+
+static void
+require_read_committed(const char *what)
+{
+	if (IsolationUsesXactSnapshot())
+		ereport(ERROR,
+				(errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
+				 errmsg("%s must run at the READ COMMITTED isolation level", what),
+				 errhint("SET default_transaction_isolation = 'read committed' for the session.")));
+}
+
+/* Run one statement through SPI; an error unless it returns ret */
+static void
+spi_run(const char *sql, int ret)
+{
+	int			rc = SPI_execute(sql, false, 0);
+
+	if (rc != ret)
+		elog(ERROR, "SPI_execute failed (%d): %s", rc, sql);
+}
+
+/* A single int8 (or NULL: defval) from a one-row query */
+static int64
+spi_int8(const char *sql, int64 defval)
+{
+	bool		isnull;
+	Datum		d;
+
+	if (SPI_execute(sql, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute failed: %s", sql);
+	if (SPI_processed != 1)
+		return defval;
+	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	return isnull ? defval : DatumGetInt64(d);
+}
+
+static Oid
+legacy_relid(int t)
+{
+	Oid			relid = get_relname_relid(lg_tables[t].name, lg_extension_schema());
+
+	if (!OidIsValid(relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("table %s.%s is missing", get_namespace_name(lg_extension_schema()),
+						lg_tables[t].name)));
+	return relid;
+}
+
+/* The parent table of a column of table t, or NULL if it is no foreign key */
+static const char *
+fk_parent(int t, const char *column)
+{
+	int			i;
+
+	for (i = 0; i < lg_tables[t].nfks; i++)
+		if (strcmp(lg_tables[t].fks[i].column, column) == 0)
+			return lg_tables[t].fks[i].parent;
+	return NULL;
+}
+
+/*
+ * The shadow's column list and the expressions that convert a legacy row
+ * (alias l) into it: the same columns in the same order, keys mapped by
+ * legacy_uuid(), then legacy_id.
+ */
+static void
+conversion_lists(int t, StringInfo cols, StringInfo exprs)
+{
+	Relation	rel = table_open(legacy_relid(t), AccessShareLock);
+	TupleDesc	desc = RelationGetDescr(rel);
+	const char *ext = ext_q();
+	int			i;
+
+	for (i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+		const char *name = NameStr(att->attname);
+		const char *parent;
+
+		if (att->attisdropped)
+			continue;
+		appendStringInfo(cols, "%s, ", quote_identifier(name));
+		if (strcmp(name, "id") == 0)
+			parent = lg_tables[t].name;
+		else
+			parent = fk_parent(t, name);
+		if (parent)
+			appendStringInfo(exprs, "%s.legacy_uuid(%s, l.%s), ", ext,
+							 quote_literal_cstr(parent), quote_identifier(name));
+		else
+			appendStringInfo(exprs, "l.%s, ", quote_identifier(name));
+	}
+	appendStringInfoString(cols, "legacy_id");
+	appendStringInfoString(exprs, "l.id");
+	table_close(rel, AccessShareLock);
+}
+
+/* --- locks: the advisory lock, and locks within a time budget ----------- */
+
+static void
+advisory_tag(LOCKTAG *tag)
+{
+	SET_LOCKTAG_ADVISORY(*tag, MyDatabaseId, ADVISORY_KEY1, ADVISORY_KEY2, 2);
+}
+
+/* Wait for the advisory lock, as long as it takes (backfill steps) */
+static void
+advisory_lock_wait(void)
+{
+	LOCKTAG		tag;
+
+	advisory_tag(&tag);
+	(void) LockAcquire(&tag, ExclusiveLock, false, false);
+}
+
+typedef struct LockBudget
+{
+	TimestampTz start;
+	TimestampTz deadline;
+	int			nestlevel;
+	const char *what;
+} LockBudget;
+
+static void
+budget_begin(LockBudget *b, const char *what)
+{
+	b->start = GetCurrentTimestamp();
+	b->deadline = TimestampTzPlusMilliseconds(b->start, lg_swap_lock_timeout_ms);
+	b->nestlevel = NewGUCNestLevel();
+	b->what = what;
+}
+
+static void
+budget_end(LockBudget *b)
+{
+	AtEOXact_GUC(true, b->nestlevel);
+}
+
+static long
+budget_elapsed_ms(LockBudget *b)
+{
+	return (long) ((GetCurrentTimestamp() - b->start) / 1000);
+}
+
+/*
+ * Take a lock (a relation's, or the advisory lock when relid is invalid)
+ * with lock_timeout set to what is left of the budget.  A lock timeout
+ * becomes an error that says what could not be had and that a retry is
+ * safe.
+ */
+static void
+budget_lock(LockBudget *b, Oid relid, LOCKMODE mode, const char *name)
+{
+	TimestampTz now = GetCurrentTimestamp();
+	long		left_ms = (long) ((b->deadline - now) / 1000);
+	MemoryContext oldcxt = CurrentMemoryContext;
+
+	if (left_ms < 1)
+		left_ms = 1;
+	(void) set_config_option("lock_timeout", psprintf("%ld", left_ms),
+							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+							 true, 0, false);
+	PG_TRY();
+	{
+		if (OidIsValid(relid))
+			LockRelationOid(relid, mode);
+		else
+		{
+			LOCKTAG		tag;
+
+			advisory_tag(&tag);
+			(void) LockAcquire(&tag, ExclusiveLock, false, false);
+		}
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(oldcxt);
+		edata = CopyErrorData();
+		if (edata->sqlerrcode != ERRCODE_LOCK_NOT_AVAILABLE)
+			PG_RE_THROW();
+		FlushErrorState();
+		ereport(ERROR,
+				(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
+				 errmsg("%s could not lock %s within lane_google.swap_lock_timeout (%d ms)",
+						b->what, name, lg_swap_lock_timeout_ms),
+				 errdetail("Another transaction holds a conflicting lock; nothing was changed."),
+				 errhint("Retry when the long transaction has ended, or raise lane_google.swap_lock_timeout.")));
+	}
+	PG_END_TRY();
+}
+
+/* The 11 legacy tables, in order, locked within the budget */
+static void
+budget_lock_legacy(LockBudget *b, LOCKMODE mode)
+{
+	int			t;
+
+	for (t = 0; t < LG_NTABLES; t++)
+		budget_lock(b, legacy_relid(t), mode,
+					psprintf("table %s", lg_tables[t].name));
+}
+
+/*
+ * Objects outside the extension that depend on the legacy tables (foreign
+ * keys of other tables, views other than the compatibility views,
+ * functions with SQL bodies): the online path cannot carry them, so it
+ * refuses before anything changes.
+ */
+static void
+refuse_outside_dependents(void)
+{
+	StringInfoData oids;
+	StringInfoData sql;
+	int			t;
+	bool		isnull;
+	Datum		d;
+
+	initStringInfo(&oids);
+	for (t = 0; t < LG_NTABLES; t++)
+		appendStringInfo(&oids, "%s%u", t ? "," : "", legacy_relid(t));
+	initStringInfo(&sql);
+	appendStringInfo(&sql,
+					 "SELECT pg_catalog.string_agg(DISTINCT pg_catalog.pg_describe_object(d.classid, d.objid, 0), ', ')"
+					 "  FROM pg_catalog.pg_depend d"
+					 " WHERE d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass"
+					 "   AND d.refobjid IN (%s) AND d.deptype = 'n'"
+					 "   AND NOT (d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.objid IN (%s))"
+					 "   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint c"
+					 "                    WHERE d.classid = 'pg_catalog.pg_constraint'::pg_catalog.regclass"
+					 "                      AND c.oid = d.objid AND c.conrelid IN (%s))"
+					 "   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_rewrite r"
+					 "                     JOIN pg_catalog.pg_class v ON v.oid = r.ev_class"
+					 "                     JOIN pg_catalog.pg_namespace n ON n.oid = v.relnamespace"
+					 "                    WHERE d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass"
+					 "                      AND r.oid = d.objid AND n.nspname = '" COMPAT "')",
+					 oids.data, oids.data, oids.data);
+	if (SPI_execute(sql.data, false, 0) != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "SPI_execute failed: %s", sql.data);
+	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	if (!isnull)
+		ereport(ERROR,
+				(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
+				 errmsg("objects outside the extension depend on its tables"),
+				 errdetail("%s", TextDatumGetCString(d)),
+				 errhint("The online conversion does not carry them: drop them first, or convert offline with ALTER EXTENSION lane_google UPDATE (without online_start()).")));
+}
+
+/* --- the capture trigger -------------------------------------------------- */
+
+static void
+log_change(Oid changes_relid, int t, HeapTuple tuple, TupleDesc desc)
+{
+	Relation	rel;
+	Datum		values[2];
+	bool		nulls[2] = {false, false};
+	bool		isnull;
+	Datum		id;
+	HeapTuple	logtup;
+
+	/* attribute 1 of every legacy table is its integer id */
+	id = heap_getattr(tuple, 1, desc, &isnull);
+	if (isnull)
+		return;
+	values[0] = Int16GetDatum((int16) t);
+	values[1] = Int64GetDatum((int64) DatumGetInt32(id));
+
+	rel = table_open(changes_relid, RowExclusiveLock);
+	/* written below the executor: a table with no index, which we check */
+	if (RelationGetForm(rel)->relhasindex || RelationGetDescr(rel)->natts != 2)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("table %s.%s has been altered", STAGING, CHANGES)));
+	logtup = heap_form_tuple(RelationGetDescr(rel), values, nulls);
+	simple_heap_insert(rel, logtup);
+	heap_freetuple(logtup);
+	table_close(rel, RowExclusiveLock);
+}
+
+/*
+ * _online_capture(): AFTER INSERT OR UPDATE OR DELETE FOR EACH ROW on the
+ * legacy tables: logs the legacy id(s) the change touched.  As a BEFORE
+ * TRUNCATE trigger it refuses: a TRUNCATE would not be carried across.
+ */
+Datum
+lg_online_capture(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	Relation	rel;
+	TupleDesc	desc;
+	Oid			nsp;
+	Oid			changes;
+	int			t;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("_online_capture() must be called as a trigger")));
+	rel = trigdata->tg_relation;
+	if (TRIGGER_FIRED_BY_TRUNCATE(trigdata->tg_event))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("cannot truncate table \"%s\" during an online conversion",
+						RelationGetRelationName(rel)),
+				 errhint("DELETE the rows (deletes are carried across), or run lane_google.online_abort() first.")));
+	if (!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) ||
+		!TRIGGER_FIRED_AFTER(trigdata->tg_event))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("_online_capture() must be fired AFTER, FOR EACH ROW")));
+
+	t = lg_table_index(RelationGetRelationName(rel));
+	desc = RelationGetDescr(rel);
+	if (t < 0 || desc->natts < 1 ||
+		strcmp(NameStr(TupleDescAttr(desc, 0)->attname), "id") != 0 ||
+		TupleDescAttr(desc, 0)->atttypid != INT4OID)
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("_online_capture() fired on table \"%s\", which is not a legacy lane_google table",
+						RelationGetRelationName(rel))));
+
+	/* a change that cannot be logged must not happen */
+	nsp = get_namespace_oid(STAGING, true);
+	changes = OidIsValid(nsp) ? get_relname_relid(CHANGES, nsp) : InvalidOid;
+	if (!OidIsValid(changes))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("the online conversion's change log %s.%s is missing", STAGING, CHANGES),
+				 errhint("Run lane_google.online_abort() to remove the capture triggers.")));
+
+	if (TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
+		log_change(changes, t, trigdata->tg_trigtuple, desc);
+	else if (TRIGGER_FIRED_BY_DELETE(trigdata->tg_event))
+		log_change(changes, t, trigdata->tg_trigtuple, desc);
+	else
+	{
+		bool		n1,
+					n2;
+		Datum		oldid = heap_getattr(trigdata->tg_trigtuple, 1, desc, &n1);
+		Datum		newid = heap_getattr(trigdata->tg_newtuple, 1, desc, &n2);
+
+		log_change(changes, t, trigdata->tg_newtuple, desc);
+		if (n1 != n2 || (!n1 && DatumGetInt32(oldid) != DatumGetInt32(newid)))
+			log_change(changes, t, trigdata->tg_trigtuple, desc);
+	}
+	return PointerGetDatum(NULL);
+}
+
+/* --- online_start() ------------------------------------------------------- */
+
+/*
+ * The shadow of table t: the legacy table's columns (LIKE copies types,
+ * NOT NULL, defaults and named checks), the keys turned uuid, the id's
+ * default uuid_generate_v7(), legacy_id last, and the primary key.
+ */
+static void
+create_shadow(int t)
+{
+	const char *ext = ext_q();
+	const char *tq = quote_identifier(lg_tables[t].name);
+	StringInfoData sql;
+	int			i;
+
+	initStringInfo(&sql);
+	appendStringInfo(&sql,
+					 "CREATE TABLE " STAGING ".%s (LIKE %s.%s INCLUDING DEFAULTS INCLUDING CONSTRAINTS)",
+					 tq, ext, tq);
+	spi_run(sql.data, SPI_OK_UTILITY);
+
+	resetStringInfo(&sql);
+	appendStringInfo(&sql,
+					 "ALTER TABLE " STAGING ".%s ALTER COLUMN id TYPE uuid USING NULL,"
+					 " ALTER COLUMN id SET DEFAULT %s.uuid_generate_v7()",
+					 tq, ext);
+	for (i = 0; i < lg_tables[t].nfks; i++)
+		appendStringInfo(&sql, ", ALTER COLUMN %s TYPE uuid USING NULL",
+						 quote_identifier(lg_tables[t].fks[i].column));
+	appendStringInfo(&sql, ", ADD COLUMN legacy_id bigint, ADD CONSTRAINT %s PRIMARY KEY (id)",
+					 quote_identifier(psprintf("%s_pkey", lg_tables[t].name)));
+	spi_run(sql.data, SPI_OK_UTILITY);
+}
+
+/*
+ * online_start(): the staging schema (state, progress, change log, shadows),
+ * the compatibility views over the legacy tables, and the capture triggers.
+ * Returns at once: it copies no row.
+ */
+Datum
+lg_online_start(PG_FUNCTION_ARGS)
+{
+	const char *ext;
+	LockBudget	b;
+	StringInfoData sql;
+	int			t;
+
+	if (staging_exists())
+		ereport(ERROR,
+				(errcode(ERRCODE_DUPLICATE_SCHEMA),
+				 errmsg("an online conversion is already in progress"),
+				 errhint("See SELECT * FROM lane_google.online_status(); CALL lane_google.online_backfill() continues it, SELECT lane_google.online_abort() removes it.")));
+	if (OidIsValid(get_namespace_oid(COMPAT, true)))
+		ereport(ERROR,
+				(errcode(ERRCODE_DUPLICATE_SCHEMA),
+				 errmsg("schema \"%s\" already exists", COMPAT),
+				 errhint("online_start() creates it for the compatibility views; drop or rename it first.")));
+
+	ext = ext_q();
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+
+	/*
+	 * The triggers need SHARE ROW EXCLUSIVE on every legacy table: taken
+	 * first, within the budget, so that a long transaction makes this fail
+	 * rather than stall the writers queued behind it.
+	 */
+	budget_begin(&b, "online_start()");
+	budget_lock_legacy(&b, ShareRowExclusiveLock);
+	budget_end(&b);
+	refuse_outside_dependents();
+
+	spi_run("CREATE SCHEMA " STAGING, SPI_OK_UTILITY);
+	spi_run("REVOKE ALL ON SCHEMA " STAGING " FROM PUBLIC", SPI_OK_UTILITY);
+	spi_run("CREATE TABLE " STAGING ".state ("
+			" phase text NOT NULL CHECK (phase IN ('copying', 'complete')),"
+			" started_at timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),"
+			" completed_at timestamptz)", SPI_OK_UTILITY);
+	spi_run("INSERT INTO " STAGING ".state (phase) VALUES ('copying')", SPI_OK_INSERT);
+	spi_run("CREATE TABLE " STAGING ".progress ("
+			" ord smallint PRIMARY KEY,"
+			" table_name text NOT NULL UNIQUE,"
+			" target_id bigint NOT NULL,"
+			" last_id bigint NOT NULL,"
+			" rows_estimated bigint NOT NULL,"
+			" rows_copied bigint NOT NULL DEFAULT 0,"
+			" batches bigint NOT NULL DEFAULT 0,"
+			" copied boolean NOT NULL DEFAULT false,"
+			" changes_applied bigint NOT NULL DEFAULT 0)", SPI_OK_UTILITY);
+	/* no index: the capture trigger writes it below the executor */
+	spi_run("CREATE TABLE " STAGING "." CHANGES " (tab smallint NOT NULL, legacy_id bigint NOT NULL)",
+			SPI_OK_UTILITY);
+	spi_run("CREATE SCHEMA " COMPAT, SPI_OK_UTILITY);
+
+	initStringInfo(&sql);
+	for (t = 0; t < LG_NTABLES; t++)
+	{
+		const char *tq = quote_identifier(lg_tables[t].name);
+
+		create_shadow(t);
+
+		/*
+		 * What to copy: every id up to the largest one now, when no writer
+		 * is in flight (we hold SHARE ROW EXCLUSIVE); later rows are logged.
+		 */
+		resetStringInfo(&sql);
+		appendStringInfo(&sql,
+						 "INSERT INTO " STAGING ".progress (ord, table_name, target_id, last_id, rows_estimated)"
+						 " SELECT %d, %s, coalesce((SELECT max(id) FROM %s.%s), 0),"
+						 "        coalesce((SELECT min(id) - 1 FROM %s.%s), 0),"
+						 "        greatest(c.reltuples, 0)::bigint FROM pg_catalog.pg_class c WHERE c.oid = %u",
+						 t, quote_literal_cstr(lg_tables[t].name), ext, tq, ext, tq, legacy_relid(t));
+		spi_run(sql.data, SPI_OK_INSERT);
+
+		resetStringInfo(&sql);
+		appendStringInfo(&sql,
+						 "CREATE TRIGGER lane_google_online_capture AFTER INSERT OR UPDATE OR DELETE ON %s.%s"
+						 " FOR EACH ROW EXECUTE FUNCTION %s._online_capture()", ext, tq, ext);
+		spi_run(sql.data, SPI_OK_UTILITY);
+		resetStringInfo(&sql);
+		appendStringInfo(&sql,
+						 "CREATE TRIGGER lane_google_online_truncate BEFORE TRUNCATE ON %s.%s"
+						 " FOR EACH STATEMENT EXECUTE FUNCTION %s._online_capture()", ext, tq, ext);
+		spi_run(sql.data, SPI_OK_UTILITY);
+
+		/* expand: the 1.0 layout under a name that survives the swap */
+		resetStringInfo(&sql);
+		appendStringInfo(&sql, "CREATE VIEW " COMPAT ".%s AS SELECT * FROM %s.%s", tq, ext, tq);
+		spi_run(sql.data, SPI_OK_UTILITY);
+		resetStringInfo(&sql);
+		appendStringInfo(&sql, "CREATE SEQUENCE " COMPAT ".%s AS integer",
+						 quote_identifier(psprintf("%s_id_seq", lg_tables[t].name)));
+		spi_run(sql.data, SPI_OK_UTILITY);
+	}
+	SPI_finish();
+	ereport(NOTICE,
+			(errmsg("lane_google: online conversion started: 11 shadow tables in schema %s, changes captured from now on",
+					STAGING),
+			 errhint("CALL lane_google.online_backfill() copies the rows; then ALTER EXTENSION lane_google UPDATE TO '2.1' swaps.")));
+	PG_RETURN_VOID();
+}
+
+/* --- the backfill --------------------------------------------------------- */
+
+/*
+ * _online_copy_batch(batch_rows): copies the next batch of the first table
+ * not yet copied, and its progress, in the caller's transaction.  Returns
+ * false when every table is copied.
+ */
+Datum
+lg_online_copy_batch(PG_FUNCTION_ARGS)
+{
+	int32		batch = PG_GETARG_INT32(0);
+	int			t;
+	int64		last_id,
+				target_id,
+				nread,
+				ninserted,
+				maxid;
+	bool		isnull;
+	bool		done;
+	StringInfoData cols,
+				exprs,
+				sql;
+	const char *tq;
+	Snapshot	snap;
+	SPIPlanPtr	plan;
+	Oid			argtypes[3] = {INT8OID, INT8OID, INT8OID};
+	Datum		values[3];
+	HeapTuple	row;
+	TupleDesc	desc;
+
+	if (batch < 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("batch_rows must be at least 1")));
+	require_staging();
+	require_read_committed("online_backfill()");
+	advisory_lock_wait();
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute("SELECT ord, last_id, target_id FROM " STAGING ".progress"
+					" WHERE NOT copied ORDER BY ord LIMIT 1", false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute failed");
+	if (SPI_processed == 0)
+	{
+		SPI_finish();
+		PG_RETURN_BOOL(false);
+	}
+	row = SPI_tuptable->vals[0];
+	desc = SPI_tuptable->tupdesc;
+	t = DatumGetInt16(SPI_getbinval(row, desc, 1, &isnull));
+	last_id = DatumGetInt64(SPI_getbinval(row, desc, 2, &isnull));
+	target_id = DatumGetInt64(SPI_getbinval(row, desc, 3, &isnull));
+	if (t < 0 || t >= LG_NTABLES)
+		elog(ERROR, "bad table number %d in %s.progress", t, STAGING);
+	tq = quote_identifier(lg_tables[t].name);
+
+	initStringInfo(&cols);
+	initStringInfo(&exprs);
+	conversion_lists(t, &cols, &exprs);
+	initStringInfo(&sql);
+	appendStringInfo(&sql,
+					 "WITH src AS (SELECT * FROM %s.%s l WHERE l.id > $1 AND l.id <= $2 ORDER BY l.id LIMIT $3),"
+					 " ins AS (INSERT INTO " STAGING ".%s (%s) SELECT %s FROM src l"
+					 "         ON CONFLICT (id) DO NOTHING RETURNING 1)"
+					 " SELECT count(*), max(id), (SELECT count(*) FROM ins) FROM src",
+					 ext_q(), tq, tq, cols.data, exprs.data);
+	plan = SPI_prepare(sql.data, 3, argtypes);
+	if (plan == NULL)
+		elog(ERROR, "SPI_prepare failed: %s", sql.data);
+	values[0] = Int64GetDatum(last_id);
+	values[1] = Int64GetDatum(target_id);
+	values[2] = Int64GetDatum((int64) batch);
+	/* a snapshot taken after the advisory lock: see the module comment */
+	snap = RegisterSnapshot(GetLatestSnapshot());
+	if (SPI_execute_snapshot(plan, values, NULL, snap, InvalidSnapshot,
+							 false, true, 0) != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "SPI_execute_snapshot failed: %s", sql.data);
+	UnregisterSnapshot(snap);
+	row = SPI_tuptable->vals[0];
+	desc = SPI_tuptable->tupdesc;
+	nread = DatumGetInt64(SPI_getbinval(row, desc, 1, &isnull));
+	maxid = DatumGetInt64(SPI_getbinval(row, desc, 2, &isnull));
+	if (isnull)
+		maxid = last_id;
+	ninserted = DatumGetInt64(SPI_getbinval(row, desc, 3, &isnull));
+	done = nread < batch;
+
+	resetStringInfo(&sql);
+	appendStringInfo(&sql,
+					 "UPDATE " STAGING ".progress SET last_id = " INT64_FORMAT ","
+					 " rows_copied = rows_copied + " INT64_FORMAT ", batches = batches + 1,"
+					 " copied = %s WHERE ord = %d RETURNING rows_copied",
+					 maxid, ninserted, done ? "true" : "false", t);
+	if (SPI_execute(sql.data, false, 0) != SPI_OK_UPDATE_RETURNING || SPI_processed != 1)
+		elog(ERROR, "SPI_execute failed: %s", sql.data);
+	if (done)
+		ereport(NOTICE,
+				(errmsg("lane_google: online backfill: %s copied, " INT64_FORMAT " rows",
+						lg_tables[t].name,
+						DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
+													SPI_tuptable->tupdesc, 1, &isnull)))));
+	SPI_finish();
+	PG_RETURN_BOOL(true);
+}
+
+static int
+cmp_int64(const void *a, const void *b)
+{
+	int64		x = *(const int64 *) a;
+	int64		y = *(const int64 *) b;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * Apply the change log: the entries visible in one snapshot, every table.
+ * For each key logged, the shadow row is replaced by the legacy row as that
+ * snapshot sees it, or deleted when there is none.  Returns the number of
+ * log entries applied.  The caller holds the advisory lock and is connected
+ * to SPI.
+ */
+static int64
+apply_changes(void)
+{
+	Snapshot	snap = RegisterSnapshot(GetLatestSnapshot());
+	SPIPlanPtr	plan;
+	int64	  **keys = palloc0(sizeof(int64 *) * LG_NTABLES);
+	int64	   *nkeys = palloc0(sizeof(int64) * LG_NTABLES);
+	int64	   *nlogged = palloc0(sizeof(int64) * LG_NTABLES);
+	int64		total = 0;
+	uint64		i;
+	int			t;
+	const char *ext = ext_q();
+	MemoryContext callcxt = CurrentMemoryContext;
+	Oid			argtypes[1] = {INT8ARRAYOID};
+
+	plan = SPI_prepare("DELETE FROM " STAGING "." CHANGES " RETURNING tab, legacy_id", 0, NULL);
+	if (plan == NULL)
+		elog(ERROR, "SPI_prepare failed");
+	if (SPI_execute_snapshot(plan, NULL, NULL, snap, InvalidSnapshot, false, true, 0)
+		!= SPI_OK_DELETE_RETURNING)
+		elog(ERROR, "SPI_execute_snapshot failed: change log");
+	if (SPI_processed == 0)
+	{
+		UnregisterSnapshot(snap);
+		return 0;
+	}
+	for (i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+		int			tab = DatumGetInt16(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
+
+		if (tab < 0 || tab >= LG_NTABLES)
+			elog(ERROR, "bad table number %d in %s.%s", tab, STAGING, CHANGES);
+		nlogged[tab]++;
+	}
+	for (t = 0; t < LG_NTABLES; t++)
+		keys[t] = MemoryContextAlloc(callcxt, sizeof(int64) * Max(nlogged[t], 1));
+	for (i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+		int			tab = DatumGetInt16(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
+
+		keys[tab][nkeys[tab]++] =
+			DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2, &isnull));
+	}
+	SPI_freetuptable(SPI_tuptable);
+
+	for (t = 0; t < LG_NTABLES; t++)
+	{
+		Datum	   *elems;
+		ArrayType  *arr;
+		int64		n = 0;
+		int64		j;
+		StringInfoData cols,
+					exprs,
+					sql;
+		const char *tq = quote_identifier(lg_tables[t].name);
+		Datum		values[1];
+
+		if (nkeys[t] == 0)
+			continue;
+		qsort(keys[t], nkeys[t], sizeof(int64), cmp_int64);
+		elems = palloc(sizeof(Datum) * nkeys[t]);
+		for (j = 0; j < nkeys[t]; j++)
+			if (j == 0 || keys[t][j] != keys[t][j - 1])
+				elems[n++] = Int64GetDatum(keys[t][j]);
+		arr = construct_array(elems, (int) n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
+		values[0] = PointerGetDatum(arr);
+
+		initStringInfo(&sql);
+		appendStringInfo(&sql,
+						 "DELETE FROM " STAGING ".%s WHERE id OPERATOR(pg_catalog.=) ANY"
+						 " (ARRAY(SELECT %s.legacy_uuid(%s, k) FROM pg_catalog.unnest($1) AS k))",
+						 tq, ext, quote_literal_cstr(lg_tables[t].name));
+		plan = SPI_prepare(sql.data, 1, argtypes);
+		if (plan == NULL ||
+			SPI_execute_snapshot(plan, values, NULL, snap, InvalidSnapshot, false, true, 0) != SPI_OK_DELETE)
+			elog(ERROR, "SPI failed: %s", sql.data);
+
+		initStringInfo(&cols);
+		initStringInfo(&exprs);
+		conversion_lists(t, &cols, &exprs);
+		resetStringInfo(&sql);
+		appendStringInfo(&sql,
+						 "INSERT INTO " STAGING ".%s (%s) SELECT %s FROM %s.%s l"
+						 " WHERE l.id OPERATOR(pg_catalog.=) ANY ($1)",
+						 tq, cols.data, exprs.data, ext, tq);
+		plan = SPI_prepare(sql.data, 1, argtypes);
+		if (plan == NULL ||
+			SPI_execute_snapshot(plan, values, NULL, snap, InvalidSnapshot, false, true, 0) != SPI_OK_INSERT)
+			elog(ERROR, "SPI failed: %s", sql.data);
+
+		resetStringInfo(&sql);
+		appendStringInfo(&sql,
+						 "UPDATE " STAGING ".progress SET changes_applied = changes_applied + " INT64_FORMAT
+						 " WHERE ord = %d", nlogged[t], t);
+		spi_run(sql.data, SPI_OK_UPDATE);
+		total += nlogged[t];
+	}
+	UnregisterSnapshot(snap);
+	return total;
+}
+
+/* _online_apply(): apply the change log once; returns the entries applied */
+Datum
+lg_online_apply(PG_FUNCTION_ARGS)
+{
+	int64		n;
+
+	require_staging();
+	require_read_committed("online_backfill()");
+	advisory_lock_wait();
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	n = apply_changes();
+	SPI_finish();
+	PG_RETURN_INT64(n);
+}
+
+/*
+ * Unique constraints and indexes of the legacy table other than the
+ * primary key, built on the shadow under the same names.
+ */
+static void
+build_indexes(int t)
+{
+	StringInfoData sql;
+	uint64		i;
+	SPITupleTable *tt;
+
+	initStringInfo(&sql);
+	appendStringInfo(&sql,
+					 "SELECT CASE WHEN c.oid IS NOT NULL"
+					 "   THEN pg_catalog.format('ALTER TABLE " STAGING ".%%I ADD CONSTRAINT %%I %%s', %s, c.conname, pg_catalog.pg_get_constraintdef(c.oid))"
+					 "   ELSE pg_catalog.format('CREATE %%sINDEX %%I ON " STAGING ".%%I %%s', CASE WHEN i.indisunique THEN 'UNIQUE ' ELSE '' END,"
+					 "        ic.relname, %s, pg_catalog.substring(pg_catalog.pg_get_indexdef(i.indexrelid), ' USING .*$')) END"
+					 "  FROM pg_catalog.pg_index i"
+					 "  JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid"
+					 "  LEFT JOIN pg_catalog.pg_constraint c ON c.conindid = i.indexrelid AND c.conrelid = i.indrelid"
+					 "       AND c.contype IN ('u', 'x')"
+					 " WHERE i.indrelid = %u AND NOT i.indisprimary ORDER BY ic.relname",
+					 quote_literal_cstr(lg_tables[t].name), quote_literal_cstr(lg_tables[t].name),
+					 legacy_relid(t));
+	if (SPI_execute(sql.data, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute failed: %s", sql.data);
+	tt = SPI_tuptable;
+	for (i = 0; i < tt->numvals; i++)
+	{
+		char	   *ddl = SPI_getvalue(tt->vals[i], tt->tupdesc, 1);
+
+		spi_run(ddl, SPI_OK_UTILITY);
+	}
+}
+
+/*
+ * _online_finish(): once every table is copied, applies the log, checks the
+ * legacy data has no orphan (as the offline update's pre-flight does),
+ * builds the shadows' unique constraints and indexes, and marks the backfill
+ * complete.  When already complete, applies the log.
+ */
+Datum
+lg_online_finish(PG_FUNCTION_ARGS)
+{
+	int64		notcopied;
+	char	   *phase;
+	int			t;
+	bool		isnull;
+	Datum		d;
+
+	require_staging();
+	require_read_committed("online_backfill()");
+	advisory_lock_wait();
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+
+	notcopied = spi_int8("SELECT count(*) FROM " STAGING ".progress WHERE NOT copied", 0);
+	if (notcopied > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("the online backfill has " INT64_FORMAT " tables left to copy", notcopied),
+				 errhint("CALL lane_google.online_backfill().")));
+	if (SPI_execute("SELECT phase FROM " STAGING ".state", false, 0) != SPI_OK_SELECT ||
+		SPI_processed != 1)
+		elog(ERROR, "%s.state must hold one row", STAGING);
+	phase = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+
+	(void) apply_changes();
+	if (strcmp(phase, "complete") == 0)
+	{
+		SPI_finish();
+		PG_RETURN_VOID();
+	}
+
+	/* the offline update's rule: orphans are an error */
+	if (SPI_execute(psprintf("SELECT pg_catalog.string_agg(pg_catalog.format('%%s (%%s -> %%s): %%s rows, keys %%s',"
+							 " v.constraint_name, v.table_name, v.referenced_table, v.rows,"
+							 " pg_catalog.array_to_string(v.sample, ', ')), E'\\n')"
+							 "  FROM %s.validate_fk_integrity(%s) AS v WHERE v.problem = 'orphan_rows'",
+							 ext_q(), quote_literal_cstr(get_namespace_name(lg_extension_schema()))),
+					false, 0) != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "SPI_execute failed: orphan check");
+	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	if (!isnull)
+		ereport(ERROR,
+				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
+				 errmsg("lane_google 1.1 data has rows whose parent row is missing"),
+				 errdetail("%s", TextDatumGetCString(d)),
+				 errhint("Delete or fix the orphan rows, then CALL lane_google.online_backfill() again.")));
+
+	for (t = 0; t < LG_NTABLES; t++)
+		build_indexes(t);
+
+	/*
+	 * Statistics: the log's applications probe the shadows by key, and
+	 * after the swap they are the application's tables.
+	 */
+	for (t = 0; t < LG_NTABLES; t++)
+		spi_run(psprintf("ANALYZE " STAGING ".%s", quote_identifier(lg_tables[t].name)),
+				SPI_OK_UTILITY);
+	spi_run("UPDATE " STAGING ".state SET phase = 'complete', completed_at = pg_catalog.clock_timestamp()",
+			SPI_OK_UPDATE);
+	SPI_finish();
+	ereport(NOTICE,
+			(errmsg("lane_google: online backfill complete"),
+			 errhint("ALTER EXTENSION lane_google UPDATE TO '2.1' swaps the tables in; CALL lane_google.online_backfill() just before it keeps the swap short.")));
+	PG_RETURN_VOID();
+}
+
+/* The staging schema and what is left in it (the shadows are moved or go) */
+static void
+drop_staging(void)
+{
+	Oid			nsp = get_namespace_oid(STAGING, false);
+	int			t;
+
+	for (t = 0; t < LG_NTABLES; t++)
+		if (OidIsValid(get_relname_relid(lg_tables[t].name, nsp)))
+			spi_run(psprintf("DROP TABLE " STAGING ".%s", quote_identifier(lg_tables[t].name)),
+					SPI_OK_UTILITY);
+	spi_run("DROP TABLE " STAGING ".state, " STAGING ".progress, " STAGING "." CHANGES, SPI_OK_UTILITY);
+	spi_run("DROP SCHEMA " STAGING, SPI_OK_UTILITY);
+}
+
+/* --- abort ---------------------------------------------------------------- */
+
+/*
+ * online_abort(): the capture triggers, the staging schema and the
+ * compatibility views go; the legacy tables are as they were.
+ */
+Datum
+lg_online_abort(PG_FUNCTION_ARGS)
+{
+	LockBudget	b;
+	int			t;
+	const char *ext = ext_q();
+
+	require_staging();
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	budget_begin(&b, "online_abort()");
+	budget_lock(&b, InvalidOid, ExclusiveLock, "the online backfill's advisory lock");
+	budget_lock_legacy(&b, ShareRowExclusiveLock);
+	budget_end(&b);
+	for (t = 0; t < LG_NTABLES; t++)
+	{
+		const char *tq = quote_identifier(lg_tables[t].name);
+
+		spi_run(psprintf("DROP TRIGGER IF EXISTS lane_google_online_capture ON %s.%s", ext, tq),
+				SPI_OK_UTILITY);
+		spi_run(psprintf("DROP TRIGGER IF EXISTS lane_google_online_truncate ON %s.%s", ext, tq),
+				SPI_OK_UTILITY);
+	}
+	drop_staging();
+	if (OidIsValid(get_namespace_oid(COMPAT, true)))
+	{
+		for (t = 0; t < LG_NTABLES; t++)
+		{
+			spi_run(psprintf("DROP VIEW IF EXISTS " COMPAT ".%s", quote_identifier(lg_tables[t].name)),
+					SPI_OK_UTILITY);
+			spi_run(psprintf("DROP SEQUENCE IF EXISTS " COMPAT ".%s",
+							 quote_identifier(psprintf("%s_id_seq", lg_tables[t].name))),
+					SPI_OK_UTILITY);
+		}
+		spi_run("DROP SCHEMA " COMPAT, SPI_OK_UTILITY);
+	}
+	SPI_finish();
+	PG_RETURN_VOID();
+}
+
+/* --- the swap ------------------------------------------------------------- */
+
+/*
+ * The compatibility view of table t over its 2.x table: the 1.0 columns,
+ * the id and foreign keys as the legacy ids.  The other columns are the
+ * table's own, so the view is automatically updatable: UPDATE and DELETE go
+ * to the table as on the table itself (a concurrently updated row is
+ * re-read, not overwritten); the id and foreign keys are not updatable
+ * through it.  Inserts are numbered by the view's sequence and written by
+ * _compat_write().  Created inside the update script, so detached from the
+ * extension: it is the DBA's, until drop_compat().
+ */
+static void
+create_compat_view(int t)
+{
+	const char *ext = ext_q();
+	const char *tq = quote_identifier(lg_tables[t].name);
+	const char *seq = quote_identifier(psprintf("%s_id_seq", lg_tables[t].name));
+	Relation	rel = table_open(get_relname_relid(lg_tables[t].name, lg_extension_schema()),
+								 AccessShareLock);
+	TupleDesc	desc = RelationGetDescr(rel);
+	StringInfoData sql;
+	int			i;
+
+	initStringInfo(&sql);
+	appendStringInfo(&sql, "CREATE VIEW " COMPAT ".%s AS SELECT ", tq);
+	for (i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+		const char *name = NameStr(att->attname);
+		const char *parent = fk_parent(t, name);
+
+		if (att->attisdropped || strcmp(name, "legacy_id") == 0)
+			continue;
+		if (strcmp(name, "id") == 0)
+			appendStringInfoString(&sql, "x.legacy_id::integer AS id, ");
+		else if (parent)
+			appendStringInfo(&sql,
+							 "(SELECT p.legacy_id FROM %s.%s p WHERE p.id OPERATOR(pg_catalog.=) x.%s)::integer AS %s, ",
+							 ext, quote_identifier(parent), quote_identifier(name),
+							 quote_identifier(name));
+		else
+			appendStringInfo(&sql, "x.%s, ", quote_identifier(name));
+	}
+	sql.len -= 2;
+	sql.data[sql.len] = '\0';
+	appendStringInfo(&sql, " FROM %s.%s x", ext, tq);
+	table_close(rel, AccessShareLock);
+	spi_run(sql.data, SPI_OK_UTILITY);
+
+	/* inserts get the 2.x table's defaults, and the next legacy id */
+	spi_run(psprintf("ALTER VIEW " COMPAT ".%s ALTER COLUMN id SET DEFAULT pg_catalog.nextval('" COMPAT ".%s'::pg_catalog.regclass)",
+					 tq, seq), SPI_OK_UTILITY);
+	if (SPI_execute(psprintf("SELECT pg_catalog.format('ALTER VIEW " COMPAT ".%%I ALTER COLUMN %%I SET DEFAULT %%s', %s, a.attname,"
+							 " pg_catalog.pg_get_expr(d.adbin, d.adrelid))"
+							 "  FROM pg_catalog.pg_attrdef d JOIN pg_catalog.pg_attribute a"
+							 "    ON a.attrelid = d.adrelid AND a.attnum = d.adnum"
+							 " WHERE d.adrelid = '%s.%s'::pg_catalog.regclass AND a.attname <> 'id'",
+							 quote_literal_cstr(lg_tables[t].name), ext, tq),
+					 false, 0) == SPI_OK_SELECT)
+	{
+		SPITupleTable *tt = SPI_tuptable;
+		uint64		j;
+
+		for (j = 0; j < tt->numvals; j++)
+			spi_run(SPI_getvalue(tt->vals[j], tt->tupdesc, 1), SPI_OK_UTILITY);
+	}
+	spi_run(psprintf("CREATE TRIGGER compat_insert INSTEAD OF INSERT ON " COMPAT ".%s"
+					 " FOR EACH ROW EXECUTE FUNCTION %s._compat_write()", tq, ext), SPI_OK_UTILITY);
+	spi_run(psprintf("ALTER EXTENSION lane_google DROP VIEW " COMPAT ".%s", tq), SPI_OK_UTILITY);
+}
+
+/*
+ * _online_swap(): the first step of lane_google--1.1--2.1.sql.  Without
+ * online state, returns false and the script converts offline.  With a
+ * complete backfill: locks (within lane_google.swap_lock_timeout), applies
+ * the rest of the log, replaces the legacy tables by the shadows and the
+ * compatibility views by views over them; returns true, and the script's
+ * offline conversion sees UUID tables and skips.
+ */
+Datum
+lg_online_swap(PG_FUNCTION_ARGS)
+{
+	LockBudget	b;
+	const char *ext = ext_q();
+	char	   *phase;
+	int64		applied;
+	long		lock_ms;
+	int64		next_ids[LG_NTABLES];
+	StringInfoData sql;
+	int			t;
+	int			nestlevel;
+	TimestampTz t0;
+
+	if (!creating_extension)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("_online_swap() runs only inside ALTER EXTENSION lane_google UPDATE")));
+	if (!staging_exists())
+		PG_RETURN_BOOL(false);
+
+	require_read_committed("the online swap");
+
+	/*
+	 * Extension scripts run with client_min_messages raised to WARNING; the
+	 * swap's report is worth seeing (as the offline conversion's is).
+	 */
+	nestlevel = NewGUCNestLevel();
+	(void) set_config_option("client_min_messages",
+							 GetConfigOptionResetString("client_min_messages"),
+							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+							 true, 0, false);
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute("SELECT phase FROM " STAGING ".state", false, 0) != SPI_OK_SELECT ||
+		SPI_processed != 1)
+		elog(ERROR, "%s.state must hold one row", STAGING);
+	phase = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+	if (strcmp(phase, "complete") != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("an online conversion is in progress and its backfill is not complete"),
+				 errdetail("Nothing was changed."),
+				 errhint("CALL lane_google.online_backfill() to finish it, or SELECT lane_google.online_abort() to convert offline.")));
+
+	/*
+	 * Every lock within the budget: the backfill's advisory lock, the
+	 * compatibility views (their readers lock them before the tables), the
+	 * legacy tables.  Before the table locks, the log is applied without
+	 * them, so that little is left to apply under them.
+	 */
+	budget_begin(&b, "the online swap");
+	budget_lock(&b, InvalidOid, ExclusiveLock, "the online backfill's advisory lock");
+	(void) apply_changes();
+	for (t = 0; t < LG_NTABLES; t++)
+	{
+		Oid			v = get_relname_relid(lg_tables[t].name, get_namespace_oid(COMPAT, true));
+
+		if (OidIsValid(v))
+			budget_lock(&b, v, AccessExclusiveLock,
+						psprintf("view %s.%s", COMPAT, lg_tables[t].name));
+	}
+	budget_lock_legacy(&b, AccessExclusiveLock);
+	lock_ms = budget_elapsed_ms(&b);
+	budget_end(&b);
+	t0 = GetCurrentTimestamp();
+
+	refuse_outside_dependents();
+	applied = apply_changes();
+
+	/* the next legacy id of each table, for inserts through the views */
+	for (t = 0; t < LG_NTABLES; t++)
+	{
+		const char *tq = quote_identifier(lg_tables[t].name);
+
+		next_ids[t] = spi_int8(psprintf("SELECT greatest((SELECT CASE WHEN is_called THEN last_value + 1 ELSE last_value END"
+										" FROM %s.%s), (SELECT coalesce(max(id), 0) + 1 FROM %s.%s))",
+										ext, quote_identifier(psprintf("%s_id_seq", lg_tables[t].name)),
+										ext, tq), 1);
+	}
+
+	/* out: the views over the legacy tables, then the legacy tables */
+	for (t = 0; t < LG_NTABLES; t++)
+		spi_run(psprintf("DROP VIEW IF EXISTS " COMPAT ".%s", quote_identifier(lg_tables[t].name)),
+				SPI_OK_UTILITY);
+	initStringInfo(&sql);
+	for (t = 0; t < LG_NTABLES; t++)
+	{
+		const char *tq = quote_identifier(lg_tables[t].name);
+
+		spi_run(psprintf("ALTER EXTENSION lane_google DROP SEQUENCE %s.%s", ext,
+						 quote_identifier(psprintf("%s_id_seq", lg_tables[t].name))),
+				SPI_OK_UTILITY);
+		spi_run(psprintf("ALTER EXTENSION lane_google DROP TABLE %s.%s", ext, tq), SPI_OK_UTILITY);
+		appendStringInfo(&sql, "%s%s.%s", t ? ", " : "DROP TABLE ", ext, tq);
+	}
+	spi_run(sql.data, SPI_OK_UTILITY);
+
+	/* in: the shadows, as extension members */
+	for (t = 0; t < LG_NTABLES; t++)
+	{
+		const char *tq = quote_identifier(lg_tables[t].name);
+
+		spi_run(psprintf("ALTER TABLE " STAGING ".%s SET SCHEMA %s", tq, ext), SPI_OK_UTILITY);
+		spi_run(psprintf("ALTER EXTENSION lane_google ADD TABLE %s.%s", ext, tq), SPI_OK_UTILITY);
+	}
+	drop_staging();
+
+	/* the compatibility views, now over the 2.x tables */
+	if (OidIsValid(get_namespace_oid(COMPAT, true)))
+	{
+		for (t = 0; t < LG_NTABLES; t++)
+		{
+			spi_run(psprintf("SELECT pg_catalog.setval('" COMPAT ".%s', " INT64_FORMAT ", false)",
+							 quote_identifier(psprintf("%s_id_seq", lg_tables[t].name)), next_ids[t]),
+					SPI_OK_SELECT);
+			create_compat_view(t);
+		}
+	}
+	SPI_finish();
+
+	ereport(NOTICE,
+			(errmsg("lane_google: online swap: locks taken in %ld ms, " INT64_FORMAT " changes applied under them in %ld ms",
+					lock_ms, applied, (long) ((GetCurrentTimestamp() - t0) / 1000))));
+	AtEOXact_GUC(true, nestlevel);
+	PG_RETURN_BOOL(true);
+}

@@ -1,0 +1,213 @@
+#!/usr/bin/env bash
+# test/bench_online.sh: the online conversion (online_start, online_backfill,
+# the swap in ALTER EXTENSION UPDATE TO '2.1') against the offline update, on
+# the same data in the same run.
+#
+# One throwaway cluster; the 1.0 data is generated once (test/gen_legacy.sh
+# --scale S, VACUUM FREEZE ANALYZE, then UPDATE TO '1.1'), and each part
+# starts from its own copy (CREATE DATABASE ... TEMPLATE):
+#   offline  ALTER EXTENSION lane_google UPDATE TO '2.1': its seconds (the
+#            time every client is locked out) and its WAL
+#   quiet    the online path with no client: the backfill's seconds, the
+#            staging schema's size once complete (extra disk, against the
+#            legacy tables' size), the swap's seconds, the WAL of the whole
+#            online path
+#   loaded   pgbench (2 clients; per transaction: one campaign and one
+#            analytics snapshot updated by integer id, one campaign read, via
+#            the compatibility views, as old code redeployed would) for D
+#            seconds without any online state (tps0), then during the backfill
+#            (tps from pgbench -P 1 over the backfill's window), then through
+#            the swap, while a sampler reads pg_stat_activity every 10 ms: the
+#            longest time any client had been waiting for a lock (an upper
+#            bound: it counts from the start of the client's statement)
+#
+#   LG_SCALE=S     data scale (default 0.3: about 1.2M rows)
+#   LG_SMOKE=1     scale 0.01, D = 3 s: a smoke run of seconds
+#   LG_BENCH_PAUSE=I   the backfill's pause between batches under pgbench
+#                  (default 0): the knob that trades backfill time for tps
+#   LG_BENCH_STRICT=1  exit 3 when a target is missed (default: report only)
+# Targets: longest client lock wait in the swap <= 1 s; tps during the
+# backfill >= 0.7 x tps0.  Exits non-zero if a step fails or the rows differ
+# from the offline update's.  Run by hand after make install.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+if [ "${LG_SMOKE:-0}" = 1 ]; then
+    SCALE=0.01
+    DUR=3
+else
+    SCALE=${LG_SCALE:-0.3}
+    DUR=${LG_BENCH_SECONDS:-20}
+fi
+PAUSE=${LG_BENCH_PAUSE:-0}
+TABLES="users accounts account_users campaigns ad_groups ads analytics_snapshots approval_requests budget_alerts conversations conversation_messages"
+
+lg_scratch_cluster bench_online
+q() { lg_psql -At -d "$1" -c "$2"; }
+die() { echo "bench_online.sh: $*" >&2; exit 1; }
+now() { date +%s.%N; }
+secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
+wal() { q postgres "SELECT pg_current_wal_lsn()"; }
+waldiff() { q postgres "SELECT pg_size_pretty(pg_wal_lsn_diff('$2', '$1'))"; }
+
+lg_log "generating the 1.0 data at scale $SCALE"
+q postgres "CREATE DATABASE legacy"
+q legacy "CREATE EXTENSION lane_google VERSION '1.0'"
+lg_as_user env PGDATABASE=legacy bash "$LG_ROOT/test/gen_legacy.sh" --scale "$SCALE" \
+    --target extension >"$dir/gen.log" 2>&1 || { cat "$dir/gen.log"; die "gen_legacy.sh failed"; }
+q legacy "VACUUM (FREEZE, ANALYZE)"
+q legacy "ALTER EXTENSION lane_google UPDATE TO '1.1'"
+rows=$(q legacy "SELECT $(for t in $TABLES; do printf "(SELECT count(*) FROM lane_google.%s) + " "$t"; done) 0")
+legacy_size=$(q legacy "SELECT sum(pg_total_relation_size(c.oid)) FROM pg_class c WHERE c.relnamespace = 'lane_google'::regnamespace AND c.relkind = 'r'")
+for d in offline quiet loaded; do q postgres "CREATE DATABASE $d TEMPLATE legacy"; done
+checksum_sql=$(for t in $TABLES; do printf "SELECT '%s ' || md5(string_agg(x::text, '' ORDER BY x.id)) FROM lane_google.%s x\nUNION ALL\n" "$t" "$t"; done | sed '$d')
+
+# --- offline ---------------------------------------------------------------------
+lg_log "offline: ALTER EXTENSION lane_google UPDATE TO '2.1'"
+w0=$(wal); t0=$(now)
+q offline "ALTER EXTENSION lane_google UPDATE TO '2.1'" >/dev/null
+off_s=$(secs "$t0" "$(now)"); off_wal=$(waldiff "$w0" "$(wal)")
+
+# --- quiet: the online path alone ----------------------------------------------------
+lg_log "quiet: online_start, online_backfill, swap"
+w0=$(wal); t0=$(now)
+q quiet "SELECT lane_google.online_start()" >/dev/null
+start_s=$(secs "$t0" "$(now)")
+t0=$(now)
+q quiet "CALL lane_google.online_backfill()" >/dev/null
+bf_quiet_s=$(secs "$t0" "$(now)")
+staging_size=$(q quiet "SELECT sum(pg_total_relation_size(c.oid)) FROM pg_class c WHERE c.relnamespace = 'lane_google_online'::regnamespace AND c.relkind = 'r'")
+t0=$(now)
+q quiet "ALTER EXTENSION lane_google UPDATE TO '2.1'" >/dev/null
+swap_quiet_s=$(secs "$t0" "$(now)")
+on_wal=$(waldiff "$w0" "$(wal)")
+on_sum=$(q quiet "$checksum_sql")
+off_sum=$(q offline "$checksum_sql")
+[ "$on_sum" = "$off_sum" ] ||
+    die "the online path's rows differ from the offline update's: $(diff <(echo "$off_sum") <(echo "$on_sum"))"
+
+# --- loaded: pgbench through it -----------------------------------------------------
+maxc=$(q loaded "SELECT max(id) FROM lane_google.campaigns")
+maxs=$(q loaded "SELECT max(id) FROM lane_google.analytics_snapshots")
+script="$dir/workload.sql"
+cat >"$script" <<'SQL'
+\set cid random(1, :maxc)
+\set sid random(1, :maxs)
+BEGIN;
+UPDATE campaigns SET current_spend = current_spend + 1 WHERE id = :cid;
+UPDATE analytics_snapshots SET clicks = clicks + 1 WHERE id = :sid;
+SELECT name FROM campaigns WHERE id = :cid;
+COMMIT;
+SQL
+[ "$(id -u)" -eq 0 ] && chown "$LG_USER" "$script"
+# bench SEARCH_PATH SECONDS LOGFILE: pgbench in the background, -P 1 to LOGFILE
+bench() {
+    lg_as_user env PGOPTIONS="-c search_path=$1" "$LG_BINDIR/pgbench" -n -c 2 -j 2 -T "$2" -P 1 \
+        -f "$script" -D maxc="$maxc" -D maxs="$maxs" loaded >"$3.out" 2>"$3" &
+    bench_pid=$!
+}
+stop_bench() {
+    pkill -TERM -P "$bench_pid" 2>/dev/null || true
+    kill "$bench_pid" 2>/dev/null || true
+    wait "$bench_pid" 2>/dev/null || true
+}
+# tps LOGFILE STARTED FROM TO: mean tps of the progress lines in [FROM, TO]
+tps_between() {
+    awk -v s="$2" -v a="$3" -v b="$4" '/^progress:/ { t = s + $2; if (t >= a && t <= b + 1) { n++; sum += $4 } }
+        END { if (n) printf "%.1f", sum / n; else print "nan" }' "$1"
+}
+
+lg_log "loaded: pgbench without online state, $DUR s"
+bench lane_google "$DUR" "$dir/tps0.log"; s0=$(now)
+wait "$bench_pid" || die "pgbench failed: $(cat "$dir/tps0.log")"
+tps0=$(awk '/^tps = / { print $3; exit }' "$dir/tps0.log.out")
+grep -qi "error\|abort" "$dir/tps0.log" && die "pgbench saw errors: $(cat "$dir/tps0.log")"
+
+q loaded "SELECT lane_google.online_start()" >/dev/null
+lg_log "loaded: pgbench during the backfill"
+bench lane_google_v1 3600 "$dir/tps1.log"; s1=$(now)
+sleep 1
+b0=$(now)
+q loaded "CALL lane_google.online_backfill(pause => '$PAUSE')" >/dev/null
+b1=$(now)
+bf_loaded_s=$(secs "$b0" "$b1")
+sleep 1
+stop_bench
+tps1=$(tps_between "$dir/tps1.log" "$s1" "$b0" "$b1")
+grep -qi "error\|abort" "$dir/tps1.log" && die "pgbench saw errors: $(cat "$dir/tps1.log")"
+
+lg_log "loaded: pgbench through the swap"
+q loaded "CREATE TABLE public.bench_flag (done boolean)"
+bench lane_google_v1 3600 "$dir/tps2.log"
+sleep 1
+lg_psql -d loaded >"$dir/sampler.out" 2>&1 <<'SQL' &
+DO $sample$
+DECLARE
+    w interval;
+    worst interval := '0';
+BEGIN
+    LOOP
+        PERFORM pg_stat_clear_snapshot();
+        SELECT max(clock_timestamp() - query_start) INTO w
+          FROM pg_stat_activity
+         WHERE wait_event_type = 'Lock' AND backend_type = 'client backend'
+           AND query NOT LIKE 'ALTER EXTENSION%' AND pid <> pg_backend_pid();
+        IF w > worst THEN worst := w; END IF;
+        EXIT WHEN EXISTS (SELECT 1 FROM public.bench_flag);
+        PERFORM pg_sleep(0.01);
+    END LOOP;
+    RAISE WARNING 'longest lock wait %', extract(epoch FROM worst);
+END
+$sample$;
+SQL
+sampler_pid=$!
+sleep 1
+tries=0
+swap_s=
+while [ $tries -lt 20 ]; do
+    tries=$((tries + 1))
+    q loaded "CALL lane_google.online_backfill()" >/dev/null
+    t0=$(now)
+    if q loaded "ALTER EXTENSION lane_google UPDATE TO '2.1'" >"$dir/swap.out" 2>&1; then
+        swap_s=$(secs "$t0" "$(now)")
+        break
+    fi
+    grep -q "swap_lock_timeout" "$dir/swap.out" || die "swap failed: $(cat "$dir/swap.out")"
+done
+[ -n "$swap_s" ] || die "the swap did not get its locks in $tries tries"
+sleep 2
+q loaded "INSERT INTO public.bench_flag VALUES (true)"
+wait "$sampler_pid" || die "sampler failed: $(cat "$dir/sampler.out")"
+stop_bench
+grep -qi "error\|abort" "$dir/tps2.log" && die "pgbench saw errors in the swap: $(cat "$dir/tps2.log")"
+worst=$(sed -n 's/.*longest lock wait \([0-9.]*\).*/\1/p' "$dir/sampler.out")
+[ -n "$worst" ] || die "no sample: $(cat "$dir/sampler.out")"
+swap_notice=$(grep -o 'locks taken in.*' "$dir/swap.out" || true)
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "nan" }'; }
+mb() { awk -v a="$1" 'BEGIN { printf "%.0f", a / 1048576 }'; }
+
+echo
+echo "Online conversion, scale $SCALE ($rows rows), $(nproc) cores, PostgreSQL $($PG_CONFIG --version | awk '{print $2}')"
+echo
+printf '%-58s %s\n' \
+    "offline update (every client locked out), s" "$off_s" \
+    "online_start(), s" "$start_s" \
+    "online_backfill(), no load, s" "$bf_quiet_s ($(ratio "$bf_quiet_s" "$off_s") x offline)" \
+    "online_backfill(pause => '$PAUSE') under pgbench, s" "$bf_loaded_s" \
+    "swap (ALTER EXTENSION UPDATE TO '2.1'), no load, s" "$swap_quiet_s" \
+    "swap under pgbench, s (attempts)" "$swap_s ($tries)" \
+    "  its own report" "${swap_notice:-}" \
+    "longest client lock wait during the swap, s (10 ms samples)" "$worst" \
+    "pgbench tps without online state" "$tps0" \
+    "pgbench tps during the backfill" "$tps1 ($(ratio "$tps1" "$tps0") x)" \
+    "extra disk at the end of the backfill, MB" "$(mb "$staging_size") (legacy tables $(mb "$legacy_size") MB)" \
+    "WAL, offline update" "$off_wal" \
+    "WAL, online path (start, backfill, swap; no load)" "$on_wal"
+echo
+lg_verdict "longest client lock wait during the swap <= 1 s" "$worst" 1 "<="
+lg_verdict "tps during the backfill >= 0.7 x without" "$tps1" "$(awk -v a="$tps0" 'BEGIN { print 0.7 * a }')" ">="
+if [ "${LG_BENCH_STRICT:-0}" = 1 ] && [ $missed -gt 0 ]; then
+    exit 3
+fi
+exit 0

@@ -1,0 +1,452 @@
+# test/t/060_online.pl: online conversion (src/online.c), 1.1 -> 2.1 while
+# the application writes.
+#
+# - online_start / online_backfill / ALTER EXTENSION UPDATE TO '2.1' with no
+#   writer: the catalog of a fresh 2.1 (LgPaths::catalog) and the very rows
+#   the offline update gives (every byte, uuids and legacy ids included);
+# - the swap refuses an incomplete backfill, and fails cleanly within
+#   lane_google.swap_lock_timeout when a transaction holds a table, then
+#   succeeds when retried; TRUNCATE is refused while changes are captured;
+# - online_abort() at each stage (started, partly copied, complete, after a
+#   refused swap) gives back the catalog of a fresh 1.1 and the rows as they
+#   were;
+# - writers throughout: pgbench clients insert, update and delete campaigns,
+#   ads and analytics_snapshots by integer id through the compatibility
+#   views (schema lane_google_v1) before online_start(), during it, during
+#   the backfill, during the swap and after it, each write journaled in its
+#   own transaction.  Afterwards every committed write is in the 2.x tables,
+#   converted; deleted rows (and their cascade) are gone; nothing is
+#   duplicated; every id is legacy_uuid(table, legacy_id);
+#   validate_fk_integrity() is clean; the rows nobody wrote read back through
+#   the views exactly as before; the clients saw no error.
+use strict;
+use warnings FATAL => 'all';
+
+use FindBin;
+use IPC::Run;
+use Time::HiRes qw(sleep time);
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+use lib $FindBin::RealBin;
+use LgPaths;
+
+my $tmp = PostgreSQL::Test::Utils::tempdir();
+my $node = PostgreSQL::Test::Cluster->new('online');
+$node->init;
+$node->append_conf(
+	'postgresql.conf', q{
+fsync = off
+client_min_messages = warning
+TimeZone = 'UTC'
+max_connections = 40
+});
+$node->start;
+lg_paths_init($node, $tmp);
+
+my %want;
+for my $v ('1.1', '2.1')
+{
+	(my $db = "ref$v") =~ s/\.//;
+	createdb($db);
+	query($db, "CREATE EXTENSION lane_google VERSION '$v'");
+	$want{$v} = catalog($db);
+}
+
+sub catalog_is
+{
+	my ($db, $version, $what) = @_;
+	same_text(catalog($db), $want{$version},
+		"$what ($db): catalog = fresh CREATE EXTENSION VERSION '$version'");
+}
+
+sub nspexists
+{
+	my ($db, $nsp) = @_;
+	return query($db, "SELECT to_regnamespace('$nsp') IS NOT NULL");
+}
+
+# --- the seed: 1.1 with rows ---------------------------------------------------
+
+createdb('seed');
+query('seed', "CREATE EXTENSION lane_google VERSION '1.0'");
+generate('seed', '0.002');
+query('seed', "ALTER EXTENSION lane_google UPDATE TO '1.1'");
+my $rows11 = rows_text('seed');
+unlike($rows11, qr/ 0 -$/m, 'seed: every table has rows');
+
+# the offline update, for reference
+createdb('offline', 'seed');
+update_to('offline', '2.1');
+my $rows_offline = rows_text('offline');
+
+# --- no writer: the same catalog and rows as offline ---------------------------
+
+createdb('quiet', 'seed');
+is(query('quiet', 'SELECT count(*) FROM lane_google.online_status()'), '0',
+	'online_status(): no row before online_start()');
+query('quiet', 'SELECT lane_google.online_start()');
+is( query('quiet', "SELECT string_agg(DISTINCT state, ',') FROM lane_google.online_status()"),
+	'waiting', 'online_status(): 11 tables waiting after online_start()');
+is(query('quiet', 'SELECT count(*) FROM lane_google.online_status()'), '11',
+	'online_status(): one row per table');
+my ($rc, $out, $err) = $node->psql('quiet', 'SELECT lane_google.online_start()');
+like($err, qr/already in progress/, 'a second online_start() is refused');
+($rc, $out, $err) = $node->psql('quiet', "ALTER EXTENSION lane_google UPDATE TO '2.1'");
+like($err, qr/backfill is not complete/, 'the swap refuses an incomplete backfill');
+is(query('quiet', "SELECT extversion FROM pg_extension WHERE extname = 'lane_google'"),
+	'1.1', 'and leaves the extension at 1.1');
+($rc, $out, $err) = $node->psql('quiet', 'TRUNCATE lane_google.budget_alerts CASCADE');
+like($err, qr/cannot truncate table "budget_alerts" during an online conversion/,
+	'TRUNCATE is refused while changes are captured');
+
+($rc, $out, $err) = $node->psql('quiet', 'CALL lane_google.online_backfill(batch_rows => 100)');
+is($rc, 0, 'online_backfill() completes') or diag($err);
+is( query('quiet', q{SELECT string_agg(DISTINCT state, ',') || ' ' || sum(rows_copied)
+                     FROM lane_google.online_status()}),
+	'complete ' . query('seed', join(' + ', 'SELECT 0', map { "(SELECT count(*) FROM lane_google.$_)" } @tables)),
+	'online_status(): complete, every row copied once');
+($rc, $out, $err) = $node->psql('quiet', 'CALL lane_google.online_backfill()');
+is($rc, 0, 'online_backfill() again on a complete backfill: applies what is new, nothing else');
+update_to('quiet', '2.1');
+catalog_is('quiet', '2.1', 'online 1.1 -> 2.1');
+same_text(rows_text('quiet'), $rows_offline,
+	'online 1.1 -> 2.1: the same rows, byte for byte, as the offline update');
+is(nspexists('quiet', 'lane_google_online'), 'f', 'the staging schema is gone');
+is(query('quiet', q{SELECT count(*) FROM pg_class WHERE relnamespace = 'lane_google_v1'::regnamespace AND relkind = 'v'}),
+	'11', 'lane_google_v1 holds the 11 compatibility views');
+same_text(
+	query('quiet', join("\nUNION ALL\n",
+		map { "SELECT '$_ ' || count(*) || ' ' || md5(string_agg(x::text, E'\\n' ORDER BY x.id)) FROM lane_google_v1.$_ x" } @tables)),
+	$rows11,
+	'the compatibility views read back the 1.1 rows, byte for byte');
+query('quiet', 'SELECT lane_google.drop_compat()');
+is(nspexists('quiet', 'lane_google_v1'), 'f', 'drop_compat() removes lane_google_v1');
+catalog_is('quiet', '2.1', 'online 1.1 -> 2.1, then drop_compat()');
+
+# --- the swap's bounded wait ------------------------------------------------
+
+createdb('held', 'seed');
+query('held', 'SELECT lane_google.online_start()');
+query('held', 'CALL lane_google.online_backfill()');
+my ($in, $hout, $herr) = ('', '', '');
+my $holder = IPC::Run::start(
+	[ $node->installed_command('psql'), '-XAtq', '-d', $node->connstr('held') ],
+	'<', \$in, '>', \$hout, '2>', \$herr);
+$in .= "BEGIN; SELECT count(*) FROM lane_google.ads; SELECT 'holding';\n";
+$holder->pump until $hout =~ /holding/;
+my $t0 = time;
+($rc, $out, $err) = $node->psql('held',
+	"SET lane_google.swap_lock_timeout = '300ms'; ALTER EXTENSION lane_google UPDATE TO '2.1'");
+my $waited = time - $t0;
+like($err, qr/the online swap could not lock table ads within lane_google.swap_lock_timeout \(300 ms\)/,
+	'a transaction holding a table: the swap fails, naming it');
+like($err, qr/nothing was changed/, 'and says nothing changed');
+ok($waited < 10, sprintf('the swap gave up instead of queueing (%.2f s)', $waited));
+is(query('held', "SELECT extversion FROM pg_extension WHERE extname = 'lane_google'"),
+	'1.1', 'still at 1.1');
+is(query('held', "SELECT string_agg(DISTINCT state, ',') FROM lane_google.online_status()"),
+	'complete', 'the online state is intact');
+$in .= "COMMIT;\n\\q\n";
+$holder->finish;
+createdb('held_abort', 'held');
+update_to('held', '2.1');
+catalog_is('held', '2.1', 'the swap retried once the lock was released');
+same_text(rows_text('held'), $rows_offline, 'the retried swap: the offline rows');
+
+# --- online_abort() at each stage ------------------------------------------
+
+sub abort_is_clean
+{
+	my ($db, $stage) = @_;
+	query($db, 'SELECT lane_google.online_abort()');
+	catalog_is($db, '1.1', "online_abort() $stage");
+	same_text(rows_text($db), $rows11, "online_abort() $stage: the rows untouched");
+	is(nspexists($db, 'lane_google_online') . nspexists($db, 'lane_google_v1'), 'ff',
+		"online_abort() $stage: no staging or compatibility schema left");
+}
+
+createdb('ab_started', 'seed');
+query('ab_started', 'SELECT lane_google.online_start()');
+abort_is_clean('ab_started', 'after online_start()');
+
+createdb('ab_partial', 'seed');
+query('ab_partial', 'SELECT lane_google.online_start()');
+query('ab_partial', "SELECT lane_google._online_copy_batch(100) FROM generate_series(1, 12)");
+is(query('ab_partial', "SELECT count(*) FILTER (WHERE state = 'copying') + count(*) FILTER (WHERE state = 'copied') > 0 FROM lane_google.online_status()"),
+	't', 'partly copied');
+abort_is_clean('ab_partial', 'partway through the backfill');
+
+createdb('ab_complete', 'seed');
+query('ab_complete', 'SELECT lane_google.online_start()');
+query('ab_complete', 'CALL lane_google.online_backfill()');
+abort_is_clean('ab_complete', 'after a complete backfill');
+
+abort_is_clean('held_abort', 'after a refused swap');
+
+# and after an abort, the offline update as ever, and online again
+update_to('ab_started', '2.1');
+catalog_is('ab_started', '2.1', 'after online_abort(), the offline update');
+same_text(rows_text('ab_started'), $rows_offline, 'after online_abort(), the offline rows');
+query('ab_partial', 'SELECT lane_google.online_start()');
+query('ab_partial', 'CALL lane_google.online_backfill()');
+update_to('ab_partial', '2.1');
+same_text(rows_text('ab_partial'), $rows_offline, 'online again after an abort: the offline rows');
+
+# 1.1 -> 1.0 while online: refused
+createdb('down', 'seed');
+query('down', 'SELECT lane_google.online_start()');
+($rc, $out, $err) = $node->psql('down', "ALTER EXTENSION lane_google UPDATE TO '1.0'");
+like($err, qr/an online conversion is in progress/, '1.1 -> 1.0 is refused while online');
+
+# --- writers throughout ----------------------------------------------------------
+
+my $db = 'writers';
+createdb($db);
+query($db, "CREATE EXTENSION lane_google VERSION '1.0'");
+generate($db, '0.01');
+query($db, "ALTER EXTENSION lane_google UPDATE TO '1.1'");
+query(
+	$db, q{
+	CREATE TABLE public.journal (tab text NOT NULL, id integer NOT NULL, op text NOT NULL,
+	                             at timestamptz NOT NULL DEFAULT clock_timestamp());
+	CREATE TABLE public.b_campaigns AS SELECT * FROM lane_google.campaigns;
+	CREATE TABLE public.b_snaps AS SELECT * FROM lane_google.analytics_snapshots;
+	CREATE TABLE public.b_ads AS
+	  SELECT a.*, g.campaign_id AS campaign FROM lane_google.ads a
+	    JOIN lane_google.ad_groups g ON g.id = a.ad_group_id;
+	CREATE TABLE public.marks (what text PRIMARY KEY, at timestamptz NOT NULL DEFAULT clock_timestamp());
+	});
+my %max;
+$max{$_} = query($db, "SELECT max(id) FROM lane_google.$_")
+  for qw(accounts campaigns ads analytics_snapshots);
+my %scripts = (
+	'c_ins' => q{
+\set aid random(1, :maxacc)
+BEGIN;
+WITH i AS (INSERT INTO campaigns (account_id, name, customer_id, budget_amount)
+           SELECT a.id, 'writer ' || a.id, 'w-' || :client_id, 10
+             FROM (SELECT id FROM accounts WHERE id >= :aid ORDER BY id LIMIT 1) a RETURNING id)
+INSERT INTO public.journal (tab, id, op) SELECT 'campaigns', id, 'ins' FROM i;
+COMMIT;
+},
+	'c_upd' => q{
+\set cid random(1, :maxc)
+BEGIN;
+WITH u AS (UPDATE campaigns SET current_spend = current_spend + 1 WHERE id = :cid RETURNING id)
+INSERT INTO public.journal (tab, id, op) SELECT 'campaigns', id, 'upd' FROM u;
+COMMIT;
+},
+	'c_del' => q{
+\set cid random(1, :maxc)
+BEGIN;
+WITH d AS (DELETE FROM campaigns WHERE id = :cid RETURNING id)
+INSERT INTO public.journal (tab, id, op) SELECT 'campaigns', id, 'del' FROM d;
+COMMIT;
+},
+	'a_del' => q{
+\set xid random(1, :maxa)
+BEGIN;
+WITH d AS (DELETE FROM ads WHERE id = :xid RETURNING id)
+INSERT INTO public.journal (tab, id, op) SELECT 'ads', id, 'del' FROM d;
+COMMIT;
+},
+	's_upd' => q{
+\set sid random(1, :maxs)
+BEGIN;
+WITH u AS (UPDATE analytics_snapshots SET clicks = clicks + 1 WHERE id = :sid RETURNING id)
+INSERT INTO public.journal (tab, id, op) SELECT 'analytics_snapshots', id, 'upd' FROM u;
+COMMIT;
+},
+	's_del' => q{
+\set sid random(1, :maxs)
+BEGIN;
+WITH d AS (DELETE FROM analytics_snapshots WHERE id = :sid RETURNING id)
+INSERT INTO public.journal (tab, id, op) SELECT 'analytics_snapshots', id, 'del' FROM d;
+COMMIT;
+});
+my %weight = (c_ins => 2, c_upd => 8, c_del => 1, a_del => 4, s_upd => 10, s_del => 4);
+my @files;
+for my $k (sort keys %scripts)
+{
+	my $f = "$tmp/w_$k.sql";
+	PostgreSQL::Test::Utils::append_to_file($f, $scripts{$k});
+	push @files, '-f', "$f\@$weight{$k}";
+}
+
+# The application's instances: the old code names the tables without a
+# schema; deployed with search_path lane_google it writes the legacy tables,
+# redeployed with search_path lane_google_v1 the compatibility views
+sub writers
+{
+	my ($search_path) = @_;
+	my ($o, $e) = ('', '');
+	local $ENV{PGOPTIONS} = "-c search_path=$search_path";
+	my $h = IPC::Run::start(
+		[
+			$node->installed_command('pgbench'), '-n', '-c', '3', '-j', '1',
+			'-T', '900', @files,
+			'-D', "maxacc=$max{accounts}", '-D', "maxc=$max{campaigns}",
+			'-D', "maxa=$max{ads}", '-D', "maxs=$max{analytics_snapshots}",
+			'-h', $node->host, '-p', $node->port, $db
+		],
+		'>', \$o, '2>', \$e);
+	return { h => $h, out => \$o, err => \$e };
+}
+
+sub stop_writers
+{
+	my ($w, $what) = @_;
+	# a transaction cut off is not committed, so not journaled
+	$w->{h}->signal('TERM');
+	$w->{h}->finish;
+	unlike(${ $w->{err} }, qr/error|abort/i, "the writers $what saw no error")
+	  or diag(${ $w->{err} });
+}
+
+# wait until the writers committed $n more journal rows
+sub writes_go_on
+{
+	my ($n, $what) = @_;
+	my $base = query($db, 'SELECT count(*) FROM public.journal');
+	my $t0 = time;
+	my $got = $base;
+	while (time - $t0 < 120)
+	{
+		$got = query($db, 'SELECT count(*) FROM public.journal');
+		last if $got >= $base + $n;
+		sleep 0.1;
+	}
+	ok($got >= $base + $n, "writers committed $n more writes $what");
+}
+
+my $old = writers('lane_google');
+writes_go_on(50, 'before online_start()');
+my ($started, $try) = (0, 0);
+while (!$started && $try++ < 10)
+{
+	($rc, $out, $err) = $node->psql($db, 'SELECT lane_google.online_start()');
+	$started = $rc == 0;
+	like($err, qr/could not lock table .* within lane_google.swap_lock_timeout/,
+		"online_start() attempt $try: the bounded wait, nothing else") unless $started;
+}
+ok($started, 'online_start() while the writers write');
+query($db, "INSERT INTO public.marks (what) VALUES ('started')");
+writes_go_on(50, 'after online_start(), to the legacy tables');
+
+# the rolling deploy: instances on the views, then the old ones go
+my $new = writers('lane_google_v1');
+writes_go_on(50, 'with both deployments');
+stop_writers($old, 'on the legacy tables');
+writes_go_on(50, 'through the views before the swap');
+
+query($db, "INSERT INTO public.marks (what) VALUES ('backfill')");
+($rc, $out, $err) = $node->psql($db, "CALL lane_google.online_backfill(batch_rows => 300, pause => '10ms')");
+is($rc, 0, 'online_backfill() while the writers write') or diag($err);
+query($db, "INSERT INTO public.marks (what) VALUES ('backfilled')");
+ok( query($db, q{SELECT count(*) FROM public.journal WHERE at > (SELECT at FROM public.marks WHERE what = 'backfill')
+                                                      AND at < (SELECT at FROM public.marks WHERE what = 'backfilled')}) > 0,
+	'writes committed during the backfill');
+writes_go_on(50, 'after the backfill');
+
+# the swap: retried while it cannot get its locks in time
+my ($tries, $swapped) = (0, 0);
+while (!$swapped && $tries < 30)
+{
+	$tries++;
+	query($db, 'CALL lane_google.online_backfill()');
+	($rc, $out, $err) = $node->psql($db, "ALTER EXTENSION lane_google UPDATE TO '2.1'");
+	if ($rc == 0)
+	{
+		$swapped = 1;
+	}
+	else
+	{
+		like($err, qr/could not lock .* within lane_google.swap_lock_timeout/,
+			"swap attempt $tries: the bounded wait, nothing else");
+	}
+}
+ok($swapped, "the swap succeeded under writers (attempt $tries)");
+query($db, "INSERT INTO public.marks (what) VALUES ('swapped')");
+writes_go_on(100, 'through the compatibility views after the swap');
+
+stop_writers($new, 'on the compatibility views');
+
+is(query($db, "SELECT extversion FROM pg_extension WHERE extname = 'lane_google'"), '2.1', 'at 2.1');
+my $j = query($db, q{SELECT string_agg(tab || ' ' || op || ' ' || n, ', ' ORDER BY tab, op)
+                       FROM (SELECT tab, op, count(*) n FROM public.journal GROUP BY 1, 2) s});
+note("journal: $j");
+ok( query($db, q{SELECT count(*) FROM public.journal WHERE at > (SELECT at FROM public.marks WHERE what = 'swapped')}) >= 100,
+	'writes committed after the swap');
+is(query($db, 'SELECT count(*) FROM lane_google.validate_fk_integrity()'), '0',
+	'validate_fk_integrity() is clean');
+same_text(unmapped_rows($db), join("\n", map { "$_ 0" } @tables),
+	'every id is legacy_uuid(table, legacy_id)');
+is( query($db, join(' + ', 'SELECT 0', map { "(SELECT count(*) - count(DISTINCT legacy_id) FROM lane_google.$_)" } @tables)),
+	'0', 'no legacy id twice: nothing duplicated');
+
+# campaigns: the set of ids, and every update counted
+is( query($db, q{
+	WITH want AS (
+	  (SELECT id FROM public.b_campaigns
+	   UNION SELECT id FROM public.journal WHERE tab = 'campaigns' AND op = 'ins')
+	  EXCEPT SELECT id FROM public.journal WHERE tab = 'campaigns' AND op = 'del'),
+	have AS (SELECT legacy_id::integer AS id FROM lane_google.campaigns)
+	SELECT (SELECT count(*) FROM (TABLE want EXCEPT TABLE have) a)
+	     + (SELECT count(*) FROM (TABLE have EXCEPT TABLE want) b)}),
+	'0', 'campaigns: every committed insert is there, every committed delete gone');
+is( query($db, q{
+	SELECT count(*) FROM lane_google_v1.campaigns c
+	  LEFT JOIN public.b_campaigns b USING (id)
+	 WHERE c.current_spend <> coalesce(b.current_spend, 0)
+	       + (SELECT count(*) FROM public.journal j WHERE j.tab = 'campaigns' AND j.op = 'upd' AND j.id = c.id)}),
+	'0', 'campaigns: every committed update is there, once');
+is( query($db, q{
+	SELECT count(*) FROM lane_google_v1.campaigns c JOIN public.b_campaigns b USING (id)
+	 WHERE to_jsonb(c) - 'current_spend' - 'updated_at' <> to_jsonb(b) - 'current_spend' - 'updated_at'}),
+	'0', 'campaigns: the rest of every row, foreign keys included, as before');
+is( query($db, q{
+	SELECT count(*) FROM lane_google_v1.campaigns c JOIN public.journal j
+	    ON j.tab = 'campaigns' AND j.op = 'ins' AND j.id = c.id
+	 WHERE c.name <> 'writer ' || c.account_id OR c.budget_amount <> 10}),
+	'0', 'campaigns: the inserted rows as written, their account mapped back');
+
+# analytics_snapshots: gone if deleted or if their campaign was
+is( query($db, q{
+	WITH want AS (
+	  SELECT id FROM public.b_snaps
+	   WHERE campaign_id NOT IN (SELECT id FROM public.journal WHERE tab = 'campaigns' AND op = 'del')
+	  EXCEPT SELECT id FROM public.journal WHERE tab = 'analytics_snapshots' AND op = 'del'),
+	have AS (SELECT legacy_id::integer AS id FROM lane_google.analytics_snapshots)
+	SELECT (SELECT count(*) FROM (TABLE want EXCEPT TABLE have) a)
+	     + (SELECT count(*) FROM (TABLE have EXCEPT TABLE want) b)}),
+	'0', 'analytics_snapshots: deletes and cascades carried across, nothing else');
+is( query($db, q{
+	SELECT count(*) FROM lane_google_v1.analytics_snapshots s JOIN public.b_snaps b USING (id)
+	 WHERE s.clicks <> b.clicks + (SELECT count(*) FROM public.journal j
+	                                WHERE j.tab = 'analytics_snapshots' AND j.op = 'upd' AND j.id = s.id)
+	    OR to_jsonb(s) - 'clicks' <> to_jsonb(b) - 'clicks'}),
+	'0', 'analytics_snapshots: every committed update there, once; the rest as before');
+
+# ads
+is( query($db, q{
+	WITH want AS (
+	  SELECT id FROM public.b_ads
+	   WHERE campaign NOT IN (SELECT id FROM public.journal WHERE tab = 'campaigns' AND op = 'del')
+	  EXCEPT SELECT id FROM public.journal WHERE tab = 'ads' AND op = 'del'),
+	have AS (SELECT legacy_id::integer AS id FROM lane_google.ads)
+	SELECT (SELECT count(*) FROM (TABLE want EXCEPT TABLE have) a)
+	     + (SELECT count(*) FROM (TABLE have EXCEPT TABLE want) b)}),
+	'0', 'ads: deletes and cascades carried across, nothing else');
+is( query($db, q{
+	SELECT count(*) FROM lane_google_v1.ads a JOIN public.b_ads b USING (id)
+	 WHERE to_jsonb(a) <> to_jsonb(b) - 'campaign'}),
+	'0', 'ads: the rows nobody deleted, as before');
+
+catalog_is($db, '2.1', 'online 1.1 -> 2.1 under writers');
+query($db, 'SELECT lane_google.drop_compat()');
+catalog_is($db, '2.1', 'online 1.1 -> 2.1 under writers, then drop_compat()');
+
+$node->stop;
+done_testing();
