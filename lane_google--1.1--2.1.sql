@@ -132,6 +132,16 @@ DROP FUNCTION @extschema@.online_start();
 DROP FUNCTION @extschema@._online_capture();
 -- [end of online conversion]
 
+-- dependents (issue 9): the plan of the objects around the 11 tables, before
+-- any row is read; refuses naming every object it cannot carry across.  After
+-- an online swap (the tables have uuid keys already) there is nothing to plan:
+-- the swap refuses dependents itself.
+SELECT @extschema@._lg_dependents_detach()
+  FROM pg_catalog.pg_attribute AS a
+ WHERE a.attrelid OPERATOR(pg_catalog.=) '@extschema@.users'::pg_catalog.regclass
+   AND a.attname OPERATOR(pg_catalog.=) 'id'
+   AND a.atttypid OPERATOR(pg_catalog.<>) 'pg_catalog.uuid'::pg_catalog.regtype;
+
 -- The offline conversion, unless the online swap above has put the UUID
 -- tables in place already (a script cannot skip statements: a DO block can).
 DO $offline$
@@ -143,11 +153,6 @@ BEGIN
            AND a.attname OPERATOR(pg_catalog.=) 'id') OPERATOR(pg_catalog.=) 'pg_catalog.uuid'::regtype THEN
         RETURN;
     END IF;
-
--- dependents (issue 9): the plan of the objects around the 11 tables, before
--- any row is read; refuses naming every object it cannot carry across.  (The
--- online swap above refuses dependents itself.)
-    PERFORM @extschema@._lg_dependents_detach();
 
 -- Pre-flight: the legacy data must be sound before anything changes.
     SELECT string_agg(format('%s (%s -> %s): %s rows, keys %s', v.constraint_name,
