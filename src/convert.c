@@ -1442,84 +1442,77 @@ eval_all_casts(ColMap *map, ConvBatch *b, ExprContext *econtext)
 				eval_cast(&map[i], b, r, i, econtext);
 }
 
+/*
+ * Casts in a subtransaction: one value's (r, i), or with r < 0 the whole
+ * batch's.  NULL when they ran; the error when one failed on a value.
+ * Errors that are not about a value (a cancel, out of memory) end the run.
+ */
+static ErrorData *
+casts_in_subtransaction(ColMap *map, ConvBatch *b, int r, int i,
+						ExprContext *econtext)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+	ErrorData  *volatile result = NULL;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(cxt);
+	PG_TRY();
+	{
+		if (r < 0)
+			eval_all_casts(map, b, econtext);
+		else
+			eval_cast(&map[i], b, r, i, econtext);
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
+		if (!is_value_error(edata))
+			ReThrowError(edata);
+		result = edata;
+	}
+	PG_END_TRY();
+	return result;
+}
+
 /* One value's cast in a subtransaction: a failure is the value's problem */
 static void
 try_cast(ColMap *map, ConvBatch *b, int r, int i, ExprContext *econtext)
 {
-	MemoryContext cxt = CurrentMemoryContext;
-	ResourceOwner owner = CurrentResourceOwner;
+	ErrorData  *edata = casts_in_subtransaction(map, b, r, i, econtext);
 	int			x = r * b->natts + i;
 
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(cxt);
-	PG_TRY();
-	{
-		eval_cast(&map[i], b, r, i, econtext);
-		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(cxt);
-		CurrentResourceOwner = owner;
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
-
-		MemoryContextSwitchTo(cxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(cxt);
-		CurrentResourceOwner = owner;
-		if (!is_value_error(edata))
-			ReThrowError(edata);
-		b->nulls[x] = true;
-		b->problem[x] = edata->message;
-		b->sqlstate[x] = edata->sqlerrcode;
-	}
-	PG_END_TRY();
+	if (edata == NULL)
+		return;
+	b->nulls[x] = true;
+	b->problem[x] = edata->message;
+	b->sqlstate[x] = edata->sqlerrcode;
 }
 
 /*
  * Run the casts of the batch in one subtransaction; when that fails, each
- * value again in its own, a failure becoming the value's problem.  Errors
- * that are not about a value (a cancel, out of memory) end the run.
+ * value again in its own, a failure becoming the value's problem.
  */
 static void
 eval_casts(ColMap *map, ConvBatch *b, ExprContext *econtext)
 {
-	MemoryContext cxt = CurrentMemoryContext;
-	ResourceOwner owner = CurrentResourceOwner;
-	volatile bool failed = false;
+	ErrorData  *edata = casts_in_subtransaction(map, b, -1, 0, econtext);
 	int			r;
 	int			i;
 
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(cxt);
-	PG_TRY();
-	{
-		eval_all_casts(map, b, econtext);
-		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(cxt);
-		CurrentResourceOwner = owner;
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
-
-		MemoryContextSwitchTo(cxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(cxt);
-		CurrentResourceOwner = owner;
-		if (!is_value_error(edata))
-			ReThrowError(edata);
-		FreeErrorData(edata);
-		failed = true;
-	}
-	PG_END_TRY();
-
-	if (!failed)
+	if (edata == NULL)
 		return;
+	FreeErrorData(edata);
 
 	/* the slow path: each value alone */
 	for (r = 0; r < b->n; r++)
