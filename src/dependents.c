@@ -145,7 +145,8 @@ typedef struct DepItem
 	char	   *from_type;		/* the column's type now */
 	char	   *to_type;		/* and after (NULL: unchanged) */
 	char	   *conname;		/* DT_FK */
-	char	   *condef;			/* DT_FK: pg_get_constraintdef() */
+	char	   *condef;			/* DT_FK: pg_get_constraintdef(), by do_detach() */
+	Oid			conoid;			/* DT_FK */
 	bool		validated;		/* DT_FK */
 
 	/* DT_VIEW */
@@ -159,6 +160,13 @@ typedef struct DepItem
 	char	   *drop_sql;
 	char	   *after_sql;		/* owner, grants, comments, indexes */
 } DepItem;
+
+/* plan_views(): a carried view by its oid */
+typedef struct ViewEntry
+{
+	Oid			viewid;
+	DepItem    *item;
+} ViewEntry;
 
 typedef enum DepStage
 {
@@ -353,8 +361,7 @@ static const char *const dependents_sql =
 "    SELECT c.oid AS relid, c.reltype FROM pg_catalog.pg_class c"
 "     WHERE c.oid OPERATOR(pg_catalog.=) ANY ($1)"
 "), deps AS ("
-"    SELECT d.classid, d.objid,"
-"           pg_catalog.min(pg_catalog.pg_describe_object(d.refclassid, d.refobjid, 0)) AS on_what"
+"    SELECT d.classid, d.objid"
 "      FROM pg_catalog.pg_depend d"
 "     WHERE d.deptype IN ('n', 'a')"
 "       AND ((d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass"
@@ -362,8 +369,8 @@ static const char *const dependents_sql =
 "         OR (d.refclassid = 'pg_catalog.pg_type'::pg_catalog.regclass"
 "             AND d.refobjid IN (SELECT reltype FROM roots)))"
 "     GROUP BY d.classid, d.objid"
-")"
-"SELECT d.objid, pg_catalog.pg_describe_object(d.classid, d.objid, 0), d.on_what,"
+"), classified(classid, objid, category, ev_class) AS MATERIALIZED ("
+"SELECT d.classid, d.objid,"
 "  CASE d.classid"
 "  WHEN 'pg_catalog.pg_constraint'::pg_catalog.regclass THEN"
 "    (SELECT CASE WHEN con.conrelid IN (SELECT relid FROM roots)"
@@ -404,7 +411,25 @@ static const char *const dependents_sql =
 "  ELSE 'other' END,"
 "  CASE WHEN d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass"
 "       THEN (SELECT r.ev_class FROM pg_catalog.pg_rewrite r WHERE r.oid = d.objid) END"
-"  FROM deps d ORDER BY 4, 2";
+"  FROM deps d"
+")"
+/*
+ * pg_describe_object() is most of the cost: only for what plan_direct()
+ * names (not what it skips or hands to plan_foreign_keys() and plan_views())
+ */
+"SELECT c.objid,"
+"       CASE WHEN c.category IN ('own', 'skip', 'foreign key', 'view', 'materialized view') THEN NULL"
+"            ELSE pg_catalog.pg_describe_object(c.classid, c.objid, 0) END,"
+"       CASE WHEN c.category IN ('own', 'skip', 'foreign key', 'view', 'materialized view') THEN NULL"
+"            ELSE (SELECT pg_catalog.min(pg_catalog.pg_describe_object(d.refclassid, d.refobjid, 0))"
+"                    FROM pg_catalog.pg_depend d"
+"                   WHERE d.classid = c.classid AND d.objid = c.objid AND d.deptype IN ('n', 'a')"
+"                     AND ((d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass"
+"                           AND d.refobjid IN (SELECT relid FROM roots))"
+"                       OR (d.refclassid = 'pg_catalog.pg_type'::pg_catalog.regclass"
+"                           AND d.refobjid IN (SELECT reltype FROM roots)))) END,"
+"       c.category, c.ev_class"
+"  FROM classified c ORDER BY 4, 2";
 
 static const char *
 cannot_reason(const char *category)
@@ -441,24 +466,6 @@ plan_cannot(DepPlan *plan, const char *category, const char *identity,
 	plan->ncannot++;
 }
 
-/* The type a referencing column returns to at the integer version */
-static char *
-legacy_type_of(DepPlan *plan, const char *regtab, Oid relid, const char *colname)
-{
-	char	   *sql;
-	char	   *result = "integer";
-
-	if (regtab == NULL)
-		return MemoryContextStrdup(plan->cxt, result);
-	sql = psprintf("SELECT pg_catalog.format_type(r.legacy_type, NULL) FROM %s r"
-				   " WHERE r.tab = %u AND r.col = %s AND r.legacy_type IS NOT NULL",
-				   regtab, relid, quote_literal_cstr(colname));
-	spi_exec(sql, SPI_OK_SELECT);
-	if (SPI_processed > 0)
-		return col(plan, 0, 1);
-	return MemoryContextStrdup(plan->cxt, result);
-}
-
 /* legacy_references, or NULL when this version has none (1.0, 2.0) */
 static char *
 references_table(DepPlan *plan)
@@ -477,32 +484,46 @@ plan_foreign_keys(DepPlan *plan, List *fk_oids, const char *regtab)
 	uint64		n;
 	Oid			argtypes[1] = {OIDARRAYOID};
 	Datum		args[1];
+	char	  **legacy_types;
+	char	   *sql;
 
 	if (fk_oids == NIL)
 		return;
 	args[0] = oid_array(fk_oids);
-	if (SPI_execute_with_args(
-							  "SELECT con.conrelid, pg_catalog.format('%I.%I', n.nspname, c.relname),"
-							  "       con.conname, pg_catalog.pg_get_constraintdef(con.oid),"
-							  "       con.convalidated, con.confrelid,"
-							  "       pg_catalog.array_length(con.conkey, 1),"
-							  "       (SELECT pg_catalog.string_agg(ra.attname, ',' ORDER BY k.i)"
-							  "          FROM pg_catalog.unnest(con.confkey) WITH ORDINALITY AS k(attnum, i)"
-							  "          JOIN pg_catalog.pg_attribute ra ON ra.attrelid = con.confrelid"
-							  "                                         AND ra.attnum = k.attnum),"
-							  "       a.attname, a.atttypid, pg_catalog.format_type(a.atttypid, a.atttypmod)"
-							  "  FROM pg_catalog.pg_constraint con"
-							  "  JOIN pg_catalog.pg_class c ON c.oid = con.conrelid"
-							  "  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
-							  "  JOIN pg_catalog.pg_attribute a ON a.attrelid = con.conrelid"
-							  "                                AND a.attnum = con.conkey[1]"
-							  " WHERE con.oid OPERATOR(pg_catalog.=) ANY ($1)"
-							  " ORDER BY 2, 3",
-							  1, argtypes, args, NULL, true, 0) != SPI_OK_SELECT)
+
+	/*
+	 * The definitions (pg_get_constraintdef) only for the update, once it no
+	 * longer refuses: do_detach().  Column 12: the type a referencing column
+	 * returns to at the integer version.
+	 */
+	sql = psprintf("SELECT con.conrelid, pg_catalog.format('%%I.%%I', n.nspname, c.relname),"
+				   "       con.conname, con.oid,"
+				   "       con.convalidated, con.confrelid,"
+				   "       pg_catalog.array_length(con.conkey, 1),"
+				   "       (SELECT pg_catalog.string_agg(ra.attname, ',' ORDER BY k.i)"
+				   "          FROM pg_catalog.unnest(con.confkey) WITH ORDINALITY AS k(attnum, i)"
+				   "          JOIN pg_catalog.pg_attribute ra ON ra.attrelid = con.confrelid"
+				   "                                         AND ra.attnum = k.attnum),"
+				   "       a.attname, a.atttypid, pg_catalog.format_type(a.atttypid, a.atttypmod),"
+				   "       %s"
+				   "  FROM pg_catalog.pg_constraint con"
+				   "  JOIN pg_catalog.pg_class c ON c.oid = con.conrelid"
+				   "  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+				   "  JOIN pg_catalog.pg_attribute a ON a.attrelid = con.conrelid"
+				   "                                AND a.attnum = con.conkey[1]"
+				   " WHERE con.oid OPERATOR(pg_catalog.=) ANY ($1)"
+				   " ORDER BY 2, 3",
+				   regtab
+				   ? psprintf("(SELECT pg_catalog.format_type(r.legacy_type, NULL) FROM %s r"
+							  "  WHERE r.tab = con.conrelid AND r.col = a.attname"
+							  "    AND r.legacy_type IS NOT NULL)", regtab)
+				   : "NULL::pg_catalog.text");
+	if (SPI_execute_with_args(sql, 1, argtypes, args, NULL, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "SPI_execute_with_args failed");
 	n = SPI_processed;
+	legacy_types = palloc(sizeof(char *) * (n + 1));
 
-	/* copy out: legacy_type_of() runs queries of its own */
+	/* copy out */
 	{
 		SPITupleTable *tt = SPI_tuptable;
 		DepItem   **items = palloc(sizeof(DepItem *) * (n + 1));
@@ -521,7 +542,7 @@ plan_foreign_keys(DepPlan *plan, List *fk_oids, const char *regtab)
 			it->relid = DatumGetObjectId(col_datum(i, 1, &isnull));
 			it->relname = col(plan, i, 2);
 			it->conname = col(plan, i, 3);
-			it->condef = col(plan, i, 4);
+			it->conoid = DatumGetObjectId(col_datum(i, 4, &isnull));
 			it->validated = DatumGetBool(col_datum(i, 5, &isnull));
 			parent = root_name(plan, DatumGetObjectId(col_datum(i, 6, &isnull)));
 			ncols = DatumGetInt32(col_datum(i, 7, &isnull));
@@ -529,6 +550,7 @@ plan_foreign_keys(DepPlan *plan, List *fk_oids, const char *regtab)
 			it->colname = col(plan, i, 9);
 			atttypid = DatumGetObjectId(col_datum(i, 10, &isnull));
 			it->from_type = col(plan, i, 11);
+			legacy_types[i] = col(plan, i, 12);
 			it->referenced = MemoryContextStrdup(plan->cxt, parent);
 			it->identity = pfmt(plan, "%s on %s", quote_identifier(it->conname), it->relname);
 			it->depends_on = pfmt(plan, "%s.%s(%s)", schema_name(plan), quote_identifier(parent), refcols);
@@ -584,7 +606,8 @@ plan_foreign_keys(DepPlan *plan, List *fk_oids, const char *regtab)
 			}
 			else
 			{
-				it->to_type = legacy_type_of(plan, regtab, it->relid, it->colname);
+				it->to_type = legacy_types[i] ? legacy_types[i]
+					: MemoryContextStrdup(plan->cxt, "integer");
 				it->action = pfmt(plan, "convert %s uuid -> %s by the legacy id of the %s row; re-create the constraint",
 								  quote_identifier(it->colname), it->to_type, it->referenced);
 			}
@@ -722,8 +745,13 @@ plan_column_dependents(DepPlan *plan, List **seeds)
 		appendStringInfo(&roots, "%s%u", r ? "," : "", plan->roots[r]);
 
 	spi_exec(psprintf(
-					  "SELECT DISTINCT d.objid, pg_catalog.pg_describe_object(d.classid, d.objid, 0),"
-					  "       pg_catalog.pg_describe_object(d.refclassid, d.refobjid, d.refobjsubid),"
+					  "SELECT DISTINCT d.objid,"
+					  "       CASE WHEN d.category IN ('skip', 'view') THEN NULL"
+					  "            ELSE pg_catalog.pg_describe_object(d.classid, d.objid, 0) END,"
+					  "       CASE WHEN d.category IN ('skip', 'view') THEN NULL"
+					  "            ELSE pg_catalog.pg_describe_object(d.refclassid, d.refobjid, d.refobjsubid) END,"
+					  "       d.category, d.ev_class, d.relid"
+					  "  FROM (SELECT d.classid, d.objid, d.refclassid, d.refobjid, d.refobjsubid,"
 					  "  CASE d.classid"
 					  "  WHEN 'pg_catalog.pg_constraint'::pg_catalog.regclass THEN"
 					  "    (SELECT CASE WHEN con.contype = 'f' AND con.confrelid IN (%s) THEN 'skip'"
@@ -752,6 +780,7 @@ plan_column_dependents(DepPlan *plan, List **seeds)
 					  "   AND d.refobjid = p.relid::pg_catalog.oid AND d.refobjsubid = p.attnum"
 					  " WHERE d.deptype IN ('n', 'a')"
 					  "   AND d.classid <> 'pg_catalog.pg_type'::pg_catalog.regclass"
+					  " OFFSET 0) AS d(classid, objid, refclassid, refobjid, refobjsubid, category, ev_class, relid)"
 					  " ORDER BY 2",
 					  roots.data, pairs.data),
 			 SPI_OK_SELECT);
@@ -834,9 +863,16 @@ plan_views(DepPlan *plan, List *seeds)
 	int			i;
 	List	   *views = NIL;
 	SPITupleTable *tt;
+	HTAB	   *byoid;
+	HASHCTL		ctl;
 
 	if (seeds == NIL)
 		return;
+	/* the views by oid: the queries below name thousands of them */
+	ctl.keysize = sizeof(Oid);
+	ctl.entrysize = sizeof(ViewEntry);
+	ctl.hcxt = CurrentMemoryContext;
+	byoid = hash_create("lane_google views", 256, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 	args[0] = oid_array(seeds);
 	if (SPI_execute_with_args(
 							  "WITH RECURSIVE v(oid, depth) AS ("
@@ -856,7 +892,9 @@ plan_views(DepPlan *plan, List *seeds)
 							  "       pg_catalog.pg_get_userbyid(c.relowner),"
 							  "       pg_catalog.array_to_string(c.reloptions, ', '),"
 							  "       c.relispopulated,"
-							  "       pg_catalog.obj_description(v.oid, 'pg_class'),"
+							  "       (SELECT ds.description FROM pg_catalog.pg_description ds"
+							  "         WHERE ds.objoid = v.oid AND ds.classoid = 'pg_catalog.pg_class'::pg_catalog.regclass"
+							  "           AND ds.objsubid = 0),"
 							  "       (SELECT t.spcname FROM pg_catalog.pg_tablespace t WHERE t.oid = c.reltablespace),"
 							  "       (SELECT pg_catalog.string_agg(pg_catalog.format('GRANT %s ON %I.%I TO %s%s',"
 							  "                 a.privilege_type, n.nspname, c.relname,"
@@ -900,6 +938,7 @@ plan_views(DepPlan *plan, List *seeds)
 		it = new_item(plan, DT_VIEW, matview ? "materialized view" : "view");
 		it->viewid = DatumGetObjectId(col_datum(i, 1, &isnull));
 		views = lappend_oid(views, it->viewid);
+		((ViewEntry *) hash_search(byoid, &it->viewid, HASH_ENTER, NULL))->item = it;
 		it->depth = DatumGetInt32(col_datum(i, 2, &isnull));
 		it->identity = col(plan, i, 3);
 		it->matview = matview;
@@ -964,15 +1003,10 @@ plan_views(DepPlan *plan, List *seeds)
 	{
 		bool		isnull;
 		Oid			viewid = DatumGetObjectId(col_datum(i, 1, &isnull));
-		ListCell   *lc;
+		ViewEntry  *e = hash_search(byoid, &viewid, HASH_FIND, NULL);
 
-		foreach(lc, plan->items)
-		{
-			DepItem    *it = lfirst(lc);
-
-			if (it->type == DT_VIEW && it->viewid == viewid)
-				it->depends_on = col(plan, i, 2);
-		}
+		if (e)
+			e->item->depends_on = col(plan, i, 2);
 	}
 
 	/* the views other carried views read: the trial re-creates those */
@@ -989,15 +1023,10 @@ plan_views(DepPlan *plan, List *seeds)
 	{
 		bool		isnull;
 		Oid			viewid = DatumGetObjectId(col_datum(i, 1, &isnull));
-		ListCell   *lc;
+		ViewEntry  *e = hash_search(byoid, &viewid, HASH_FIND, NULL);
 
-		foreach(lc, plan->items)
-		{
-			DepItem    *it = lfirst(lc);
-
-			if (it->type == DT_VIEW && it->viewid == viewid)
-				it->parent = true;
-		}
+		if (e)
+			e->item->parent = true;
 	}
 
 	/* anything else over a carried view */
@@ -1225,6 +1254,8 @@ trial_run(DepPlan *plan, bool may_wait)
 {
 	ListCell   *lc;
 	List	   *rev = NIL;
+	ResourceOwner owner = CurrentResourceOwner;
+	volatile bool in_sub = false;
 
 	trial_shadows(plan, may_wait);
 	foreach(lc, plan->items)
@@ -1240,26 +1271,46 @@ trial_run(DepPlan *plan, bool may_wait)
 		spi_exec(((DepItem *) lfirst(lc))->drop_sql, SPI_OK_UTILITY);
 	}
 
+	/*
+	 * A view that is only analysed writes nothing: those share one
+	 * subtransaction (one per view made the trial quadratic: each end of a
+	 * subtransaction visits the whole relation cache), begun again after a
+	 * failure, whose rollback loses nothing.  A view re-created for the
+	 * views that read it has a subtransaction of its own, kept.
+	 */
 	foreach(lc, plan->items)
 	{
 		DepItem    *it = lfirst(lc);
 		MemoryContext cxt2 = CurrentMemoryContext;
-		ResourceOwner owner2 = CurrentResourceOwner;
 
 		if (it->type != DT_VIEW)
 			continue;
-		BeginInternalSubTransaction(NULL);
-		MemoryContextSwitchTo(cxt2);
+		if (in_sub && it->parent)
+		{
+			ReleaseCurrentSubTransaction();
+			MemoryContextSwitchTo(cxt2);
+			CurrentResourceOwner = owner;
+			in_sub = false;
+		}
+		if (!in_sub)
+		{
+			BeginInternalSubTransaction(NULL);
+			MemoryContextSwitchTo(cxt2);
+			in_sub = true;
+		}
 		PG_TRY();
 		{
 			if (it->parent)
+			{
 				spi_exec(it->matview ? psprintf("%s WITH NO DATA", it->create_sql) : it->create_sql,
 						 SPI_OK_UTILITY);
+				ReleaseCurrentSubTransaction();
+				MemoryContextSwitchTo(cxt2);
+				CurrentResourceOwner = owner;
+				in_sub = false;
+			}
 			else
 				analyse_query(it->query_sql);
-			ReleaseCurrentSubTransaction();
-			MemoryContextSwitchTo(cxt2);
-			CurrentResourceOwner = owner2;
 		}
 		PG_CATCH();
 		{
@@ -1270,7 +1321,8 @@ trial_run(DepPlan *plan, bool may_wait)
 			FlushErrorState();
 			RollbackAndReleaseCurrentSubTransaction();
 			MemoryContextSwitchTo(cxt2);
-			CurrentResourceOwner = owner2;
+			CurrentResourceOwner = owner;
+			in_sub = false;
 			it->reason = pfmt(plan, "cannot be re-created over the converted tables: %s",
 							  edata->message);
 			it->action = MemoryContextStrdup(plan->cxt, "none: the update refuses");
@@ -1279,6 +1331,14 @@ trial_run(DepPlan *plan, bool may_wait)
 			FreeErrorData(edata);
 		}
 		PG_END_TRY();
+	}
+	if (in_sub)
+	{
+		MemoryContext cxt2 = CurrentMemoryContext;
+
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt2);
+		CurrentResourceOwner = owner;
 	}
 }
 
@@ -1359,6 +1419,9 @@ build_plan(MemoryContext cxt, bool try_views, bool may_wait)
 	plan_roots(plan);
 
 	nest = enter_catalog_path();
+	/* catalog queries of a few thousand rows: compiling them costs more */
+	(void) set_config_option("jit", "off", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 
@@ -1483,7 +1546,8 @@ do_detach(bool released)
 	/*
 	 * Registered references have no constraint: like the update's own
 	 * pre-flight for the 11 tables, every value must be a key of the table it
-	 * names before anything changes.
+	 * names before anything changes.  The definitions of the foreign keys to
+	 * re-create, which the plan itself does not need.
 	 */
 	{
 		ListCell   *lc;
@@ -1497,6 +1561,10 @@ do_detach(bool released)
 
 			if (it->type == DT_REF)
 				check_reference_orphans(plan, it, "");
+			if (it->type == DT_FK)
+				it->condef = MemoryContextStrdup(plan->cxt,
+												 TextDatumGetCString(DirectFunctionCall1(pg_get_constraintdef,
+																						 ObjectIdGetDatum(it->conoid))));
 		}
 		SPI_finish();
 		AtEOXact_GUC(true, nest);
