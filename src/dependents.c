@@ -46,6 +46,7 @@
 
 #include "access/genam.h"
 #include "access/htup_details.h"
+#include "access/relation.h"
 #include "access/table.h"
 #include "access/xact.h"
 #include "catalog/indexing.h"
@@ -72,6 +73,7 @@
 #include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/resowner.h"
+#include "utils/ruleutils.h"
 #include "utils/syscache.h"
 #include "utils/uuid.h"
 
@@ -1160,7 +1162,10 @@ trial_shadows(DepPlan *plan, bool may_wait)
 	for (r = 0; r < LG_NTABLES; r++)
 	{
 		const LgTable *t = &lg_tables[r];
-		StringInfoData alter;
+		StringInfoData create;
+		Relation	rel;
+		TupleDesc	desc;
+		bool		first;
 		int			k;
 
 		if (!trial_lock(plan->roots[r], may_wait))
@@ -1170,17 +1175,41 @@ trial_shadows(DepPlan *plan, bool may_wait)
 		spi_exec(psprintf("ALTER TABLE %s.%s RENAME TO %s", nsp, quote_identifier(t->name),
 						  quote_identifier(psprintf("_lg_trial_%s", t->name))),
 				 SPI_OK_UTILITY);
-		spi_exec(psprintf("CREATE TABLE %s.%s (LIKE %s.%s)", nsp, quote_identifier(t->name),
-						  nsp, quote_identifier(psprintf("_lg_trial_%s", t->name))),
-				 SPI_OK_UTILITY);
-		initStringInfo(&alter);
-		appendStringInfo(&alter, "ALTER TABLE %s.%s ALTER id TYPE %s USING NULL",
-						 nsp, quote_identifier(t->name), plan->to_uuid ? "uuid" : "integer");
-		for (k = 0; k < t->nfks; k++)
-			appendStringInfo(&alter, ", ALTER %s TYPE %s USING NULL",
-							 quote_identifier(t->fks[k].column), plan->to_uuid ? "uuid" : "integer");
-		appendStringInfoString(&alter, plan->to_uuid ? ", ADD legacy_id bigint" : ", DROP legacy_id");
-		spi_exec(alter.data, SPI_OK_UTILITY);
+
+		/*
+		 * What CREATE TABLE (LIKE ...) copies (names, types, collations, NOT
+		 * NULL), the keys already of the target type: no rewrite of the new
+		 * table by ALTER COLUMN ... TYPE.
+		 */
+		rel = relation_open(plan->roots[r], NoLock);
+		desc = RelationGetDescr(rel);
+		initStringInfo(&create);
+		appendStringInfo(&create, "CREATE TABLE %s.%s (", nsp, quote_identifier(t->name));
+		first = true;
+		for (k = 0; k < desc->natts; k++)
+		{
+			Form_pg_attribute att = TupleDescAttr(desc, k);
+			const char *attname = NameStr(att->attname);
+			bool		key = is_key_column(t, attname);
+
+			if (att->attisdropped || (!plan->to_uuid && strcmp(attname, "legacy_id") == 0))
+				continue;
+			appendStringInfo(&create, "%s%s %s", first ? "" : ", ", quote_identifier(attname),
+							 key ? (plan->to_uuid ? "uuid" : "integer")
+							 : format_type_with_typemod(att->atttypid, att->atttypmod));
+			if (!key && OidIsValid(att->attcollation) &&
+				att->attcollation != get_typcollation(att->atttypid))
+				appendStringInfo(&create, " COLLATE %s",
+								 generate_collation_name(att->attcollation));
+			if (att->attnotnull)
+				appendStringInfoString(&create, " NOT NULL");
+			first = false;
+		}
+		if (plan->to_uuid)
+			appendStringInfoString(&create, ", legacy_id bigint");
+		appendStringInfoChar(&create, ')');
+		relation_close(rel, NoLock);
+		spi_exec(create.data, SPI_OK_UTILITY);
 	}
 
 	foreach(lc, plan->items)
