@@ -1666,13 +1666,19 @@ do_convert(const char *prefix)
 		{
 			DepItem    *o = lfirst(lc2);
 			const char *c;
+			bool		is_text;
 
 			if ((o->type != DT_FK && o->type != DT_REF) || !o->to_type || o->relid != it->relid)
 				continue;
 			c = quote_identifier(o->colname);
+			is_text = strcmp(o->from_type, "smallint") != 0 && strcmp(o->from_type, "integer") != 0 &&
+				strcmp(o->from_type, "bigint") != 0;
+			/* text references are trimmed; integers go straight to int8 */
 			if (plan->to_uuid)
-				appendStringInfo(&alter, "%s ALTER %s TYPE uuid USING %s.legacy_uuid(%s, pg_catalog.btrim(%s::pg_catalog.text)::pg_catalog.int8)",
-								 first ? "" : ",", c, nsp, quote_literal_cstr(o->referenced), c);
+				appendStringInfo(&alter, "%s ALTER %s TYPE uuid USING %s.legacy_uuid(%s, %s%s%s::pg_catalog.int8)",
+								 first ? "" : ",", c, nsp, quote_literal_cstr(o->referenced),
+								 is_text ? "pg_catalog.btrim(" : "", c,
+								 is_text ? "::pg_catalog.text)" : "");
 			else
 				appendStringInfo(&alter, "%s ALTER %s TYPE %s USING %s._lg_dependents_legacy_id(%s, %s)::%s",
 								 first ? "" : ",", c, o->to_type, nsp,
