@@ -191,7 +191,7 @@ typedef struct DepPlan
 	List	   *shadow_rels;	/* referencing tables some carried view reads */
 	DepStage	stage;
 	bool		released;		/* planned by a released script's hook */
-	List	   *carry_oids[4];	/* CARRY_*: objects plan_direct() found */
+	List	   *carry_oids[5];	/* CARRY_*: objects plan_direct() found */
 } DepPlan;
 
 /* The kinds plan_direct() hands to plan_carried() */
@@ -199,6 +199,7 @@ typedef struct DepPlan
 #define CARRY_POLICY		1
 #define CARRY_STATISTICS	2
 #define CARRY_PUBLICATION	3
+#define CARRY_RULE			4
 
 /* The plan of the update running in this transaction, if any */
 static DepPlan *pending = NULL;
@@ -1151,6 +1152,8 @@ collect_carried(DepPlan *plan, const char *category, Oid objid)
 		k = CARRY_STATISTICS;
 	else if (strcmp(category, "publication") == 0)
 		k = CARRY_PUBLICATION;
+	else if (strcmp(category, "rule") == 0)
+		k = CARRY_RULE;
 	else
 		return false;
 	old = MemoryContextSwitchTo(plan->cxt);
@@ -1431,6 +1434,64 @@ plan_publications(DepPlan *plan)
 }
 
 /*
+ * Rules of the application's on the 11 tables, and on other tables whose
+ * actions read or write the 11 tables: taken off before any row is written
+ * (a rule on a table set aside would act on the way back's UPDATE), and
+ * re-created after with their enabled state and comment.
+ */
+static void
+plan_rules(DepPlan *plan)
+{
+	uint64		i;
+
+	if (plan->carry_oids[CARRY_RULE] == NIL)
+		return;
+	carry_query("SELECT pg_catalog.pg_describe_object(r.tableoid, r.oid, 0),"
+				"       pg_catalog.format('%I.%I', n.nspname, c.relname),"
+				"       pg_catalog.quote_ident(r.rulename), pg_catalog.pg_get_ruledef(r.oid),"
+				"       CASE r.ev_enabled WHEN 'D' THEN 'DISABLE' WHEN 'R' THEN 'ENABLE REPLICA'"
+				"                         WHEN 'A' THEN 'ENABLE ALWAYS' END,"
+				"       pg_catalog.obj_description(r.oid, 'pg_rewrite'),"
+				"       r.ev_class OPERATOR(pg_catalog.=) ANY ($2)"
+				"  FROM pg_catalog.pg_rewrite r"
+				"  JOIN pg_catalog.pg_class c ON c.oid = r.ev_class"
+				"  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+				" WHERE r.oid OPERATOR(pg_catalog.=) ANY ($1) ORDER BY 1",
+				plan->carry_oids[CARRY_RULE], plan);
+	for (i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+		char	   *rel = col(plan, i, 2);
+		char	   *name = col(plan, i, 3);
+		char	   *def = col(plan, i, 4);
+		char	   *enabled = col(plan, i, 5);
+		char	   *comment = col(plan, i, 6);
+		bool		on_root = DatumGetBool(col_datum(i, 7, &isnull));
+		StringInfoData redo;
+		DepItem    *it;
+
+		/* pg_get_ruledef ends with ';' */
+		if (def && strlen(def) > 0 && def[strlen(def) - 1] == ';')
+			def[strlen(def) - 1] = '\0';
+		it = new_sql_item(plan, "rule", col(plan, i, 1), psprintf("table %s", rel));
+		initStringInfo(&redo);
+		appendStringInfoString(&redo, def);
+		if (enabled)
+			appendStringInfo(&redo, "; ALTER TABLE %s %s RULE %s", rel, enabled, name);
+		if (comment)
+			appendStringInfo(&redo, "; COMMENT ON RULE %s ON %s IS %s", name, rel,
+							 quote_literal_cstr(comment));
+		it->redo_sql = MemoryContextStrdup(plan->cxt, redo.data);
+		it->detach_sql = pfmt(plan, "DROP RULE %s ON %s", name, rel);
+		it->trial_sql = pfmt(plan, "DROP RULE IF EXISTS %s ON %s; %s", name, rel, def);
+		it->action = pfmt(plan, "%s with its definition%s comment%s%s%s",
+						  on_root ? "re-create on the new table" : "drop; re-create over the converted tables",
+						  enabled ? "," : " and", enabled ? " and state (" : "",
+						  enabled ? enabled : "", enabled ? ")" : "");
+	}
+}
+
+/*
  * Defaults and anything else of the application's that use the sequences
  * of the 11 tables' integer keys (nextval('lane_google.users_id_seq')): the
  * sequences go with the integer keys.
@@ -1479,6 +1540,7 @@ plan_carried(DepPlan *plan)
 	plan_policies(plan);
 	plan_statistics(plan);
 	plan_publications(plan);
+	plan_rules(plan);
 	plan_sequence_users(plan);
 }
 

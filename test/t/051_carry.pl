@@ -2,7 +2,8 @@
 # conversion re-creates from SQL it keeps (issue 9, src/dependents.c
 # "carried by SQL kept in the plan"): the application's triggers on the 11
 # tables, row security (the tables' flags, policies on them, a policy on
-# another table reading them), statistics objects, publication membership.
+# another table reading them), statistics objects, publication membership,
+# rules (on the 11 tables, and on another table writing them).
 #
 # - 1.0 -> 1.1 -> 2.1 (the update's own calls) and 1.0 -> 2.0 -> 2.1 (the
 #   released 1.0 -> 2.0 script, through the hooks) list each in
@@ -96,6 +97,14 @@ GRANT SELECT ON app.notes TO app_user;
 CREATE POLICY notes_of_users ON app.notes FOR SELECT TO app_user
     USING (owner_email IN (SELECT u.email FROM lane_google.users u WHERE u.status <> 'suspended'));
 COMMENT ON POLICY notes_of_users ON app.notes IS 'notes of users';
+CREATE TABLE app.signups (email text, username text);
+CREATE RULE signup_user AS ON INSERT TO app.signups DO ALSO
+    INSERT INTO lane_google.users (email, username, password_hash, salt, first_name, last_name)
+    VALUES (NEW.email, NEW.username, 'h', 's', 'f', 'l');
+COMMENT ON RULE signup_user ON app.signups IS 'a signup makes a user';
+CREATE RULE users_update_log AS ON UPDATE TO lane_google.users DO ALSO
+    INSERT INTO app.log (what) VALUES ('rule ' || NEW.email);
+ALTER TABLE lane_google.users DISABLE RULE users_update_log;
 };
 
 # Everything about them, as catalog text
@@ -124,10 +133,14 @@ SELECT 'publication ' || p.pubname || ' ' || pr.prrelid::regclass || ' '
        || coalesce(pg_get_expr(pr.prqual, pr.prrelid), '-')
   FROM pg_publication_rel pr JOIN pg_publication p ON p.oid = pr.prpubid
 UNION ALL
+SELECT 'rule ' || ev_class::regclass || ' ' || rulename || ' ' || ev_enabled::text || ' ' || pg_get_ruledef(oid)
+       || ' / ' || coalesce(obj_description(oid, 'pg_rewrite'), '')
+  FROM pg_rewrite WHERE rulename <> '_RETURN'
+UNION ALL
 SELECT 'member ' || pg_describe_object(classid, objid, 0) FROM pg_depend
  WHERE refclassid = 'pg_extension'::regclass AND deptype = 'e'
    AND classid IN ('pg_trigger'::regclass, 'pg_policy'::regclass, 'pg_statistic_ext'::regclass,
-                   'pg_publication_rel'::regclass)
+                   'pg_publication_rel'::regclass, 'pg_rewrite'::regclass)
 ORDER BY 1};
 
 my $plan_sql = 'SELECT object_type, object, reason IS NULL FROM lane_google.conversion_plan() ORDER BY 1, 2';
@@ -140,6 +153,8 @@ my $want_plan = join("\n",
 	'publication|publication of table lane_google.users in publication app_pub|t',
 	'row security|row level security on table lane_google.accounts|t',
 	'row security|row level security on table lane_google.campaigns|t',
+	'rule|rule signup_user on table app.signups|t',
+	'rule|rule users_update_log on table lane_google.users|t',
 	'statistics object|statistics object app.users_email_lower|t',
 	'statistics object|statistics object app.users_status_role|t',
 	'statistics object|statistics object lane_google.campaigns_people|t',
@@ -159,10 +174,15 @@ sub works
 	query($db, 'TRUNCATE app.log');
 	query($db, $new_user_sql);
 	query($db, "UPDATE lane_google.campaigns SET name = name WHERE false");
+	query($db, "UPDATE lane_google.users SET first_name = first_name WHERE email = 'new\@example.com'");
 	is(query($db, 'SELECT string_agg(what, \', \' ORDER BY what) FROM app.log'),
 		'campaigns_log_always UPDATE, users_log INSERT',
-		"$db: the enabled triggers fire, the disabled and replica ones do not");
+		"$db: the enabled triggers fire, the disabled and replica ones do not (nor the disabled rule)");
 	query($db, "DELETE FROM lane_google.users WHERE email = 'new\@example.com'");
+	query($db, "INSERT INTO app.signups VALUES ('signup\@example.com', 'signup')");
+	is(query($db, "SELECT count(*) FROM lane_google.users WHERE email = 'signup\@example.com'"), '1',
+		"$db: the rule on app.signups writes the new users table");
+	query($db, "DELETE FROM lane_google.users WHERE email = 'signup\@example.com'; TRUNCATE app.signups, app.log");
 	my $want = query($db, "SELECT count(*) FROM lane_google.campaigns WHERE status <> 'cancelled'");
 	my $all = query($db, 'SELECT count(*) FROM lane_google.campaigns');
 	isnt($want, $all, "$db: some campaigns are cancelled (the policy has something to filter)");
@@ -205,7 +225,7 @@ update_to('via11', '1.1');
 is(query('via11', $plan_sql), $want_plan, '1.1: conversion_plan() lists every one, each carried');
 is(query('via11', q{SELECT string_agg(object || ': ' || action, E'\n' ORDER BY object) FROM lane_google.conversion_plan()
                      WHERE object_type IN ('trigger', 'publication', 'row security', 'statistics object')
-                        OR object LIKE '%notes%'}),
+                        OR object LIKE '%notes%' OR object_type = 'rule'}),
 	join("\n",
 		'policy notes_of_users on table app.notes: drop; re-create over the converted tables with its command, roles, expressions and comment',
 		'publication of table lane_google.accounts in publication app_pub2: add the new table to publication app_pub2',
@@ -213,6 +233,8 @@ is(query('via11', q{SELECT string_agg(object || ': ' || action, E'\n' ORDER BY o
 		'publication of table lane_google.users in publication app_pub: add the new table to publication app_pub with its column list and row filter',
 		'row level security on table lane_google.accounts: force row level security on the new table',
 		'row level security on table lane_google.campaigns: enable and force row level security on the new table',
+		'rule signup_user on table app.signups: drop; re-create over the converted tables with its definition and comment',
+		'rule users_update_log on table lane_google.users: re-create on the new table with its definition, comment and state (DISABLE)',
 		'statistics object app.users_email_lower: re-create on the new table with its owner, statistics target and comment',
 		'statistics object app.users_status_role: re-create on the new table with its owner, statistics target and comment',
 		'statistics object lane_google.campaigns_people: re-create on the new table with its owner, statistics target and comment',
@@ -267,7 +289,9 @@ CREATE POLICY bad_policy ON lane_google.accounts USING (id = 1);
 CREATE POLICY bad_notes ON app.notes USING (owner_email IN (SELECT email FROM lane_google.users WHERE id < 5));
 CREATE STATISTICS app.bad_statistics ON (id + 1), status FROM lane_google.users;
 CREATE PUBLICATION bad_pub FOR TABLE lane_google.ads WHERE (id > 5);
-CREATE TABLE app.tickets (id integer DEFAULT nextval('lane_google.users_id_seq'), t text);});
+CREATE TABLE app.tickets (id integer DEFAULT nextval('lane_google.users_id_seq'), t text);
+CREATE TABLE app.removals (user_id integer);
+CREATE RULE bad_rule AS ON INSERT TO app.removals DO ALSO DELETE FROM lane_google.users WHERE id = NEW.user_id;});
 my $before = query('bad', $state_sql);
 is(query('bad', 'SELECT string_agg(object_type || \': \' || object || \': \' || reason, E\'\n\' ORDER BY object_type, object)
                    FROM lane_google.conversion_plan() WHERE reason IS NOT NULL'),
@@ -276,6 +300,7 @@ is(query('bad', 'SELECT string_agg(object_type || \': \' || object || \': \' || 
 		'policy: policy bad_notes on table app.notes: cannot be re-created over the converted tables: operator does not exist: uuid < integer',
 		'policy: policy bad_policy on table lane_google.accounts: cannot be re-created over the converted tables: operator does not exist: uuid = integer',
 		'publication: publication of table lane_google.ads in publication bad_pub: cannot be re-created over the converted tables: operator does not exist: uuid > integer',
+		'rule: rule bad_rule on table app.removals: cannot be re-created over the converted tables: operator does not exist: uuid = integer',
 		'statistics object: statistics object app.bad_statistics: cannot be re-created over the converted tables: operator does not exist: uuid + integer',
 		'trigger: trigger bad_trigger on table lane_google.users: cannot be re-created over the converted tables: operator does not exist: uuid = integer'),
 	'conversion_plan() names each one that cannot be carried, with PostgreSQL\'s reason');
@@ -284,7 +309,7 @@ is($n, '1', 'the scan counter sees a read of users (the measure works)');
 my $err;
 ($n, $err) = scans_during('bad', "ALTER EXTENSION lane_google UPDATE TO '2.1'");
 is($n, '0', 'the update read no row of the 11 tables');
-like($err, qr/cannot carry 6 dependent objects/, 'the update refuses the six');
+like($err, qr/cannot carry 7 dependent objects/, 'the update refuses the seven');
 like($err, qr/^(?:DETAIL:  )?trigger bad_trigger on table lane_google\.users: cannot be re-created over the converted tables: operator does not exist: uuid = integer$/m,
 	'the trigger is named, with why');
 like($err, qr/^(?:DETAIL:  )?default value for column id of table app\.tickets: uses sequence lane_google\.users_id_seq/m,
