@@ -191,7 +191,7 @@ typedef struct DepPlan
 	List	   *shadow_rels;	/* referencing tables some carried view reads */
 	DepStage	stage;
 	bool		released;		/* planned by a released script's hook */
-	List	   *carry_oids[5];	/* CARRY_*: objects plan_direct() found */
+	List	   *carry_oids[6];	/* CARRY_*: objects plan_direct() found */
 } DepPlan;
 
 /* The kinds plan_direct() hands to plan_carried() */
@@ -200,6 +200,7 @@ typedef struct DepPlan
 #define CARRY_STATISTICS	2
 #define CARRY_PUBLICATION	3
 #define CARRY_RULE			4
+#define CARRY_FUNCTION		5
 
 /* The plan of the update running in this transaction, if any */
 static DepPlan *pending = NULL;
@@ -1154,6 +1155,8 @@ collect_carried(DepPlan *plan, const char *category, Oid objid)
 		k = CARRY_PUBLICATION;
 	else if (strcmp(category, "rule") == 0)
 		k = CARRY_RULE;
+	else if (strcmp(category, "function") == 0)
+		k = CARRY_FUNCTION;
 	else
 		return false;
 	old = MemoryContextSwitchTo(plan->cxt);
@@ -1492,6 +1495,127 @@ plan_rules(DepPlan *plan)
 }
 
 /*
+ * Functions whose bodies PostgreSQL records as depending on the 11 tables
+ * (SQL functions with BEGIN ATOMIC bodies; any function using their row
+ * types): dropped before the tables set aside go, re-created after from
+ * pg_get_functiondef with owner, privileges and comment.  What depends on
+ * such a function (a view, a default, a policy, another function) is
+ * refused by name.
+ */
+static void
+plan_functions(DepPlan *plan)
+{
+	uint64		i;
+	uint64		n;
+	SPITupleTable *tt;
+	List	   *funcs = NIL;
+
+	if (plan->carry_oids[CARRY_FUNCTION] == NIL)
+		return;
+	carry_query("SELECT pg_catalog.pg_describe_object(p.tableoid, p.oid, 0),"
+				"       p.oid::pg_catalog.regprocedure::pg_catalog.text,"
+				"       CASE WHEN p.prokind <> 'a' THEN pg_catalog.pg_get_functiondef(p.oid) END,"
+				"       pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(p.proowner)),"
+				"       p.proacl IS NOT NULL,"
+				"       (SELECT pg_catalog.string_agg(pg_catalog.format('GRANT %s ON ROUTINE %s TO %s%s',"
+				"                 a.privilege_type, p.oid::pg_catalog.regprocedure,"
+				"                 CASE WHEN a.grantee = 0 THEN 'PUBLIC'"
+				"                      ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(a.grantee)) END,"
+				"                 CASE WHEN a.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END), '; ')"
+				"          FROM pg_catalog.aclexplode(p.proacl) AS a),"
+				"       pg_catalog.obj_description(p.oid, 'pg_proc'),"
+				"       p.oid,"
+				"       (SELECT pg_catalog.string_agg(DISTINCT pg_catalog.format('%I.%I', n.nspname, c.relname), ', ')"
+				"          FROM pg_catalog.pg_depend d"
+				"          JOIN pg_catalog.pg_class c"
+				"            ON (d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass AND c.oid = d.refobjid)"
+				"            OR (d.refclassid = 'pg_catalog.pg_type'::pg_catalog.regclass AND c.reltype = d.refobjid)"
+				"          JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+				"         WHERE d.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND d.objid = p.oid"
+				"           AND c.oid OPERATOR(pg_catalog.=) ANY ($2))"
+				"  FROM pg_catalog.pg_proc p"
+				" WHERE p.oid OPERATOR(pg_catalog.=) ANY ($1)"
+				" ORDER BY 1",
+				plan->carry_oids[CARRY_FUNCTION], plan);
+	n = SPI_processed;
+	tt = SPI_tuptable;
+	for (i = 0; i < n; i++)
+	{
+		bool		isnull;
+		char	   *sig;
+		char	   *def;
+		char	   *owner;
+		char	   *grants;
+		char	   *comment;
+		StringInfoData redo;
+		DepItem    *it;
+		MemoryContext old;
+
+		SPI_tuptable = tt;
+		sig = col(plan, i, 2);
+		def = col(plan, i, 3);
+		owner = col(plan, i, 4);
+		grants = col(plan, i, 6);
+		comment = col(plan, i, 7);
+		if (def == NULL)
+		{
+			plan_cannot(plan, "aggregate", col(plan, i, 1), "",
+						"an aggregate depending on a table the update rebuilds");
+			continue;
+		}
+		it = new_sql_item(plan, "function", col(plan, i, 1), col(plan, i, 9) ? col(plan, i, 9) : "");
+		it->objid = DatumGetObjectId(col_datum(i, 8, &isnull));
+		old = MemoryContextSwitchTo(plan->cxt);
+		funcs = lappend_oid(funcs, it->objid);
+		MemoryContextSwitchTo(old);
+		initStringInfo(&redo);
+		/* created inside the extension's script: not one of its members */
+		appendStringInfo(&redo, "%s; ALTER EXTENSION %s DROP ROUTINE %s; ALTER ROUTINE %s OWNER TO %s",
+						 def, LG_EXTENSION_NAME, sig, sig, owner);
+		if (DatumGetBool(col_datum(i, 5, &isnull)))
+		{
+			appendStringInfo(&redo, "; REVOKE ALL ON ROUTINE %s FROM PUBLIC; REVOKE ALL ON ROUTINE %s FROM %s",
+							 sig, sig, owner);
+			if (grants)
+				appendStringInfo(&redo, "; %s", grants);
+		}
+		if (comment)
+			appendStringInfo(&redo, "; COMMENT ON ROUTINE %s IS %s", sig, quote_literal_cstr(comment));
+		it->redo_sql = MemoryContextStrdup(plan->cxt, redo.data);
+		it->pre_sql = pfmt(plan, "DROP ROUTINE %s", sig);
+		it->trial_sql = pfmt(plan, "DROP ROUTINE %s CASCADE; %s", sig, def);
+		it->action = MemoryContextStrdup(plan->cxt,
+										 "drop; re-create over the converted tables with its owner, privileges and comment");
+	}
+
+	/* what the update does not re-create around them */
+	if (funcs == NIL)
+		return;
+	carry_query("SELECT CASE WHEN d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass"
+				"            THEN (SELECT pg_catalog.pg_describe_object(r.tableoid, r.oid, 0) FROM pg_catalog.pg_rewrite w"
+				"                    JOIN pg_catalog.pg_class r ON r.oid = w.ev_class WHERE w.oid = d.objid)"
+				"            ELSE pg_catalog.pg_describe_object(d.classid, d.objid, 0) END,"
+				"       pg_catalog.pg_describe_object(d.refclassid, d.refobjid, 0),"
+				"       CASE d.classid"
+				"         WHEN 'pg_catalog.pg_rewrite'::pg_catalog.regclass THEN 'view'"
+				"         WHEN 'pg_catalog.pg_attrdef'::pg_catalog.regclass THEN 'default'"
+				"         WHEN 'pg_catalog.pg_proc'::pg_catalog.regclass THEN 'function'"
+				"         WHEN 'pg_catalog.pg_policy'::pg_catalog.regclass THEN 'policy'"
+				"         WHEN 'pg_catalog.pg_trigger'::pg_catalog.regclass THEN 'trigger'"
+				"         WHEN 'pg_catalog.pg_constraint'::pg_catalog.regclass THEN 'constraint'"
+				"         WHEN 'pg_catalog.pg_class'::pg_catalog.regclass THEN 'index'"
+				"         ELSE 'other' END"
+				"  FROM pg_catalog.pg_depend d"
+				" WHERE d.refclassid = 'pg_catalog.pg_proc'::pg_catalog.regclass"
+				"   AND d.refobjid OPERATOR(pg_catalog.=) ANY ($1) AND d.deptype = 'n'"
+				" ORDER BY 1",
+				funcs, plan);
+	for (i = 0; i < SPI_processed; i++)
+		plan_cannot(plan, col(plan, i, 3), col(plan, i, 1), col(plan, i, 2),
+					pfmt(plan, "depends on %s, which the update re-creates", col(plan, i, 2)));
+}
+
+/*
  * Defaults and anything else of the application's that use the sequences
  * of the 11 tables' integer keys (nextval('lane_google.users_id_seq')): the
  * sequences go with the integer keys.
@@ -1536,6 +1660,7 @@ plan_sequence_users(DepPlan *plan)
 static void
 plan_carried(DepPlan *plan)
 {
+	plan_functions(plan);
 	plan_triggers(plan);
 	plan_policies(plan);
 	plan_statistics(plan);
@@ -1563,7 +1688,8 @@ trial_carried(DepPlan *plan)
 		PG_TRY();
 		{
 			spi_exec(it->trial_sql, SPI_OK_UTILITY);
-			ReleaseCurrentSubTransaction();
+			/* nothing carried here needs another: each leaves no trace */
+			RollbackAndReleaseCurrentSubTransaction();
 			MemoryContextSwitchTo(cxt2);
 			CurrentResourceOwner = owner2;
 		}

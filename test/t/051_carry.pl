@@ -3,7 +3,8 @@
 # "carried by SQL kept in the plan"): the application's triggers on the 11
 # tables, row security (the tables' flags, policies on them, a policy on
 # another table reading them), statistics objects, publication membership,
-# rules (on the 11 tables, and on another table writing them).
+# rules (on the 11 tables, and on another table writing them), functions
+# whose bodies depend on them (BEGIN ATOMIC, a row type).
 #
 # - 1.0 -> 1.1 -> 2.1 (the update's own calls) and 1.0 -> 2.0 -> 2.1 (the
 #   released 1.0 -> 2.0 script, through the hooks) list each in
@@ -45,7 +46,7 @@ wal_level = logical
 $node->start;
 lg_paths_init($node, $tmp);
 
-query('postgres', 'CREATE ROLE app_user; CREATE ROLE stats_owner');
+query('postgres', 'CREATE ROLE app_user; CREATE ROLE stats_owner; CREATE ROLE fn_owner');
 
 # What the application's objects need, in every database (the references too)
 my $base_sql = q{
@@ -105,6 +106,16 @@ COMMENT ON RULE signup_user ON app.signups IS 'a signup makes a user';
 CREATE RULE users_update_log AS ON UPDATE TO lane_google.users DO ALSO
     INSERT INTO app.log (what) VALUES ('rule ' || NEW.email);
 ALTER TABLE lane_google.users DISABLE RULE users_update_log;
+CREATE FUNCTION app.user_count() RETURNS bigint LANGUAGE sql STABLE
+BEGIN ATOMIC SELECT count(*) FROM lane_google.users WHERE status <> 'suspended'; END;
+ALTER FUNCTION app.user_count() OWNER TO fn_owner;
+REVOKE ALL ON FUNCTION app.user_count() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION app.user_count() TO app_user;
+COMMENT ON FUNCTION app.user_count() IS 'users not suspended';
+CREATE PROCEDURE app.rename_user(e text, n text) LANGUAGE sql
+BEGIN ATOMIC UPDATE lane_google.users SET first_name = n WHERE email = e; END;
+CREATE FUNCTION app.user_rows() RETURNS SETOF lane_google.users LANGUAGE sql STABLE
+AS 'SELECT * FROM lane_google.users';
 };
 
 # Everything about them, as catalog text
@@ -137,14 +148,22 @@ SELECT 'rule ' || ev_class::regclass || ' ' || rulename || ' ' || ev_enabled::te
        || ' / ' || coalesce(obj_description(oid, 'pg_rewrite'), '')
   FROM pg_rewrite WHERE rulename <> '_RETURN'
 UNION ALL
+SELECT 'function ' || oid::regprocedure || ' ' || pg_get_userbyid(proowner) || ' ' || coalesce(proacl::text, '-') || ' '
+       || pg_get_functiondef(oid) || ' / ' || coalesce(obj_description(oid, 'pg_proc'), '')
+  FROM pg_proc WHERE pronamespace = 'app'::regnamespace
+UNION ALL
 SELECT 'member ' || pg_describe_object(classid, objid, 0) FROM pg_depend
  WHERE refclassid = 'pg_extension'::regclass AND deptype = 'e'
    AND classid IN ('pg_trigger'::regclass, 'pg_policy'::regclass, 'pg_statistic_ext'::regclass,
-                   'pg_publication_rel'::regclass, 'pg_rewrite'::regclass)
+                   'pg_publication_rel'::regclass, 'pg_rewrite'::regclass, 'pg_proc'::regclass)
+   AND pg_describe_object(classid, objid, 0) LIKE '%app.%'
 ORDER BY 1};
 
 my $plan_sql = 'SELECT object_type, object, reason IS NULL FROM lane_google.conversion_plan() ORDER BY 1, 2';
 my $want_plan = join("\n",
+	'function|function app.rename_user(text,text)|t',
+	'function|function app.user_count()|t',
+	'function|function app.user_rows()|t',
 	'policy|policy campaigns_live on table lane_google.campaigns|t',
 	'policy|policy campaigns_read on table lane_google.campaigns|t',
 	'policy|policy notes_of_users on table app.notes|t',
@@ -183,6 +202,14 @@ sub works
 	is(query($db, "SELECT count(*) FROM lane_google.users WHERE email = 'signup\@example.com'"), '1',
 		"$db: the rule on app.signups writes the new users table");
 	query($db, "DELETE FROM lane_google.users WHERE email = 'signup\@example.com'; TRUNCATE app.signups, app.log");
+	is(query($db, 'SELECT app.user_count()'), query($db, "SELECT count(*) FROM lane_google.users WHERE status <> 'suspended'"),
+		"$db: the BEGIN ATOMIC function reads the new users table");
+	my $email = query($db, 'SELECT min(email) FROM lane_google.users');
+	query($db, "CALL app.rename_user('$email', 'Renamed')");
+	is(query($db, "SELECT first_name FROM lane_google.users WHERE email = '$email'"), 'Renamed',
+		"$db: the BEGIN ATOMIC procedure writes it");
+	is(query($db, 'SELECT count(*) FROM app.user_rows()'), query($db, 'SELECT count(*) FROM lane_google.users'),
+		"$db: the function returning its row type reads it");
 	my $want = query($db, "SELECT count(*) FROM lane_google.campaigns WHERE status <> 'cancelled'");
 	my $all = query($db, 'SELECT count(*) FROM lane_google.campaigns');
 	isnt($want, $all, "$db: some campaigns are cancelled (the policy has something to filter)");
@@ -225,8 +252,9 @@ update_to('via11', '1.1');
 is(query('via11', $plan_sql), $want_plan, '1.1: conversion_plan() lists every one, each carried');
 is(query('via11', q{SELECT string_agg(object || ': ' || action, E'\n' ORDER BY object) FROM lane_google.conversion_plan()
                      WHERE object_type IN ('trigger', 'publication', 'row security', 'statistics object')
-                        OR object LIKE '%notes%' OR object_type = 'rule'}),
+                        OR object LIKE '%notes%' OR object_type = 'rule' OR object = 'function app.user_count()'}),
 	join("\n",
+		'function app.user_count(): drop; re-create over the converted tables with its owner, privileges and comment',
 		'policy notes_of_users on table app.notes: drop; re-create over the converted tables with its command, roles, expressions and comment',
 		'publication of table lane_google.accounts in publication app_pub2: add the new table to publication app_pub2',
 		'publication of table lane_google.campaigns in publication app_pub: add the new table to publication app_pub',
@@ -291,25 +319,29 @@ CREATE STATISTICS app.bad_statistics ON (id + 1), status FROM lane_google.users;
 CREATE PUBLICATION bad_pub FOR TABLE lane_google.ads WHERE (id > 5);
 CREATE TABLE app.tickets (id integer DEFAULT nextval('lane_google.users_id_seq'), t text);
 CREATE TABLE app.removals (user_id integer);
-CREATE RULE bad_rule AS ON INSERT TO app.removals DO ALSO DELETE FROM lane_google.users WHERE id = NEW.user_id;});
+CREATE RULE bad_rule AS ON INSERT TO app.removals DO ALSO DELETE FROM lane_google.users WHERE id = NEW.user_id;
+CREATE FUNCTION app.first_user() RETURNS text LANGUAGE sql BEGIN ATOMIC SELECT email FROM lane_google.users WHERE id = 1; END;
+CREATE VIEW app.counted AS SELECT app.user_count() AS n;});
 my $before = query('bad', $state_sql);
 is(query('bad', 'SELECT string_agg(object_type || \': \' || object || \': \' || reason, E\'\n\' ORDER BY object_type, object)
                    FROM lane_google.conversion_plan() WHERE reason IS NOT NULL'),
 	join("\n",
 		'default: default value for column id of table app.tickets: uses sequence lane_google.users_id_seq, which the update drops with the integer keys; give it a sequence of its own first (CREATE SEQUENCE s; SELECT setval(\'s\', last_value) FROM lane_google.users_id_seq; then use nextval(\'s\'))',
+		'function: function app.first_user(): cannot be re-created over the converted tables: operator does not exist: uuid = integer',
 		'policy: policy bad_notes on table app.notes: cannot be re-created over the converted tables: operator does not exist: uuid < integer',
 		'policy: policy bad_policy on table lane_google.accounts: cannot be re-created over the converted tables: operator does not exist: uuid = integer',
 		'publication: publication of table lane_google.ads in publication bad_pub: cannot be re-created over the converted tables: operator does not exist: uuid > integer',
 		'rule: rule bad_rule on table app.removals: cannot be re-created over the converted tables: operator does not exist: uuid = integer',
 		'statistics object: statistics object app.bad_statistics: cannot be re-created over the converted tables: operator does not exist: uuid + integer',
-		'trigger: trigger bad_trigger on table lane_google.users: cannot be re-created over the converted tables: operator does not exist: uuid = integer'),
+		'trigger: trigger bad_trigger on table lane_google.users: cannot be re-created over the converted tables: operator does not exist: uuid = integer',
+		'view: view app.counted: depends on function app.user_count(), which the update re-creates'),
 	'conversion_plan() names each one that cannot be carried, with PostgreSQL\'s reason');
 my ($n) = scans_during('bad', 'SELECT count(*) FROM lane_google.users');
 is($n, '1', 'the scan counter sees a read of users (the measure works)');
 my $err;
 ($n, $err) = scans_during('bad', "ALTER EXTENSION lane_google UPDATE TO '2.1'");
 is($n, '0', 'the update read no row of the 11 tables');
-like($err, qr/cannot carry 7 dependent objects/, 'the update refuses the seven');
+like($err, qr/cannot carry 9 dependent objects/, 'the update refuses the nine');
 like($err, qr/^(?:DETAIL:  )?trigger bad_trigger on table lane_google\.users: cannot be re-created over the converted tables: operator does not exist: uuid = integer$/m,
 	'the trigger is named, with why');
 like($err, qr/^(?:DETAIL:  )?default value for column id of table app\.tickets: uses sequence lane_google\.users_id_seq/m,
