@@ -1051,6 +1051,7 @@ plan_views(DepPlan *plan, List *seeds)
 							  "   AND NOT (d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass"
 							  "            AND (SELECT c.relkind FROM pg_catalog.pg_class c WHERE c.oid = d.objid) IN ('i', 't'))"
 							  "   AND d.classid <> 'pg_catalog.pg_type'::pg_catalog.regclass"
+							  "   AND d.classid <> 'pg_catalog.pg_attrdef'::pg_catalog.regclass"
 							  " ORDER BY 1",
 							  1, argtypes, args, NULL, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "SPI_execute_with_args failed");
@@ -1616,6 +1617,77 @@ plan_functions(DepPlan *plan)
 }
 
 /*
+ * What a carried view's columns have besides their comments: privileges
+ * (GRANT ... (col) ON view) and defaults (ALTER VIEW ... SET DEFAULT),
+ * applied after its grants.
+ */
+static void
+plan_view_columns(DepPlan *plan)
+{
+	ListCell   *lc;
+	List	   *views = NIL;
+	uint64		i;
+
+	foreach(lc, plan->items)
+	{
+		DepItem    *it = lfirst(lc);
+
+		if (it->type == DT_VIEW)
+			views = lappend_oid(views, it->viewid);
+	}
+	if (views == NIL)
+		return;
+	carry_query("SELECT a.attrelid,"
+				"       pg_catalog.concat_ws('; ',"
+				"         (SELECT pg_catalog.string_agg(pg_catalog.format('GRANT %s (%I) ON %I.%I TO %s%s',"
+				"                   x.privilege_type, a.attname, n.nspname, c.relname,"
+				"                   CASE WHEN x.grantee = 0 THEN 'PUBLIC'"
+				"                        ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(x.grantee)) END,"
+				"                   CASE WHEN x.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END), '; ')"
+				"            FROM pg_catalog.aclexplode(a.attacl) AS x),"
+				"         (SELECT pg_catalog.format('ALTER %s %I.%I ALTER COLUMN %I SET DEFAULT %s',"
+				"                   CASE c.relkind WHEN 'm' THEN 'MATERIALIZED VIEW' ELSE 'VIEW' END,"
+				"                   n.nspname, c.relname, a.attname, pg_catalog.pg_get_expr(ad.adbin, ad.adrelid))"
+				"            FROM pg_catalog.pg_attrdef ad WHERE ad.adrelid = a.attrelid AND ad.adnum = a.attnum)),"
+				"       (SELECT pg_catalog.format('ALTER VIEW %I.%I ALTER COLUMN %I SET DEFAULT %s',"
+				"                   n.nspname, c.relname, a.attname, pg_catalog.pg_get_expr(ad.adbin, ad.adrelid))"
+				"          FROM pg_catalog.pg_attrdef ad WHERE ad.adrelid = a.attrelid AND ad.adnum = a.attnum)"
+				"  FROM pg_catalog.pg_attribute a"
+				"  JOIN pg_catalog.pg_class c ON c.oid = a.attrelid"
+				"  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+				" WHERE a.attrelid OPERATOR(pg_catalog.=) ANY ($1) AND a.attnum > 0 AND NOT a.attisdropped"
+				"   AND (a.attacl IS NOT NULL OR a.atthasdef)"
+				" ORDER BY a.attrelid, a.attnum",
+				views, plan);
+	for (i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+		Oid			viewid = DatumGetObjectId(col_datum(i, 1, &isnull));
+		char	   *sql = col(plan, i, 2);
+
+		char	   *setdef = col(plan, i, 3);
+
+		if (sql == NULL || *sql == '\0')
+			continue;
+		foreach(lc, plan->items)
+		{
+			DepItem    *it = lfirst(lc);
+
+			if (it->type != DT_VIEW || it->viewid != viewid)
+				continue;
+			it->after_sql = pfmt(plan, "%s; %s", it->after_sql, sql);
+			/* a default may not fit the column's new type: tried first */
+			if (setdef)
+				it->trial_sql = it->trial_sql
+					? pfmt(plan, "%s; %s", it->trial_sql, setdef)
+					: pfmt(plan, "DROP %s IF EXISTS %s CASCADE; %s%s; %s",
+						   it->matview ? "MATERIALIZED VIEW" : "VIEW", it->identity,
+						   it->create_sql, it->matview ? " WITH NO DATA" : "", setdef);
+		}
+	}
+}
+
+/*
  * Defaults and anything else of the application's that use the sequences
  * of the 11 tables' integer keys (nextval('lane_google.users_id_seq')): the
  * sequences go with the integer keys.
@@ -1660,6 +1732,7 @@ plan_sequence_users(DepPlan *plan)
 static void
 plan_carried(DepPlan *plan)
 {
+	plan_view_columns(plan);
 	plan_functions(plan);
 	plan_triggers(plan);
 	plan_policies(plan);
@@ -1681,7 +1754,7 @@ trial_carried(DepPlan *plan)
 		MemoryContext cxt2 = CurrentMemoryContext;
 		ResourceOwner owner2 = CurrentResourceOwner;
 
-		if (it->type != DT_SQL || it->trial_sql == NULL || it->reason)
+		if ((it->type != DT_SQL && it->type != DT_VIEW) || it->trial_sql == NULL || it->reason)
 			continue;
 		BeginInternalSubTransaction(NULL);
 		MemoryContextSwitchTo(cxt2);

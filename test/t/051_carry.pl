@@ -4,7 +4,8 @@
 # tables, row security (the tables' flags, policies on them, a policy on
 # another table reading them), statistics objects, publication membership,
 # rules (on the 11 tables, and on another table writing them), functions
-# whose bodies depend on them (BEGIN ATOMIC, a row type).
+# whose bodies depend on them (BEGIN ATOMIC, a row type); and a carried
+# view's column privileges and defaults.
 #
 # - 1.0 -> 1.1 -> 2.1 (the update's own calls) and 1.0 -> 2.0 -> 2.1 (the
 #   released 1.0 -> 2.0 script, through the hooks) list each in
@@ -116,6 +117,9 @@ CREATE PROCEDURE app.rename_user(e text, n text) LANGUAGE sql
 BEGIN ATOMIC UPDATE lane_google.users SET first_name = n WHERE email = e; END;
 CREATE FUNCTION app.user_rows() RETURNS SETOF lane_google.users LANGUAGE sql STABLE
 AS 'SELECT * FROM lane_google.users';
+CREATE VIEW app.campaign_names AS SELECT id, name, status FROM lane_google.campaigns;
+ALTER VIEW app.campaign_names ALTER COLUMN status SET DEFAULT 'draft';
+GRANT SELECT (id, name), UPDATE (name) ON app.campaign_names TO app_user;
 };
 
 # Everything about them, as catalog text
@@ -152,6 +156,12 @@ SELECT 'function ' || oid::regprocedure || ' ' || pg_get_userbyid(proowner) || '
        || pg_get_functiondef(oid) || ' / ' || coalesce(obj_description(oid, 'pg_proc'), '')
   FROM pg_proc WHERE pronamespace = 'app'::regnamespace
 UNION ALL
+SELECT 'view column ' || a.attrelid::regclass || '.' || a.attname || ' ' || coalesce(a.attacl::text, '-') || ' '
+       || coalesce(pg_get_expr(d.adbin, d.adrelid), '-')
+  FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid AND c.relkind = 'v'
+  LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+ WHERE c.relnamespace = 'app'::regnamespace AND a.attnum > 0
+UNION ALL
 SELECT 'member ' || pg_describe_object(classid, objid, 0) FROM pg_depend
  WHERE refclassid = 'pg_extension'::regclass AND deptype = 'e'
    AND classid IN ('pg_trigger'::regclass, 'pg_policy'::regclass, 'pg_statistic_ext'::regclass,
@@ -180,7 +190,8 @@ my $want_plan = join("\n",
 	'trigger|trigger campaigns_log_always on table lane_google.campaigns|t',
 	'trigger|trigger users_log on table lane_google.users|t',
 	'trigger|trigger users_log_off on table lane_google.users|t',
-	'trigger|trigger users_log_replica on table lane_google.users|t');
+	'trigger|trigger users_log_replica on table lane_google.users|t',
+	'view|app.campaign_names|t');
 
 # Proof that they work: the triggers fire (users_log on insert; the disabled
 # and the replica-only ones not, in a session of origin role), the policies
@@ -321,7 +332,9 @@ CREATE TABLE app.tickets (id integer DEFAULT nextval('lane_google.users_id_seq')
 CREATE TABLE app.removals (user_id integer);
 CREATE RULE bad_rule AS ON INSERT TO app.removals DO ALSO DELETE FROM lane_google.users WHERE id = NEW.user_id;
 CREATE FUNCTION app.first_user() RETURNS text LANGUAGE sql BEGIN ATOMIC SELECT email FROM lane_google.users WHERE id = 1; END;
-CREATE VIEW app.counted AS SELECT app.user_count() AS n;});
+CREATE VIEW app.counted AS SELECT app.user_count() AS n;
+CREATE VIEW app.campaign_ids AS SELECT id, name FROM lane_google.campaigns;
+ALTER VIEW app.campaign_ids ALTER COLUMN id SET DEFAULT 0;});
 my $before = query('bad', $state_sql);
 is(query('bad', 'SELECT string_agg(object_type || \': \' || object || \': \' || reason, E\'\n\' ORDER BY object_type, object)
                    FROM lane_google.conversion_plan() WHERE reason IS NOT NULL'),
@@ -334,6 +347,7 @@ is(query('bad', 'SELECT string_agg(object_type || \': \' || object || \': \' || 
 		'rule: rule bad_rule on table app.removals: cannot be re-created over the converted tables: operator does not exist: uuid = integer',
 		'statistics object: statistics object app.bad_statistics: cannot be re-created over the converted tables: operator does not exist: uuid + integer',
 		'trigger: trigger bad_trigger on table lane_google.users: cannot be re-created over the converted tables: operator does not exist: uuid = integer',
+		'view: app.campaign_ids: cannot be re-created over the converted tables: column "id" is of type uuid but default expression is of type integer',
 		'view: view app.counted: depends on function app.user_count(), which the update re-creates'),
 	'conversion_plan() names each one that cannot be carried, with PostgreSQL\'s reason');
 my ($n) = scans_during('bad', 'SELECT count(*) FROM lane_google.users');
@@ -341,7 +355,7 @@ is($n, '1', 'the scan counter sees a read of users (the measure works)');
 my $err;
 ($n, $err) = scans_during('bad', "ALTER EXTENSION lane_google UPDATE TO '2.1'");
 is($n, '0', 'the update read no row of the 11 tables');
-like($err, qr/cannot carry 9 dependent objects/, 'the update refuses the nine');
+like($err, qr/cannot carry 10 dependent objects/, 'the update refuses the ten');
 like($err, qr/^(?:DETAIL:  )?trigger bad_trigger on table lane_google\.users: cannot be re-created over the converted tables: operator does not exist: uuid = integer$/m,
 	'the trigger is named, with why');
 like($err, qr/^(?:DETAIL:  )?default value for column id of table app\.tickets: uses sequence lane_google\.users_id_seq/m,
