@@ -1821,6 +1821,8 @@ lg_dependents_after_keys(void)
  * on the 11 tables, what the next key conversion (1.x -> 2.x or back) does
  * with it, or why it cannot.
  */
+static void online_actions(DepPlan *plan);
+
 Datum
 lg_conversion_plan(PG_FUNCTION_ARGS)
 {
@@ -1830,6 +1832,7 @@ lg_conversion_plan(PG_FUNCTION_ARGS)
 
 	InitMaterializedSRF(fcinfo, 0);
 	plan = build_plan(CurrentMemoryContext, true, false);
+	online_actions(plan);
 	foreach(lc, plan->items)
 	{
 		DepItem    *it = lfirst(lc);
@@ -2074,4 +2077,40 @@ void
 lg_dependents_swap_convert(void)
 {
 	do_convert("");
+}
+
+/*
+ * conversion_plan() during an online conversion (its staging schema
+ * exists): what of the carrying happens under the swap's locks, and grows
+ * with the data.
+ */
+static void
+online_actions(DepPlan *plan)
+{
+	ListCell   *lc;
+
+	if (!plan->to_uuid || !OidIsValid(get_namespace_oid("lane_google_online", true)))
+		return;
+	foreach(lc, plan->items)
+	{
+		DepItem    *it = lfirst(lc);
+
+		if (it->reason)
+			continue;
+		if ((it->type == DT_FK || it->type == DT_REF) && it->to_type)
+		{
+			HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(it->relid));
+			double		rows = 0;
+
+			if (HeapTupleIsValid(tup))
+			{
+				rows = Max(((Form_pg_class) GETSTRUCT(tup))->reltuples, 0);
+				ReleaseSysCache(tup);
+			}
+			it->action = pfmt(plan, "%s; online: the swap rewrites %s (about %.0f rows) under its locks, in time that grows with the table",
+							  it->action, it->relname, rows);
+		}
+		else if (it->type == DT_VIEW && it->matview && it->populated)
+			it->action = pfmt(plan, "%s; online: refreshed under the swap's locks", it->action);
+	}
 }

@@ -449,6 +449,9 @@ query(
 	INSERT INTO public.notes (account_id, body) SELECT id, 'note ' || id FROM lane_google.accounts;
 	CREATE TABLE public.b_notes AS SELECT * FROM public.notes;
 	});
+like(query($db, q{SELECT action FROM lane_google.conversion_plan() WHERE object LIKE 'sessions_user_id_fkey%'}),
+	qr/^convert user_id integer -> uuid by legacy_uuid\('users', user_id\); re-create the constraint; online: the swap rewrites public.sessions \(about \d+ rows\) under its locks/,
+	'conversion_plan() during an online conversion: the referencing table is rewritten under the swap\'s locks');
 writes_go_on(50, 'after online_start(), to the legacy tables');
 
 # the rolling deploy: instances on the views, then the old ones go
