@@ -368,6 +368,8 @@ budget_lock_dependents(LockBudget *b, List **locked)
 	return has_views;
 }
 
+static void recheck_orphans(bool swap);
+
 /* --- the capture trigger -------------------------------------------------- */
 
 static void
@@ -984,6 +986,14 @@ lg_online_finish(PG_FUNCTION_ARGS)
 	(void) apply_changes();
 	if (strcmp(phase, "complete") == 0)
 	{
+		/*
+		 * The keys applied since the orphan check, checked now and
+		 * forgotten: a later change to them is logged, applied and
+		 * remembered again, so the swap checks under its locks only what
+		 * it applies itself and what came after this.
+		 */
+		recheck_orphans(false);
+		spi_run("DELETE FROM " STAGING "." RECHECK, SPI_OK_DELETE);
 		SPI_finish();
 		PG_RETURN_VOID();
 	}
@@ -1097,13 +1107,17 @@ lg_online_abort(PG_FUNCTION_ARGS)
 /*
  * Under the swap's locks, after the last application of the log (the
  * shadows equal the legacy tables): the foreign keys of the rows applied
- * since the backfill's orphan check, in both directions (a child row
- * written, a parent row deleted), checked on the legacy tables by their
- * keys, not by a scan.  An orphan fails the swap as the backfill's check
- * fails the backfill: nothing changes.
+ * since the backfill's orphan check (or since online_backfill() last
+ * checked them), in both directions (a child row written, a parent row
+ * deleted), checked on the legacy tables by their keys, not by a scan.  An
+ * orphan fails the swap as the backfill's check fails the backfill: nothing
+ * changes.  online_backfill() on a complete backfill runs the same check
+ * without the locks (swap false): what it checked at a snapshot after those
+ * keys were applied needs no second check, since any later change to them
+ * is logged, applied and remembered again.
  */
 static void
-recheck_orphans(void)
+recheck_orphans(bool swap)
 {
 	const char *ext = ext_q();
 	StringInfoData detail;
@@ -1159,7 +1173,8 @@ recheck_orphans(void)
 				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
 				 errmsg("lane_google 1.1 data written since the online backfill's check has rows whose parent row is missing"),
 				 errdetail("%s", detail.data),
-				 errhint("Nothing was changed and the online conversion is intact.  Delete or fix the orphan rows, then retry ALTER EXTENSION lane_google UPDATE.")));
+				 swap ? errhint("Nothing was changed and the online conversion is intact.  Delete or fix the orphan rows, then retry ALTER EXTENSION lane_google UPDATE.")
+				 : errhint("Delete or fix the orphan rows, then CALL lane_google.online_backfill() again.")));
 }
 
 /*
@@ -1321,7 +1336,7 @@ lg_online_swap(PG_FUNCTION_ARGS)
 	 */
 	lg_dependents_swap_detach();
 	applied = apply_changes();
-	recheck_orphans();
+	recheck_orphans(true);
 
 	/* the next legacy id of each table, for inserts through the views */
 	for (t = 0; t < LG_NTABLES; t++)

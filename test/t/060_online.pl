@@ -267,7 +267,13 @@ my $orphan = query('orphan', q{
 	SET session_replication_role = replica;
 	INSERT INTO lane_google.campaigns (account_id, name, customer_id, budget_amount)
 	VALUES (999999, 'orphan', 'o-1', 1) RETURNING id});
-query('orphan', 'CALL lane_google.online_backfill()');
+# online_backfill() on a complete backfill checks the keys it applies
+($rc, $out, $err) = $node->psql('orphan', 'CALL lane_google.online_backfill()');
+like($err, qr/ERROR:  lane_google 1.1 data written since the online backfill's check has rows whose parent row is missing\n.*DETAIL:  campaigns.account_id \(-> accounts\): 1 row, id -> account_id: $orphan -> 999999\n/s,
+	'online_backfill() again: the keys applied since the check are checked, the orphan named');
+like($err, qr/HINT:  Delete or fix the orphan rows, then CALL lane_google.online_backfill\(\) again/,
+	'online_backfill() again: with a hint');
+# and so does the swap, under its locks
 ($rc, $out, $err) = $node->psql('orphan', "ALTER EXTENSION lane_google UPDATE TO '2.1'");
 like($err, qr/ERROR:  lane_google 1.1 data written since the online backfill's check has rows whose parent row is missing/,
 	'the swap refuses a child row written without its parent after the check');
