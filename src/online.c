@@ -1109,7 +1109,8 @@ lg_online_abort(PG_FUNCTION_ARGS)
  * shadows equal the legacy tables): the foreign keys of the rows applied
  * since the backfill's orphan check (or since online_backfill() last
  * checked them), in both directions (a child row written, a parent row
- * deleted), checked on the legacy tables by their keys, not by a scan.  An
+ * deleted: only the parents' keys that are gone are followed to their
+ * children), checked on the legacy tables by their keys, not by a scan.  An
  * orphan fails the swap as the backfill's check fails the backfill: nothing
  * changes.  online_backfill() on a complete backfill runs the same check
  * without the locks (swap false): what it checked at a snapshot after those
@@ -1147,14 +1148,15 @@ recheck_orphans(bool swap)
 						   "       pg_catalog.string_agg(o.id || ' -> ' || o.ref, ', ' ORDER BY o.id) FILTER (WHERE o.rn <= 10)"
 						   "  FROM (SELECT c.id, c.ref, pg_catalog.row_number() OVER (ORDER BY c.id) AS rn"
 						   "          FROM (SELECT l.id, l.%s AS ref FROM %s.%s l"
-						   "                 WHERE l.id OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT r.legacy_id FROM " STAGING "." RECHECK " r WHERE r.tab = %d))"
+						   "                 WHERE l.id OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT DISTINCT r.legacy_id FROM " STAGING "." RECHECK " r WHERE r.tab = %d))"
 						   "                 UNION"
 						   "                SELECT l.id, l.%s FROM %s.%s l"
-						   "                 WHERE l.%s OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT r.legacy_id FROM " STAGING "." RECHECK " r WHERE r.tab = %d))) c"
+						   "                 WHERE l.%s OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT DISTINCT r.legacy_id FROM " STAGING "." RECHECK " r"
+						   "                        WHERE r.tab = %d AND NOT EXISTS (SELECT FROM %s.%s p WHERE p.id OPERATOR(pg_catalog.=) r.legacy_id)))) c"
 						   "         WHERE c.ref IS NOT NULL"
 						   "           AND NOT EXISTS (SELECT FROM %s.%s p WHERE p.id OPERATOR(pg_catalog.=) c.ref)) o",
 						   cq, ext, tq, t,
-						   cq, ext, tq, cq, p,
+						   cq, ext, tq, cq, p, ext, quote_identifier(fk->parent),
 						   ext, quote_identifier(fk->parent));
 			if (SPI_execute(sql, false, 0) != SPI_OK_SELECT || SPI_processed != 1)
 				elog(ERROR, "SPI_execute failed: %s", sql);

@@ -99,12 +99,13 @@ off_sum=$(q offline "$checksum_sql" | sort)
 # (what a plain scan of campaigns costs), each over the same random ids.
 compat_ms() {
     q quiet "DO \$c\$
-DECLARE t0 timestamptz; m int := (SELECT max(legacy_id) FROM lane_google.campaigns);
+DECLARE t0 timestamptz; m int := (SELECT max(legacy_id) FROM lane_google.campaigns); k int;
 BEGIN
     PERFORM setseed(0.5);
     t0 := clock_timestamp();
     FOR i IN 1 .. $1 LOOP
-        UPDATE lane_google_v1.campaigns SET current_spend = current_spend WHERE id = 1 + floor(random() * m)::int;
+        k := 1 + floor(random() * m)::int;  -- a parameter, as a client's bound value
+        UPDATE lane_google_v1.campaigns SET current_spend = current_spend WHERE id = k;
     END LOOP;
     RAISE WARNING 'per statement %', extract(epoch FROM clock_timestamp() - t0) * 1000 / $1;
 END \$c\$" 2>&1 | sed -n 's/.*per statement \([0-9.]*\).*/\1/p' |
