@@ -551,8 +551,8 @@ lg_online_start(PG_FUNCTION_ARGS)
 	 * rather than stall the writers queued behind it.  When views depend on
 	 * the tables, the dependents' trial re-creates them over tables of the
 	 * 2.x layout put in place by renames (catalog work, rolled back): that
-	 * needs ACCESS EXCLUSIVE on the tables and views involved, for the few
-	 * milliseconds online_start() takes.
+	 * needs ACCESS EXCLUSIVE on the tables and views involved, for as long
+	 * as online_start() takes (catalog work only, no row is read).
 	 */
 	budget_begin(&b, "online_start()");
 	if (lg_dependents_relations(&has_views) != NIL && has_views)
