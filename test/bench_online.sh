@@ -136,6 +136,7 @@ lg_psql -d deps -c "SET client_min_messages = notice; ALTER EXTENSION lane_googl
     die "the swap with a dependent failed: $(cat "$dir/deps.out")"
 deps_swap_s=$(secs "$t0" "$(now)")
 deps_ms=$(sed -n 's/.*dependents converted in \([0-9]*\) ms.*/\1/p' "$dir/deps.out")
+[ -n "$deps_ms" ] || die "no report from the swap: $(cat "$dir/deps.out")"
 [ "$(q deps "SELECT format_type(atttypid, NULL) FROM pg_attribute WHERE attrelid = 'public.snap_notes'::regclass AND attname = 'campaign_id'")" = uuid ] ||
     die "snap_notes.campaign_id was not converted"
 
@@ -236,6 +237,7 @@ grep -qi "error\|abort" "$dir/tps2.log" && die "pgbench saw errors in the swap: 
 worst=$(sed -n 's/.*longest lock wait \([0-9.]*\).*/\1/p' "$dir/sampler.out")
 [ -n "$worst" ] || die "no sample: $(cat "$dir/sampler.out")"
 swap_notice=$(grep -o 'locks taken in.*' "$dir/swap.out" || true)
+swap_detail=$(grep -o 'Under the locks: .*' "$dir/swap.out" || true)
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "nan" }'; }
 mb() { awk -v a="$1" 'BEGIN { printf "%.0f", a / 1048576 }'; }
@@ -251,6 +253,7 @@ printf '%-58s %s\n' \
     "swap (ALTER EXTENSION UPDATE TO '2.1'), no load, s" "$swap_quiet_s" \
     "swap under pgbench, s (attempts)" "$swap_s ($tries)" \
     "  its own report" "${swap_notice:-}" \
+    "" "${swap_detail:-}" \
     "longest client lock wait during the swap, s (10 ms samples)" "$worst" \
     "pgbench tps without online state" "$tps0" \
     "pgbench tps during the backfill" "$tps1 ($(ratio "$tps1" "$tps0") x)" \
