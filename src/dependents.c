@@ -420,6 +420,8 @@ static const char *const dependents_sql =
 "       FROM pg_catalog.pg_class c WHERE c.oid = d.objid)"
 "  WHEN 'pg_catalog.pg_rewrite'::pg_catalog.regclass THEN"
 "    (SELECT CASE WHEN c.oid IN (SELECT relid FROM roots) THEN 'rule'"
+"                 WHEN r.rulename = '_RETURN' AND c.relnamespace IN"
+"                      (SELECT n.oid FROM pg_catalog.pg_namespace n WHERE n.nspname = 'lane_google_v1') THEN 'skip'"
 "                 WHEN r.rulename = '_RETURN' AND c.relkind = 'v' THEN 'view'"
 "                 WHEN r.rulename = '_RETURN' AND c.relkind = 'm' THEN 'materialized view'"
 "                 ELSE 'rule' END"
@@ -427,7 +429,8 @@ static const char *const dependents_sql =
 "      WHERE r.oid = d.objid)"
 "  WHEN 'pg_catalog.pg_trigger'::pg_catalog.regclass THEN"
 "    (SELECT CASE WHEN t.tgisinternal THEN 'skip'"
-"                 WHEN t.tgname::text = ANY ($2) OR t.tgname LIKE '\\_lg\\_%' THEN 'own'"
+"                 WHEN t.tgname::text = ANY ($2) OR t.tgname LIKE '\\_lg\\_%'"
+"                      OR t.tgname LIKE 'lane\\_google\\_online\\_%' THEN 'own'"
 "                 ELSE 'trigger' END"
 "       FROM pg_catalog.pg_trigger t WHERE t.oid = d.objid)"
 "  WHEN 'pg_catalog.pg_attrdef'::pg_catalog.regclass THEN"
@@ -2665,6 +2668,8 @@ lg_dependents_after_keys(void)
  * on the 11 tables, what the next key conversion (1.x -> 2.x or back) does
  * with it, or why it cannot.
  */
+static void online_actions(DepPlan *plan);
+
 Datum
 lg_conversion_plan(PG_FUNCTION_ARGS)
 {
@@ -2674,6 +2679,7 @@ lg_conversion_plan(PG_FUNCTION_ARGS)
 
 	InitMaterializedSRF(fcinfo, 0);
 	plan = build_plan(CurrentMemoryContext, true, false);
+	online_actions(plan);
 	foreach(lc, plan->items)
 	{
 		DepItem    *it = lfirst(lc);
@@ -2856,4 +2862,102 @@ lg_add_legacy_reference(PG_FUNCTION_ARGS)
 			 SPI_OK_INSERT);
 	SPI_finish();
 	PG_RETURN_VOID();
+}
+
+/* ---------------------------------------------------------------------------
+ * the online conversion (online.c): the same plan, refusal and steps, the
+ * locks taken by the caller within its budget
+ * ---------------------------------------------------------------------------
+ */
+
+/*
+ * The relations carrying the dependents will lock (ACCESS EXCLUSIVE):
+ * referencing tables and carried views, from the plan without its trial
+ * (catalog reads only).  *has_views: the trial has views to re-create, and
+ * needs the 11 tables and those referencing tables exclusively.
+ */
+List *
+lg_dependents_relations(bool *has_views)
+{
+	DepPlan    *plan = build_plan(CurrentMemoryContext, false, false);
+	List	   *rels = NIL;
+	ListCell   *lc;
+
+	*has_views = false;
+	foreach(lc, plan->items)
+	{
+		DepItem    *it = lfirst(lc);
+
+		if (it->type == DT_FK || it->type == DT_REF)
+			rels = list_append_unique_oid(rels, it->relid);
+		else if (it->type == DT_VIEW)
+		{
+			rels = list_append_unique_oid(rels, it->viewid);
+			*has_views = true;
+		}
+	}
+	return rels;
+}
+
+/*
+ * online_start(): the plan with its trial (the caller holds the locks, so
+ * the trial runs) and the refusal, naming every object that cannot be
+ * carried.  Nothing is kept: the swap plans again.
+ */
+void
+lg_dependents_check(const char *hint)
+{
+	DepPlan    *plan = build_plan(CurrentMemoryContext, true, false);
+
+	if (plan->ncannot > 0)
+		refuse(plan, hint);
+}
+
+/* The swap, under its locks: detach, then convert (to uuid: no set-aside table) */
+void
+lg_dependents_swap_detach(void)
+{
+	do_detach(false);
+}
+
+void
+lg_dependents_swap_convert(void)
+{
+	do_convert("");
+}
+
+/*
+ * conversion_plan() during an online conversion (its staging schema
+ * exists): what of the carrying happens under the swap's locks, and grows
+ * with the data.
+ */
+static void
+online_actions(DepPlan *plan)
+{
+	ListCell   *lc;
+
+	if (!plan->to_uuid || !OidIsValid(get_namespace_oid("lane_google_online", true)))
+		return;
+	foreach(lc, plan->items)
+	{
+		DepItem    *it = lfirst(lc);
+
+		if (it->reason)
+			continue;
+		if ((it->type == DT_FK || it->type == DT_REF) && it->to_type)
+		{
+			HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(it->relid));
+			double		rows = 0;
+
+			if (HeapTupleIsValid(tup))
+			{
+				rows = Max(((Form_pg_class) GETSTRUCT(tup))->reltuples, 0);
+				ReleaseSysCache(tup);
+			}
+			it->action = pfmt(plan, "%s; online: the swap rewrites %s (about %.0f rows) under its locks, in time that grows with the table",
+							  it->action, it->relname, rows);
+		}
+		else if (it->type == DT_VIEW && it->matview && it->populated)
+			it->action = pfmt(plan, "%s; online: refreshed under the swap's locks", it->action);
+	}
 }

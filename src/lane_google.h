@@ -15,6 +15,7 @@
 
 #include "postgres.h"
 
+#include "nodes/pg_list.h"
 #include "utils/uuid.h"
 
 #define LG_EXTENSION_NAME	"lane_google"
@@ -70,5 +71,9 @@ extern void lg_map_legacy_id(LgHasher *hasher, const pg_uuid_t *table_ns,
 extern void lg_dependents_update_hook(void);
 extern void lg_dependents_after_convert(const char *prefix);
 extern void lg_dependents_after_keys(void);
+extern List *lg_dependents_relations(bool *has_views);
+extern void lg_dependents_check(const char *hint);
+extern void lg_dependents_swap_detach(void);
+extern void lg_dependents_swap_convert(void);
 
 #endif							/* LANE_GOOGLE_H */
