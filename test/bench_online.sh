@@ -25,6 +25,13 @@
 #   LG_SMOKE=1     scale 0.01, D = 3 s: a smoke run of seconds
 #   LG_BENCH_PAUSE=I   the backfill's pause between batches under pgbench
 #                  (default 0): the knob that trades backfill time for tps
+#   LG_BENCH_PAUSES="I ..."  LG_BENCH_BATCHES="N ...": the backfill under
+#                  pgbench once per pause and batch_rows (default: PAUSE and
+#                  10000), each on its own copy of the data, each against its
+#                  own tps0 measured just before; the first pair fills the
+#                  main table, the last one goes on to the swap
+#   LG_BENCH_QUIET=0   skip the online path alone (saves time at scale 3; no
+#                  quiet backfill time, extra disk, online WAL, row check)
 #   LG_BENCH_STRICT=1  exit 3 when a target is missed (default: report only)
 # Targets: longest client lock wait in the swap <= 1 s; tps during the
 # backfill >= 0.7 x tps0.  Exits non-zero if a step fails or the rows differ
@@ -40,6 +47,10 @@ else
     DUR=${LG_BENCH_SECONDS:-20}
 fi
 PAUSE=${LG_BENCH_PAUSE:-0}
+PAUSES=${LG_BENCH_PAUSES:-$PAUSE}
+BATCHES=${LG_BENCH_BATCHES:-10000}
+QUIET=${LG_BENCH_QUIET:-1}
+load() { cut -d' ' -f1-3 /proc/loadavg; }
 TABLES="users accounts account_users campaigns ad_groups ads analytics_snapshots approval_requests budget_alerts conversations conversation_messages"
 
 lg_scratch_cluster bench_online
@@ -59,7 +70,7 @@ q legacy "VACUUM (FREEZE, ANALYZE)"
 q legacy "ALTER EXTENSION lane_google UPDATE TO '1.1'"
 rows=$(q legacy "SELECT $(for t in $TABLES; do printf "(SELECT count(*) FROM lane_google.%s) + " "$t"; done) 0")
 legacy_size=$(q legacy "SELECT sum(pg_total_relation_size(c.oid)) FROM pg_class c WHERE c.relnamespace = 'lane_google'::regnamespace AND c.relkind = 'r'")
-for d in offline quiet loaded; do q postgres "CREATE DATABASE $d TEMPLATE legacy"; done
+for d in offline quiet; do q postgres "CREATE DATABASE $d TEMPLATE legacy"; done
 checksum_sql=$(for t in $TABLES; do printf "SELECT '%s ' || md5(string_agg(x::text, '' ORDER BY x.id)) FROM lane_google.%s x\nUNION ALL\n" "$t" "$t"; done | sed '$d')
 
 # --- offline ---------------------------------------------------------------------
@@ -69,6 +80,8 @@ q offline "ALTER EXTENSION lane_google UPDATE TO '2.1'" >/dev/null
 off_s=$(secs "$t0" "$(now)"); off_wal=$(waldiff "$w0" "$(wal)")
 
 # --- quiet: the online path alone ----------------------------------------------------
+start_s=- bf_quiet_s=- staging_size=0 swap_quiet_s=- on_wal=-
+if [ "$QUIET" = 1 ]; then
 lg_log "quiet: online_start, online_backfill, swap"
 w0=$(wal); t0=$(now)
 q quiet "SELECT lane_google.online_start()" >/dev/null
@@ -86,10 +99,12 @@ on_sum=$(q quiet "$checksum_sql" | sort)
 off_sum=$(q offline "$checksum_sql" | sort)
 [ "$on_sum" = "$off_sum" ] ||
     die "the online path's rows differ from the offline update's: $(diff <(echo "$off_sum") <(echo "$on_sum"))"
+fi
+load_quiet=$(load)
 
 # --- loaded: pgbench through it -----------------------------------------------------
-maxc=$(q loaded "SELECT max(id) FROM lane_google.campaigns")
-maxs=$(q loaded "SELECT max(id) FROM lane_google.analytics_snapshots")
+maxc=$(q legacy "SELECT max(id) FROM lane_google.campaigns")
+maxs=$(q legacy "SELECT max(id) FROM lane_google.analytics_snapshots")
 script="$dir/workload.sql"
 cat >"$script" <<'SQL'
 \set cid random(1, :maxc)
@@ -101,10 +116,10 @@ SELECT name FROM campaigns WHERE id = :cid;
 COMMIT;
 SQL
 [ "$(id -u)" -eq 0 ] && chown "$LG_USER" "$script"
-# bench SEARCH_PATH SECONDS LOGFILE: pgbench in the background, -P 1 to LOGFILE
+# bench SEARCH_PATH SECONDS LOGFILE: pgbench on $db in the background, -P 1 to LOGFILE
 bench() {
     lg_as_user env PGOPTIONS="-c search_path=$1" "$LG_BINDIR/pgbench" -n -c 2 -j 2 -T "$2" -P 1 \
-        -f "$script" -D maxc="$maxc" -D maxs="$maxs" loaded >"$3.out" 2>"$3" &
+        -f "$script" -D maxc="$maxc" -D maxs="$maxs" "$db" >"$3.out" 2>"$3" &
     bench_pid=$!
 }
 stop_bench() {
@@ -118,30 +133,59 @@ tps_between() {
         END { if (n) printf "%.1f", sum / n; else print "nan" }' "$1"
 }
 
-lg_log "loaded: pgbench without online state, $DUR s"
-bench lane_google "$DUR" "$dir/tps0.log"; s0=$(now)
-wait "$bench_pid" || die "pgbench failed: $(cat "$dir/tps0.log")"
-tps0=$(awk '/^tps = / { print $3; exit }' "$dir/tps0.log.out")
-grep -qi "error\|abort" "$dir/tps0.log" && die "pgbench saw errors: $(cat "$dir/tps0.log")"
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "-") print "-"; else if (b > 0) printf "%.2f", a / b; else print "nan" }'; }
+# One backfill under pgbench per (batch_rows, pause), each on a fresh copy of
+# the data and against a tps0 measured on that copy just before.
+runs=()
+n=0
+for batch in $BATCHES; do
+for pause in $PAUSES; do
+n=$((n + 1))
+db=loaded_$n
+q postgres "CREATE DATABASE $db TEMPLATE legacy"
+lg_log "loaded ($db, batch_rows $batch, pause $pause): pgbench without online state, $DUR s"
+l0=$(load)
+bench lane_google "$DUR" "$dir/tps0_$n.log"
+wait "$bench_pid" || die "pgbench failed: $(cat "$dir/tps0_$n.log")"
+tps0=$(awk '/^tps = / { print $3; exit }' "$dir/tps0_$n.log.out")
+grep -qi "error\|abort" "$dir/tps0_$n.log" && die "pgbench saw errors: $(cat "$dir/tps0_$n.log")"
 
-q loaded "SELECT lane_google.online_start()" >/dev/null
+q "$db" "SELECT lane_google.online_start()" >/dev/null
+if [ $n = 1 ]; then
+    # the capture triggers and the compatibility views alone, no backfill
+    lg_log "loaded: pgbench with capture only (through the views), $DUR s"
+    bench lane_google_v1 "$DUR" "$dir/tpsc.log"
+    wait "$bench_pid" || die "pgbench failed: $(cat "$dir/tpsc.log")"
+    tpsc=$(awk '/^tps = / { print $3; exit }' "$dir/tpsc.log.out")
+    grep -qi "error\|abort" "$dir/tpsc.log" && die "pgbench saw errors: $(cat "$dir/tpsc.log")"
+fi
 lg_log "loaded: pgbench during the backfill"
-bench lane_google_v1 3600 "$dir/tps1.log"; s1=$(now)
+bench lane_google_v1 3600 "$dir/tps1_$n.log"; s1=$(now)
 sleep 1
 b0=$(now)
-q loaded "CALL lane_google.online_backfill(pause => '$PAUSE')" >/dev/null
+q "$db" "CALL lane_google.online_backfill(batch_rows => $batch, pause => '$pause')" >/dev/null
 b1=$(now)
-bf_loaded_s=$(secs "$b0" "$b1")
+l1=$(load)
+bf_s=$(secs "$b0" "$b1")
 sleep 1
 stop_bench
-tps1=$(tps_between "$dir/tps1.log" "$s1" "$b0" "$b1")
-grep -qi "error\|abort" "$dir/tps1.log" && die "pgbench saw errors: $(cat "$dir/tps1.log")"
+tps1=$(tps_between "$dir/tps1_$n.log" "$s1" "$b0" "$b1")
+grep -qi "error\|abort" "$dir/tps1_$n.log" && die "pgbench saw errors: $(cat "$dir/tps1_$n.log")"
+runs+=("$(printf '%-11s %-9s %10s %9s %9s %7s   %s / %s' "$batch" "$pause" "$bf_s" "$tps0" "$tps1" \
+    "$(ratio "$tps1" "$tps0")" "$l0" "$l1")")
+if [ $n = 1 ]; then
+    bf_loaded_s=$bf_s tps0_1=$tps0 tps1_1=$tps1 pause_1=$pause batch_1=$batch load_1="$l0 / $l1"
+fi
+[ -n "${last_db:-}" ] && q postgres "DROP DATABASE $last_db"
+last_db=$db
+done
+done
 
 lg_log "loaded: pgbench through the swap"
-q loaded "CREATE TABLE public.bench_flag (done boolean)"
+q "$db" "CREATE TABLE public.bench_flag (done boolean)"
 bench lane_google_v1 3600 "$dir/tps2.log"
 sleep 1
-lg_psql -d loaded >"$dir/sampler.out" 2>&1 <<'SQL' &
+lg_psql -d "$db" >"$dir/sampler.out" 2>&1 <<'SQL' &
 DO $sample$
 DECLARE
     w interval;
@@ -167,9 +211,9 @@ tries=0
 swap_s=
 while [ $tries -lt 20 ]; do
     tries=$((tries + 1))
-    q loaded "CALL lane_google.online_backfill()" >/dev/null
+    q "$db" "CALL lane_google.online_backfill()" >/dev/null
     t0=$(now)
-    if q loaded "ALTER EXTENSION lane_google UPDATE TO '2.1'" >"$dir/swap.out" 2>&1; then
+    if q "$db" "ALTER EXTENSION lane_google UPDATE TO '2.1'" >"$dir/swap.out" 2>&1; then
         swap_s=$(secs "$t0" "$(now)")
         break
     fi
@@ -177,7 +221,7 @@ while [ $tries -lt 20 ]; do
 done
 [ -n "$swap_s" ] || die "the swap did not get its locks in $tries tries"
 sleep 2
-q loaded "INSERT INTO public.bench_flag VALUES (true)"
+q "$db" "INSERT INTO public.bench_flag VALUES (true)"
 wait "$sampler_pid" || die "sampler failed: $(cat "$dir/sampler.out")"
 stop_bench
 grep -qi "error\|abort" "$dir/tps2.log" && die "pgbench saw errors in the swap: $(cat "$dir/tps2.log")"
@@ -185,29 +229,34 @@ worst=$(sed -n 's/.*longest lock wait \([0-9.]*\).*/\1/p' "$dir/sampler.out")
 [ -n "$worst" ] || die "no sample: $(cat "$dir/sampler.out")"
 swap_notice=$(grep -o 'locks taken in.*' "$dir/swap.out" || true)
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "nan" }'; }
 mb() { awk -v a="$1" 'BEGIN { printf "%.0f", a / 1048576 }'; }
 
 echo
 echo "Online conversion, scale $SCALE ($rows rows), $(nproc) cores, PostgreSQL $($PG_CONFIG --version | awk '{print $2}')"
+echo "load average (1, 5, 15 min): after the quiet part $load_quiet; under pgbench, before / after the first backfill $load_1"
 echo
 printf '%-58s %s\n' \
     "offline update (every client locked out), s" "$off_s" \
     "online_start(), s" "$start_s" \
     "online_backfill(), no load, s" "$bf_quiet_s ($(ratio "$bf_quiet_s" "$off_s") x offline)" \
-    "online_backfill(pause => '$PAUSE') under pgbench, s" "$bf_loaded_s" \
+    "online_backfill($batch_1, pause => '$pause_1') under pgbench, s" "$bf_loaded_s ($(ratio "$bf_loaded_s" "$off_s") x offline)" \
     "swap (ALTER EXTENSION UPDATE TO '2.1'), no load, s" "$swap_quiet_s" \
     "swap under pgbench, s (attempts)" "$swap_s ($tries)" \
     "  its own report" "${swap_notice:-}" \
     "longest client lock wait during the swap, s (10 ms samples)" "$worst" \
-    "pgbench tps without online state" "$tps0" \
-    "pgbench tps during the backfill" "$tps1 ($(ratio "$tps1" "$tps0") x)" \
+    "pgbench tps without online state" "$tps0_1" \
+    "pgbench tps with capture only (views, triggers; no backfill)" "$tpsc ($(ratio "$tpsc" "$tps0_1") x)" \
+    "pgbench tps during the backfill" "$tps1_1 ($(ratio "$tps1_1" "$tps0_1") x)" \
     "extra disk at the end of the backfill, MB" "$(mb "$staging_size") (legacy tables $(mb "$legacy_size") MB)" \
     "WAL, offline update" "$off_wal" \
     "WAL, online path (start, backfill, swap; no load)" "$on_wal"
 echo
+echo "The backfill under pgbench, per batch_rows and pause (tps0: just before, same data, no online state)"
+printf '%-11s %-9s %10s %9s %9s %7s   %s\n' batch_rows pause backfill_s tps0 tps ratio "load avg before / after"
+printf '%s\n' "${runs[@]}"
+echo
 lg_verdict "longest client lock wait during the swap <= 1 s" "$worst" 1 "<="
-lg_verdict "tps during the backfill >= 0.7 x without" "$tps1" "$(awk -v a="$tps0" 'BEGIN { print 0.7 * a }')" ">="
+lg_verdict "tps during the backfill >= 0.7 x without ($batch_1 rows, pause $pause_1)" "$tps1_1" "$(awk -v a="$tps0_1" 'BEGIN { print 0.7 * a }')" ">="
 if [ "${LG_BENCH_STRICT:-0}" = 1 ] && [ $missed -gt 0 ]; then
     exit 3
 fi
