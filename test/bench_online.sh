@@ -135,8 +135,21 @@ tps_between() {
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "-") print "-"; else if (b > 0) printf "%.2f", a / b; else print "nan" }'; }
 # One backfill under pgbench per (batch_rows, pause), each on a fresh copy of
-# the data and against a tps0 measured on that copy just before.
-runs=()
+# the data, between two measures of tps0 (no online state): one on its copy
+# just before, the next run's (or, after the last run, one on the template)
+# just after; its ratio is against their mean, which cancels a load that
+# drifts (the machine is shared).
+# tps0_on DB LOGFILE: pgbench through the plain tables for DUR seconds
+tps0_on() {
+    local keep=$db
+    db=$1
+    bench lane_google "$DUR" "$2"
+    wait "$bench_pid" || die "pgbench failed: $(cat "$2")"
+    grep -qi "error\|abort" "$2" && die "pgbench saw errors: $(cat "$2")"
+    db=$keep
+    awk '/^tps = / { print $3; exit }' "$2.out"
+}
+run_b=() run_p=() run_bf=() run_t0=() run_t1=() run_l=()
 n=0
 for batch in $BATCHES; do
 for pause in $PAUSES; do
@@ -145,10 +158,7 @@ db=loaded_$n
 q postgres "CREATE DATABASE $db TEMPLATE legacy"
 lg_log "loaded ($db, batch_rows $batch, pause $pause): pgbench without online state, $DUR s"
 l0=$(load)
-bench lane_google "$DUR" "$dir/tps0_$n.log"
-wait "$bench_pid" || die "pgbench failed: $(cat "$dir/tps0_$n.log")"
-tps0=$(awk '/^tps = / { print $3; exit }' "$dir/tps0_$n.log.out")
-grep -qi "error\|abort" "$dir/tps0_$n.log" && die "pgbench saw errors: $(cat "$dir/tps0_$n.log")"
+tps0=$(tps0_on "$db" "$dir/tps0_$n.log")
 
 q "$db" "SELECT lane_google.online_start()" >/dev/null
 if [ $n = 1 ]; then
@@ -171,14 +181,23 @@ sleep 1
 stop_bench
 tps1=$(tps_between "$dir/tps1_$n.log" "$s1" "$b0" "$b1")
 grep -qi "error\|abort" "$dir/tps1_$n.log" && die "pgbench saw errors: $(cat "$dir/tps1_$n.log")"
-runs+=("$(printf '%-11s %-9s %10s %9s %9s %7s   %s / %s' "$batch" "$pause" "$bf_s" "$tps0" "$tps1" \
-    "$(ratio "$tps1" "$tps0")" "$l0" "$l1")")
-if [ $n = 1 ]; then
-    bf_loaded_s=$bf_s tps0_1=$tps0 tps1_1=$tps1 pause_1=$pause batch_1=$batch load_1="$l0 / $l1"
-fi
+run_b+=("$batch") run_p+=("$pause") run_bf+=("$bf_s") run_t0+=("$tps0") run_t1+=("$tps1") run_l+=("$l0 / $l1")
 [ -n "${last_db:-}" ] && q postgres "DROP DATABASE $last_db"
 last_db=$db
 done
+done
+lg_log "loaded: pgbench without online state (after the last backfill), $DUR s"
+run_t0+=("$(tps0_on legacy "$dir/tps0_end.log")")
+runs=()
+for i in $(seq 0 $((n - 1))); do
+    t0=$(awk -v a="${run_t0[$i]}" -v b="${run_t0[$((i + 1))]}" 'BEGIN { printf "%.1f", (a + b) / 2 }')
+    runs+=("$(printf '%-11s %-9s %10s %15s %9s %7s   %s' "${run_b[$i]}" "${run_p[$i]}" "${run_bf[$i]}" \
+        "$(printf '%.0f/%.0f' "${run_t0[$i]}" "${run_t0[$((i + 1))]}")" "${run_t1[$i]}" \
+        "$(ratio "${run_t1[$i]}" "$t0")" "${run_l[$i]}")")
+    if [ "$i" = 0 ]; then
+        bf_loaded_s=${run_bf[0]} tps0_1=$t0 tps1_1=${run_t1[0]} pause_1=${run_p[0]} batch_1=${run_b[0]}
+        load_1=${run_l[0]}
+    fi
 done
 
 lg_log "loaded: pgbench through the swap"
@@ -244,15 +263,15 @@ printf '%-58s %s\n' \
     "swap under pgbench, s (attempts)" "$swap_s ($tries)" \
     "  its own report" "${swap_notice:-}" \
     "longest client lock wait during the swap, s (10 ms samples)" "$worst" \
-    "pgbench tps without online state" "$tps0_1" \
+    "pgbench tps without online state (mean of before and after)" "$tps0_1" \
     "pgbench tps with capture only (views, triggers; no backfill)" "$tpsc ($(ratio "$tpsc" "$tps0_1") x)" \
     "pgbench tps during the backfill" "$tps1_1 ($(ratio "$tps1_1" "$tps0_1") x)" \
     "extra disk at the end of the backfill, MB" "$(mb "$staging_size") (legacy tables $(mb "$legacy_size") MB)" \
     "WAL, offline update" "$off_wal" \
     "WAL, online path (start, backfill, swap; no load)" "$on_wal"
 echo
-echo "The backfill under pgbench, per batch_rows and pause (tps0: just before, same data, no online state)"
-printf '%-11s %-9s %10s %9s %9s %7s   %s\n' batch_rows pause backfill_s tps0 tps ratio "load avg before / after"
+echo "The backfill under pgbench, per batch_rows and pause (tps0 before/after it, no online state; ratio: tps / their mean)"
+printf '%-11s %-9s %10s %15s %9s %7s   %s\n' batch_rows pause backfill_s tps0 tps ratio "load avg before / after"
 printf '%s\n' "${runs[@]}"
 echo
 lg_verdict "longest client lock wait during the swap <= 1 s" "$worst" 1 "<="
