@@ -18,15 +18,21 @@
  * S and, for their keys, replaces the shadow rows by the legacy rows as S
  * sees them (deleting those that are gone).  A change and its log entry
  * commit together, so whatever S sees logged, it sees changed; whatever it
- * does not see stays logged for the next application.  A copy batch reads
- * the legacy rows of a key range with a later snapshot and inserts those
- * not yet in the shadow (ON CONFLICT DO NOTHING): a row it finds there was
- * put by an application of the log, from a state no older than any change
- * not still logged.  So after an application at S, every shadow row equals
- * its legacy row as of S; once under the swap's ACCESS EXCLUSIVE locks,
- * nothing is in flight and the shadows equal the legacy tables.  Unique
- * constraints other than the primary key are built only then (after the
- * copy and a full application), since halfway a stale row could collide.
+ * does not see stays logged for the next application.  A table's shadow
+ * is written first by its copy batches alone, then by applications alone:
+ * an application leaves the entries of a table still being copied in the
+ * log.  A copy batch inserts the legacy rows of the key range (last_id, hi]
+ * as its snapshot sees them; the ranges are disjoint and each commits with
+ * its progress, so no row is copied twice (and the primary key, built in
+ * the last batch's transaction, would refuse one).  A row changed after the
+ * snapshot that copied it, or inserted past the ids to copy, is logged by a
+ * change that no application has consumed yet.  So after an application at
+ * S, every shadow row equals its legacy row as of S; once under the swap's
+ * ACCESS EXCLUSIVE locks, nothing is in flight and the shadows equal the
+ * legacy tables.  Unique constraints other than the primary key are built
+ * only then (after the copy and a full application), since halfway a stale
+ * row could collide.  The primary key is built when a table's copy ends,
+ * by a sort rather than by a random uuid insert per row.
  *
  * Resumable: a copy batch commits with its progress row (the last legacy id
  * copied per table); a crash loses at most the batch in flight, which is
@@ -475,7 +481,7 @@ lg_online_capture(PG_FUNCTION_ARGS)
 /*
  * The shadow of table t: the legacy table's columns (LIKE copies types,
  * NOT NULL, defaults and named checks), the keys turned uuid, the id's
- * default uuid_generate_v7(), legacy_id last, and the primary key.
+ * default uuid_generate_v7(), legacy_id last; no index yet.
  */
 static void
 create_shadow(int t)
@@ -499,8 +505,8 @@ create_shadow(int t)
 	for (i = 0; i < lg_tables[t].nfks; i++)
 		appendStringInfo(&sql, ", ALTER COLUMN %s TYPE uuid USING NULL",
 						 quote_identifier(lg_tables[t].fks[i].column));
-	appendStringInfo(&sql, ", ADD COLUMN legacy_id bigint, ADD CONSTRAINT %s PRIMARY KEY (id)",
-					 quote_identifier(psprintf("%s_pkey", lg_tables[t].name)));
+	/* the primary key comes with the copy's last batch */
+	appendStringInfoString(&sql, ", ADD COLUMN legacy_id bigint");
 	spi_run(sql.data, SPI_OK_UTILITY);
 
 	/*
@@ -657,9 +663,43 @@ lg_online_start(PG_FUNCTION_ARGS)
 /* --- the backfill --------------------------------------------------------- */
 
 /*
+ * The shadow's primary key, once its copy has ended (a shadow made by an
+ * earlier build of online_start() may have it already).
+ */
+static void
+build_primary_key(int t)
+{
+	Oid			relid = get_relname_relid(lg_tables[t].name, get_namespace_oid(STAGING, false));
+	Relation	rel;
+	Oid			pk;
+
+	if (!OidIsValid(relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("table %s.%s is missing", STAGING, lg_tables[t].name)));
+	rel = table_open(relid, AccessShareLock);
+	pk = RelationGetPrimaryKeyIndex(rel);
+	table_close(rel, AccessShareLock);
+	if (OidIsValid(pk))
+		return;
+	spi_run(psprintf("ALTER TABLE " STAGING ".%s ADD CONSTRAINT %s PRIMARY KEY (id)",
+					 quote_identifier(lg_tables[t].name),
+					 quote_identifier(psprintf("%s_pkey", lg_tables[t].name))),
+			SPI_OK_UTILITY);
+}
+
+/*
  * _online_copy_batch(batch_rows): copies the next batch of the first table
  * not yet copied, and its progress, in the caller's transaction.  Returns
  * false when every table is copied.
+ *
+ * Two statements under one snapshot: the batch's last legacy id (an index
+ * scan of the legacy primary key, batch_rows entries past the progress),
+ * then a plain INSERT ... SELECT of the legacy rows in (last_id, that id]:
+ * no application of the log writes a shadow before its copy has ended (see
+ * the module comment), so nothing there can conflict, and the shadow has
+ * no index to maintain row by row.  The batch that ends a table's copy
+ * builds its primary key, in the same transaction.
  */
 Datum
 lg_online_copy_batch(PG_FUNCTION_ARGS)
@@ -668,14 +708,14 @@ lg_online_copy_batch(PG_FUNCTION_ARGS)
 	int			t;
 	int64		last_id,
 				target_id,
-				nread,
 				ninserted,
-				maxid;
+				hi;
 	bool		isnull;
 	bool		done;
 	StringInfoData cols,
 				exprs,
 				sql;
+	const char *ext;
 	const char *tq;
 	Snapshot	snap;
 	SPIPlanPtr	plan;
@@ -709,53 +749,70 @@ lg_online_copy_batch(PG_FUNCTION_ARGS)
 	target_id = DatumGetInt64(SPI_getbinval(row, desc, 3, &isnull));
 	if (t < 0 || t >= LG_NTABLES)
 		elog(ERROR, "bad table number %d in %s.progress", t, STAGING);
+	ext = ext_q();
 	tq = quote_identifier(lg_tables[t].name);
 
-	initStringInfo(&cols);
-	initStringInfo(&exprs);
-	conversion_lists(t, &cols, &exprs);
+	/* a snapshot taken after the advisory lock: see the module comment */
+	snap = RegisterSnapshot(GetLatestSnapshot());
+
+	/* the batch's last id, or none when fewer than batch_rows are left */
 	initStringInfo(&sql);
 	appendStringInfo(&sql,
-					 "WITH src AS (SELECT * FROM %s.%s l WHERE l.id > $1 AND l.id <= $2 ORDER BY l.id LIMIT $3),"
-					 " ins AS (INSERT INTO " STAGING ".%s (%s) SELECT %s FROM src l"
-					 "         ON CONFLICT (id) DO NOTHING RETURNING 1)"
-					 " SELECT count(*), max(id), (SELECT count(*) FROM ins) FROM src",
-					 ext_q(), tq, tq, cols.data, exprs.data);
+					 "SELECT l.id::pg_catalog.int8 FROM %s.%s l"
+					 " WHERE l.id OPERATOR(pg_catalog.>) $1 AND l.id OPERATOR(pg_catalog.<=) $2"
+					 " ORDER BY l.id OFFSET $3 LIMIT 1",
+					 ext, tq);
 	plan = SPI_prepare(sql.data, 3, argtypes);
 	if (plan == NULL)
 		elog(ERROR, "SPI_prepare failed: %s", sql.data);
 	values[0] = Int64GetDatum(last_id);
 	values[1] = Int64GetDatum(target_id);
-	values[2] = Int64GetDatum((int64) batch);
-	/* a snapshot taken after the advisory lock: see the module comment */
-	snap = RegisterSnapshot(GetLatestSnapshot());
+	values[2] = Int64GetDatum((int64) batch - 1);
 	if (SPI_execute_snapshot(plan, values, NULL, snap, InvalidSnapshot,
-							 false, true, 0) != SPI_OK_SELECT || SPI_processed != 1)
+							 true, false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "SPI_execute_snapshot failed: %s", sql.data);
+	done = (SPI_processed == 0);
+	hi = done ? target_id :
+		DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	SPI_freeplan(plan);
+
+	initStringInfo(&cols);
+	initStringInfo(&exprs);
+	conversion_lists(t, &cols, &exprs);
+	resetStringInfo(&sql);
+	appendStringInfo(&sql,
+					 "INSERT INTO " STAGING ".%s (%s) SELECT %s FROM %s.%s l"
+					 " WHERE l.id OPERATOR(pg_catalog.>) $1 AND l.id OPERATOR(pg_catalog.<=) $2",
+					 tq, cols.data, exprs.data, ext, tq);
+	plan = SPI_prepare(sql.data, 2, argtypes);
+	if (plan == NULL)
+		elog(ERROR, "SPI_prepare failed: %s", sql.data);
+	values[1] = Int64GetDatum(hi);
+	if (SPI_execute_snapshot(plan, values, NULL, snap, InvalidSnapshot,
+							 false, true, 0) != SPI_OK_INSERT)
+		elog(ERROR, "SPI_execute_snapshot failed: %s", sql.data);
+	ninserted = (int64) SPI_processed;
+	SPI_freeplan(plan);
 	UnregisterSnapshot(snap);
-	row = SPI_tuptable->vals[0];
-	desc = SPI_tuptable->tupdesc;
-	nread = DatumGetInt64(SPI_getbinval(row, desc, 1, &isnull));
-	maxid = DatumGetInt64(SPI_getbinval(row, desc, 2, &isnull));
-	if (isnull)
-		maxid = last_id;
-	ninserted = DatumGetInt64(SPI_getbinval(row, desc, 3, &isnull));
-	done = nread < batch;
 
 	resetStringInfo(&sql);
 	appendStringInfo(&sql,
 					 "UPDATE " STAGING ".progress SET last_id = " INT64_FORMAT ","
 					 " rows_copied = rows_copied + " INT64_FORMAT ", batches = batches + 1,"
 					 " copied = %s WHERE ord = %d RETURNING rows_copied",
-					 maxid, ninserted, done ? "true" : "false", t);
+					 hi, ninserted, done ? "true" : "false", t);
 	if (SPI_execute(sql.data, false, 0) != SPI_OK_UPDATE_RETURNING || SPI_processed != 1)
 		elog(ERROR, "SPI_execute failed: %s", sql.data);
 	if (done)
+	{
+		int64		copied = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
+														 SPI_tuptable->tupdesc, 1, &isnull));
+
+		build_primary_key(t);
 		ereport(NOTICE,
 				(errmsg("lane_google: online backfill: %s copied, " INT64_FORMAT " rows",
-						lg_tables[t].name,
-						DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
-													SPI_tuptable->tupdesc, 1, &isnull)))));
+						lg_tables[t].name, copied)));
+	}
 	SPI_finish();
 	PG_RETURN_BOOL(true);
 }
@@ -788,7 +845,8 @@ cmp_int64(const void *a, const void *b)
 }
 
 /*
- * Apply the change log: the entries visible in one snapshot, every table.
+ * Apply the change log: the entries visible in one snapshot, of every table
+ * whose copy has ended.
  * For each key logged, the shadow row is replaced by the legacy row as that
  * snapshot sees it, or deleted when there is none.  Returns the number of
  * log entries applied.  The caller holds the advisory lock and is connected
@@ -810,7 +868,11 @@ apply_changes(void)
 	Oid			argtypes[1] = {INT8ARRAYOID};
 	bool		recheck = OidIsValid(get_relname_relid(RECHECK, get_namespace_oid(STAGING, false)));
 
-	plan = SPI_prepare("DELETE FROM " STAGING "." CHANGES " RETURNING tab, legacy_id", 0, NULL);
+	/* a table still being copied keeps its entries: see the module comment */
+	plan = SPI_prepare("DELETE FROM " STAGING "." CHANGES
+					   " WHERE tab OPERATOR(pg_catalog.=) ANY"
+					   " (ARRAY(SELECT ord FROM " STAGING ".progress WHERE copied))"
+					   " RETURNING tab, legacy_id", 0, NULL);
 	if (plan == NULL)
 		elog(ERROR, "SPI_prepare failed");
 	if (SPI_execute_snapshot(plan, NULL, NULL, snap, InvalidSnapshot, false, true, 0)
