@@ -508,17 +508,6 @@ create_shadow(int t)
 	/* the primary key comes with the copy's last batch */
 	appendStringInfoString(&sql, ", ADD COLUMN legacy_id bigint");
 	spi_run(sql.data, SPI_OK_UTILITY);
-
-	/*
-	 * The compatibility views' id is legacy_id::integer: old code's WHERE id
-	 * = N is an index scan on this, not a scan of the table.  It belongs to
-	 * the compatibility views, not to 2.1: drop_compat() drops it (a fresh
-	 * 2.1 has no index on legacy_id).  Built as the rows arrive.
-	 */
-	resetStringInfo(&sql);
-	appendStringInfo(&sql, "CREATE INDEX %s ON " STAGING ".%s ((legacy_id::integer))",
-					 quote_identifier(psprintf("_lg_compat_%s_legacy_id", lg_tables[t].name)), tq);
-	spi_run(sql.data, SPI_OK_UTILITY);
 }
 
 /*
@@ -685,6 +674,18 @@ build_primary_key(int t)
 	spi_run(psprintf("ALTER TABLE " STAGING ".%s ADD CONSTRAINT %s PRIMARY KEY (id)",
 					 quote_identifier(lg_tables[t].name),
 					 quote_identifier(psprintf("%s_pkey", lg_tables[t].name))),
+			SPI_OK_UTILITY);
+
+	/*
+	 * The compatibility views' id is legacy_id::integer: old code's WHERE id
+	 * = N is an index scan on this, not a scan of the table.  It belongs to
+	 * the compatibility views, not to 2.1: drop_compat() drops it (a fresh
+	 * 2.1 has no index on legacy_id).  Built by a sort with the primary key,
+	 * not maintained row by row during the copy.
+	 */
+	spi_run(psprintf("CREATE INDEX %s ON " STAGING ".%s ((legacy_id::integer))",
+					 quote_identifier(psprintf("_lg_compat_%s_legacy_id", lg_tables[t].name)),
+					 quote_identifier(lg_tables[t].name)),
 			SPI_OK_UTILITY);
 }
 
