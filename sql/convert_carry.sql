@@ -1,0 +1,169 @@
+--
+-- convert_legacy(..., dependents => 'carry'): the cut-over.  The
+-- application's other tables, views and registered columns point at its
+-- legacy tables; the carry moves them onto the extension's tables in the
+-- transaction of the last catch-up (README "Converting your application's
+-- database", step 5).  Before it, catch-up runs leave them alone.
+--
+\set VERBOSITY terse
+CREATE EXTENSION lane_google;
+SET search_path = lane_google;
+SELECT set_legacy_namespace('6ba7b810-9dad-11d1-80b4-00c04fd430c8');
+
+-- the application's legacy tables (nickname has no place in lane_google)
+CREATE SCHEMA legacy;
+CREATE TABLE legacy.users (
+    id integer PRIMARY KEY, email text NOT NULL UNIQUE, username text NOT NULL,
+    password_hash text NOT NULL, salt text NOT NULL,
+    first_name text NOT NULL, last_name text NOT NULL, nickname text);
+CREATE TABLE legacy.accounts (
+    id integer PRIMARY KEY, name text NOT NULL, google_customer_id text NOT NULL);
+CREATE TABLE legacy.campaigns (
+    id integer PRIMARY KEY, account_id integer NOT NULL REFERENCES legacy.accounts,
+    created_by_id integer REFERENCES legacy.users, name text NOT NULL, customer_id text NOT NULL);
+INSERT INTO legacy.users VALUES
+    (1, 'ann@example.com', 'ann', 'h', 's', 'Ann', 'A', 'annie'),
+    (2, 'bob@example.com', 'bob', 'h', 's', 'Bob', 'B', NULL);
+INSERT INTO legacy.accounts VALUES (1, 'Acme', '111-111-1111');
+INSERT INTO legacy.campaigns VALUES
+    (10, 1, 1, 'Spring', '111'), (11, 1, 2, 'Summer', '111'), (12, 1, NULL, 'Winter', '111');
+
+-- the application's other tables, in another schema: a foreign key (with
+-- its actions and deferrability), a registered reference held as text, two
+-- views, one of them joining a referencing table
+CREATE SCHEMA app;
+CREATE TABLE app.sessions (
+    id serial PRIMARY KEY,
+    user_id integer REFERENCES legacy.users(id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,
+    token text NOT NULL);
+CREATE INDEX sessions_user_id_idx ON app.sessions (user_id);
+INSERT INTO app.sessions (user_id, token) VALUES (1, 'a1'), (1, 'a2'), (2, 'b1'), (NULL, 'anon');
+CREATE TABLE app.audit_logs (id serial PRIMARY KEY, resource_id text, what text);
+INSERT INTO app.audit_logs (resource_id, what)
+    VALUES ('10', 'created'), (' 11 ', 'paused'), (NULL, 'login'), ('99', 'deleted long ago');
+CREATE VIEW app.campaign_owners AS
+    SELECT c.id AS campaign_id, c.name, u.id AS owner_id, u.email
+      FROM legacy.campaigns c LEFT JOIN legacy.users u ON u.id = c.created_by_id;
+CREATE VIEW app.session_users AS
+    SELECT s.token, s.user_id, u.email FROM app.sessions s JOIN legacy.users u ON u.id = s.user_id;
+GRANT SELECT ON app.campaign_owners TO PUBLIC;
+-- 'schema.table' names a legacy table of the application's (convert_legacy's source)
+SELECT add_legacy_reference('app.audit_logs', 'resource_id', 'legacy.campaigns');
+SELECT add_legacy_reference('app.audit_logs', 'what', 'legacy.campaigns');
+SELECT add_legacy_reference('legacy.campaigns', 'name', 'legacy.users');
+SELECT add_legacy_reference('app.audit_logs', 'resource_id', 'legacy.nosuch');
+SELECT tab, col, referenced, legacy_type, declared FROM legacy_references;
+
+-- the plan of the carry: what convert_legacy(..., dependents => 'carry') will do
+SELECT object_type, object, depends_on, action, reason FROM conversion_plan('legacy') ORDER BY 1, 2;
+
+-- a first run, and a catch-up: the dependents stay on the legacy tables
+SET client_min_messages = warning;
+SELECT table_name, rows_read, rows_converted
+  FROM convert_legacy('legacy', ignore_columns => '{users.nickname}') WHERE rows_read > 0;
+INSERT INTO legacy.users VALUES (3, 'cy@example.com', 'cy', 'h', 's', 'Cy', 'C', NULL);
+INSERT INTO app.sessions (user_id, token) VALUES (3, 'c1');
+SELECT table_name, rows_read, rows_converted, rows_unchanged
+  FROM convert_legacy('legacy', ignore_columns => '{users.nickname}') WHERE rows_read > 0;
+RESET client_min_messages;
+SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = 'sessions_user_id_fkey';
+SELECT attrelid::regclass, attname, format_type(atttypid, NULL) FROM pg_attribute
+ WHERE (attrelid, attname) IN (('app.sessions'::regclass, 'user_id'), ('app.audit_logs'::regclass, 'resource_id'))
+ ORDER BY 1, 2;
+
+-- what the carry cannot re-point is refused by name before any row is
+-- read (no table's NOTICE), and the database is as it was
+CREATE VIEW app.nicknames AS SELECT id, nickname FROM legacy.users;
+CREATE FUNCTION app.user_count() RETURNS bigint LANGUAGE sql
+    BEGIN ATOMIC SELECT count(*) FROM legacy.users; END;
+\set VERBOSITY default
+SELECT * FROM convert_legacy('legacy', ignore_columns => '{users.nickname}', dependents => 'carry');
+\set VERBOSITY terse
+SELECT object_type, object, reason FROM conversion_plan('legacy') WHERE reason IS NOT NULL ORDER BY 1, 2;
+SELECT attrelid::regclass, attname, format_type(atttypid, NULL) FROM pg_attribute
+ WHERE (attrelid, attname) IN (('app.sessions'::regclass, 'user_id'), ('app.audit_logs'::regclass, 'resource_id'))
+ ORDER BY 1, 2;
+SELECT count(*) FROM users;
+SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = 'sessions_user_id_fkey';
+DROP VIEW app.nicknames;
+DROP FUNCTION app.user_count();
+
+-- a registered text column holding what is no legacy id is refused before
+-- any row is read too
+SELECT * FROM convert_legacy('legacy', ignore_columns => '{users.nickname}', dependents => 'carry');
+SELECT remove_legacy_reference('app.audit_logs', 'what');
+
+-- dry run: the whole carry in a subtransaction rolled back.  audit_logs
+-- holds '99', which no campaign has: on_orphan 'error' (the default) fails
+-- naming it; 'quarantine' goes through; neither changes anything.
+\set VERBOSITY default
+SET client_min_messages = warning;
+SELECT table_name, rows_read FROM convert_legacy('legacy', dry_run => true,
+    ignore_columns => '{users.nickname}', dependents => 'carry') WHERE rows_read > 0;
+\set VERBOSITY terse
+SELECT table_name, rows_read FROM convert_legacy('legacy', dry_run => true, on_orphan => 'quarantine',
+    ignore_columns => '{users.nickname}', dependents => 'carry') WHERE rows_read > 0;
+RESET client_min_messages;
+SELECT attrelid::regclass, attname, format_type(atttypid, NULL) FROM pg_attribute
+ WHERE (attrelid, attname) IN (('app.sessions'::regclass, 'user_id'), ('app.audit_logs'::regclass, 'resource_id'))
+ ORDER BY 1, 2;
+SELECT count(*) FROM legacy_quarantine;
+
+-- the view rows before the carrying run, for comparison after it
+CREATE TEMP TABLE owners_before AS SELECT * FROM app.campaign_owners;
+CREATE TEMP TABLE session_users_before AS SELECT * FROM app.session_users;
+CREATE TEMP TABLE sessions_before AS SELECT * FROM app.sessions;
+
+-- the carrying run: the last catch-up and the cut-over, in one transaction
+SELECT table_name, rows_read, rows_converted, rows_unchanged
+  FROM convert_legacy('legacy', on_orphan => 'quarantine', ignore_columns => '{users.nickname}',
+                      dependents => 'carry') WHERE rows_read > 0;
+-- the foreign key: same name, actions, deferrability; onto lane_google.users
+SELECT conname, pg_get_constraintdef(oid), convalidated FROM pg_constraint
+ WHERE conrelid = 'app.sessions'::regclass AND contype = 'f';
+SELECT attrelid::regclass, attname, format_type(atttypid, NULL) FROM pg_attribute
+ WHERE (attrelid, attname) IN (('app.sessions'::regclass, 'user_id'), ('app.audit_logs'::regclass, 'resource_id'))
+ ORDER BY 1, 2;
+SELECT indexrelid::regclass, pg_get_indexdef(indexrelid) FROM pg_index WHERE indrelid = 'app.sessions'::regclass ORDER BY 1;
+-- every session's user mapped by legacy_uuid, NULL kept
+SELECT count(*) AS sessions, count(*) FILTER (WHERE s.user_id IS NOT DISTINCT FROM legacy_uuid('users', b.user_id)) AS mapped
+  FROM app.sessions s JOIN sessions_before b USING (id);
+-- the registered reference: decimal text to uuid; '99' set NULL, its row kept aside
+SELECT what, resource_id, resource_id = legacy_uuid('campaigns', 10) AS is_campaign_10
+  FROM app.audit_logs ORDER BY id;
+SELECT table_name, reason, row_data->>'resource_id' AS resource_id FROM legacy_quarantine;
+-- the registrations now name the extension's tables, with the types to go back to
+SELECT tab, col, referenced, legacy_type, declared FROM legacy_references ORDER BY 1, 2;
+-- the views read lane_google's tables, keep their grants, and their rows
+-- equal the old ones with the keys mapped
+SELECT pg_get_viewdef('app.campaign_owners');
+SELECT has_table_privilege('public', 'app.campaign_owners', 'SELECT');
+SELECT (SELECT count(*) FROM owners_before) AS rows_before, count(*) AS rows_after,
+       count(*) FILTER (WHERE EXISTS (SELECT FROM owners_before b
+                                       WHERE a.campaign_id = legacy_uuid('campaigns', b.campaign_id)
+                                         AND a.name = b.name
+                                         AND a.owner_id IS NOT DISTINCT FROM legacy_uuid('users', b.owner_id)
+                                         AND a.email IS NOT DISTINCT FROM b.email)) AS equal
+  FROM app.campaign_owners a;
+SELECT (SELECT count(*) FROM session_users_before) AS rows_before, count(*) AS rows_after,
+       count(*) FILTER (WHERE EXISTS (SELECT FROM session_users_before b
+                                       WHERE a.token = b.token AND a.user_id = legacy_uuid('users', b.user_id)
+                                         AND a.email = b.email)) AS equal
+  FROM app.session_users a;
+-- the legacy tables are untouched
+SELECT count(*) FROM legacy.users;
+-- the foreign key is enforced on uuid values, at commit as it was deferred
+INSERT INTO app.sessions (user_id, token) VALUES (legacy_uuid('users', 2), 'b2');
+BEGIN;
+INSERT INTO app.sessions (user_id, token) VALUES (legacy_uuid('users', 99), 'x');
+COMMIT;
+-- and its ON DELETE CASCADE acts on lane_google.users
+DELETE FROM users WHERE legacy_id = 2;
+SELECT token FROM app.sessions ORDER BY token;
+-- the 2.1 signature; the carry's own argument is checked
+SELECT * FROM convert_legacy('legacy', dependents => 'move');
+SELECT pg_get_function_identity_arguments('convert_legacy'::regproc);
+
+DROP SCHEMA app CASCADE;
+DROP SCHEMA legacy CASCADE;
+DROP EXTENSION lane_google;
