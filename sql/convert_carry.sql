@@ -109,6 +109,13 @@ SELECT attrelid::regclass, attname, format_type(atttypid, NULL) FROM pg_attribut
  ORDER BY 1, 2;
 SELECT count(*) FROM legacy_quarantine;
 
+-- a user whose row cannot be converted (username too long for varchar(100)),
+-- and a session of theirs: on_error 'quarantine' keeps the user aside, and
+-- on_orphan 'quarantine' sets the session's reference NULL (the session
+-- row itself is the application's: never deleted) and keeps it aside too
+INSERT INTO legacy.users VALUES (4, 'dee@example.com', repeat('d', 101), 'h', 's', 'Dee', 'D', NULL);
+INSERT INTO app.sessions (user_id, token) VALUES (4, 'd1');
+
 -- the view rows before the carrying run, for comparison after it
 CREATE TEMP TABLE owners_before AS SELECT * FROM app.campaign_owners;
 CREATE TEMP TABLE session_users_before AS SELECT * FROM app.session_users;
@@ -116,8 +123,8 @@ CREATE TEMP TABLE sessions_before AS SELECT * FROM app.sessions;
 
 -- the carrying run: the last catch-up and the cut-over, in one transaction
 SELECT table_name, rows_read, rows_converted, rows_unchanged
-  FROM convert_legacy('legacy', on_orphan => 'quarantine', ignore_columns => '{users.nickname}',
-                      dependents => 'carry') WHERE rows_read > 0;
+  FROM convert_legacy('legacy', on_orphan => 'quarantine', on_error => 'quarantine',
+                      ignore_columns => '{users.nickname}', dependents => 'carry') WHERE rows_read > 0;
 -- the foreign key: same name, actions, deferrability; onto lane_google.users
 SELECT conname, pg_get_constraintdef(oid), convalidated FROM pg_constraint
  WHERE conrelid = 'app.sessions'::regclass AND contype = 'f';
@@ -125,13 +132,16 @@ SELECT attrelid::regclass, attname, format_type(atttypid, NULL) FROM pg_attribut
  WHERE (attrelid, attname) IN (('app.sessions'::regclass, 'user_id'), ('app.audit_logs'::regclass, 'resource_id'))
  ORDER BY 1, 2;
 SELECT indexrelid::regclass, pg_get_indexdef(indexrelid) FROM pg_index WHERE indrelid = 'app.sessions'::regclass ORDER BY 1;
--- every session's user mapped by legacy_uuid, NULL kept
+-- every session's user mapped by legacy_uuid, NULL kept; d1's set NULL
 SELECT count(*) AS sessions, count(*) FILTER (WHERE s.user_id IS NOT DISTINCT FROM legacy_uuid('users', b.user_id)) AS mapped
   FROM app.sessions s JOIN sessions_before b USING (id);
+SELECT token, user_id FROM app.sessions WHERE token = 'd1';
 -- the registered reference: decimal text to uuid; '99' set NULL, its row kept aside
 SELECT what, resource_id, resource_id = legacy_uuid('campaigns', 10) AS is_campaign_10
   FROM app.audit_logs ORDER BY id;
-SELECT table_name, reason, row_data->>'resource_id' AS resource_id FROM legacy_quarantine;
+SELECT table_name, reason, row_data->>'resource_id' AS resource_id, row_data->>'user_id' AS user_id,
+       row_data->>'id' AS id
+  FROM legacy_quarantine ORDER BY table_name;
 -- the registrations now name the extension's tables, with the types to go back to
 SELECT tab, col, referenced, legacy_type, declared FROM legacy_references ORDER BY 1, 2;
 -- the views read lane_google's tables, keep their grants, and their rows
@@ -145,6 +155,7 @@ SELECT (SELECT count(*) FROM owners_before) AS rows_before, count(*) AS rows_aft
                                          AND a.owner_id IS NOT DISTINCT FROM legacy_uuid('users', b.owner_id)
                                          AND a.email IS NOT DISTINCT FROM b.email)) AS equal
   FROM app.campaign_owners a;
+-- (d1's user is not in lane_google.users: d1 leaves the inner join)
 SELECT (SELECT count(*) FROM session_users_before) AS rows_before, count(*) AS rows_after,
        count(*) FILTER (WHERE EXISTS (SELECT FROM session_users_before b
                                        WHERE a.token = b.token AND a.user_id = legacy_uuid('users', b.user_id)

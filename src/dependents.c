@@ -2290,6 +2290,7 @@ build_source_plan(MemoryContext cxt, Oid src_schema, bool try_views, bool may_wa
 	List	   *seeds = NIL;
 	char	   *regtab;
 	int			nest;
+	ListCell   *lc;
 
 	plan->cxt = cxt;
 	plan->schema = lg_extension_schema();
@@ -2320,6 +2321,13 @@ build_source_plan(MemoryContext cxt, Oid src_schema, bool try_views, bool may_wa
 	plan_source_retarget(plan);
 	if (try_views)
 		trial_views(plan, may_wait);
+	foreach(lc, plan->items)
+	{
+		DepItem    *it = lfirst(lc);
+
+		if (it->reason)
+			it->action = MemoryContextStrdup(plan->cxt, "none: convert_legacy refuses");
+	}
 
 	SPI_finish();
 	AtEOXact_GUC(true, nest);
