@@ -56,6 +56,8 @@ SELECT add_legacy_reference('app.audit_logs', 'what', 'legacy.campaigns');
 SELECT add_legacy_reference('legacy.campaigns', 'name', 'legacy.users');
 SELECT add_legacy_reference('app.audit_logs', 'resource_id', 'legacy.nosuch');
 SELECT tab, col, referenced, legacy_type, declared FROM legacy_references;
+-- the update's own plan (2.1 -> 1.1) leaves them to convert_legacy
+SELECT count(*) FROM conversion_plan();
 
 -- the plan of the carry: what convert_legacy(..., dependents => 'carry') will do
 SELECT object_type, object, depends_on, action, reason FROM conversion_plan('legacy') ORDER BY 1, 2;
@@ -179,6 +181,17 @@ COMMIT;
 -- and its ON DELETE CASCADE acts on lane_google.users
 DELETE FROM users WHERE legacy_id = 2;
 SELECT token FROM app.sessions ORDER BY token;
+-- what the carry did is what the update carries back: 2.1 -> 1.1 turns the
+-- carried columns into the legacy ids again, the views over the 1.1 tables
+SET client_min_messages = warning;
+ALTER EXTENSION lane_google UPDATE TO '1.1';
+RESET client_min_messages;
+SELECT token, user_id FROM app.sessions ORDER BY token;
+SELECT what, resource_id FROM app.audit_logs ORDER BY id;
+SELECT campaign_id, name, owner_id, email FROM app.campaign_owners ORDER BY campaign_id;
+SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = 'sessions_user_id_fkey';
+-- and up again (its conversion's progress shows whatever client_min_messages says)
+ALTER EXTENSION lane_google UPDATE TO '2.1';
 -- the 2.1 signature; the carry's own argument is checked
 SELECT * FROM convert_legacy('legacy', dependents => 'move');
 SELECT pg_get_function_identity_arguments('convert_legacy'::regproc);
