@@ -906,6 +906,79 @@ table_and_partitions(Oid relid)
 	return list_make1_oid(relid);
 }
 
+/*
+ * One sequential scan of a set's table under a snapshot, leaf partition
+ * after leaf partition: how every scan of this file reads a table.
+ * leaf_scan_next() puts the next row in ls->slot.
+ */
+typedef struct LeafScan
+{
+	List	   *rels;			/* the table and its partitions */
+	int			next;			/* index in rels of the next to open */
+	Snapshot	snapshot;
+	Relation	rel;			/* the leaf being read, or NULL */
+	TableScanDesc scan;
+	TupleTableSlot *slot;
+	uint64		n;				/* rows read, for interrupt checks */
+} LeafScan;
+
+static void
+leaf_scan_begin(LeafScan *ls, Oid relid, Snapshot snapshot)
+{
+	memset(ls, 0, sizeof(LeafScan));
+	ls->rels = table_and_partitions(relid);
+	ls->snapshot = snapshot;
+}
+
+/* close the leaf being read */
+static void
+leaf_scan_close(LeafScan *ls)
+{
+	table_endscan(ls->scan);
+	ExecDropSingleTupleTableSlot(ls->slot);
+	table_close(ls->rel, NoLock);
+	ls->scan = NULL;
+	ls->slot = NULL;
+	ls->rel = NULL;
+}
+
+/* the next row, in ls->slot; false once every leaf is read */
+static bool
+leaf_scan_next(LeafScan *ls)
+{
+	for (;;)
+	{
+		if (ls->scan != NULL)
+		{
+			if ((++ls->n & 4095) == 0)
+				CHECK_FOR_INTERRUPTS();
+			if (table_scan_getnextslot(ls->scan, ForwardScanDirection, ls->slot))
+				return true;
+			leaf_scan_close(ls);
+		}
+		if (ls->next >= list_length(ls->rels))
+			return false;
+		ls->rel = table_open(list_nth_oid(ls->rels, ls->next++), AccessShareLock);
+		if (ls->rel->rd_rel->relkind != RELKIND_RELATION)
+		{
+			table_close(ls->rel, NoLock);
+			ls->rel = NULL;
+			continue;
+		}
+		ls->slot = table_slot_create(ls->rel, NULL);
+		ls->scan = table_beginscan(ls->rel, ls->snapshot, 0, NULL);
+	}
+}
+
+/* end the scan, also when it stopped before the last row */
+static void
+leaf_scan_end(LeafScan *ls)
+{
+	if (ls->scan != NULL)
+		leaf_scan_close(ls);
+	list_free(ls->rels);
+}
+
 /* read a row's key; false if a column is NULL */
 static bool
 row_key(LgKeySet *ks, TupleTableSlot *slot, LgKey *key)
@@ -928,53 +1001,6 @@ row_key(LgKeySet *ks, TupleTableSlot *slot, LgKey *key)
 	return true;
 }
 
-/* scan one leaf relation into the set; false once it is over */
-static bool
-build_from(LgKeySet *ks, Relation rel, Snapshot snapshot, MemoryContext rowcxt)
-{
-	TableScanDesc scan;
-	TupleTableSlot *slot;
-	LgKey		key;
-	bool		ok = true;
-	uint64		n = 0;
-	LgKeyBatch *batch = NULL;
-
-	if (ks->is_uuid)
-		batch = palloc0(sizeof(LgKeyBatch));
-
-	slot = table_slot_create(rel, NULL);
-	scan = table_beginscan(rel, snapshot, 0, NULL);
-	while (ok && table_scan_getnextslot(scan, ForwardScanDirection, slot))
-	{
-		MemoryContext old;
-
-		if ((++n & 4095) == 0)
-			CHECK_FOR_INTERRUPTS();
-		if (batch)
-		{
-			bool		isnull;
-			Datum		d = slot_getattr(slot, ks->attnums[0], &isnull);
-
-			if (!isnull && lg_keyset_batch_push(batch, ks, DatumGetUUIDP(d)))
-				ok = ks_add_batch(ks, batch);
-			continue;
-		}
-		MemoryContextReset(rowcxt);
-		old = MemoryContextSwitchTo(rowcxt);
-		if (row_key(ks, slot, &key))
-			ok = lg_keyset_add(ks, &key);
-		MemoryContextSwitchTo(old);
-	}
-	if (ok && batch)
-		ok = ks_add_batch(ks, batch);
-	table_endscan(scan);
-	ExecDropSingleTupleTableSlot(slot);
-	MemoryContextReset(rowcxt);
-	if (batch)
-		pfree(batch);
-	return ok;
-}
-
 /*
  * Build the set from its table (and its partitions) with one sequential
  * scan under snapshot.  true if it is built; false if it is over.
@@ -987,6 +1013,9 @@ lg_keyset_build(LgKeySet *ks, Snapshot snapshot)
 	double		estimate = 0;
 	bool		ok;
 	MemoryContext rowcxt;
+	LeafScan	ls;
+	LgKey		key;
+	LgKeyBatch *batch = NULL;
 
 	rels = table_and_partitions(ks->relid);
 	foreach(lc, rels)
@@ -997,23 +1026,41 @@ lg_keyset_build(LgKeySet *ks, Snapshot snapshot)
 			estimate += rel->rd_rel->reltuples;
 		table_close(rel, NoLock);
 	}
+	list_free(rels);
 
 	ok = lg_keyset_begin(ks, estimate);
+	if (!ok)
+		return false;
+	if (ks->is_uuid)
+		batch = palloc0(sizeof(LgKeyBatch));
 	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "lane_google key set row",
 								   ALLOCSET_SMALL_SIZES);
-	foreach(lc, rels)
+	leaf_scan_begin(&ls, ks->relid, snapshot);
+	while (ok && leaf_scan_next(&ls))
 	{
-		Relation	rel;
+		MemoryContext old;
 
-		if (!ok)
-			break;
-		rel = table_open(lfirst_oid(lc), AccessShareLock);
-		if (rel->rd_rel->relkind == RELKIND_RELATION)
-			ok = build_from(ks, rel, snapshot, rowcxt);
-		table_close(rel, NoLock);
+		if (batch)
+		{
+			bool		isnull;
+			Datum		d = slot_getattr(ls.slot, ks->attnums[0], &isnull);
+
+			if (!isnull && lg_keyset_batch_push(batch, ks, DatumGetUUIDP(d)))
+				ok = ks_add_batch(ks, batch);
+			continue;
+		}
+		MemoryContextReset(rowcxt);
+		old = MemoryContextSwitchTo(rowcxt);
+		if (row_key(ks, ls.slot, &key))
+			ok = lg_keyset_add(ks, &key);
+		MemoryContextSwitchTo(old);
 	}
+	leaf_scan_end(&ls);
+	if (ok && batch)
+		ok = ks_add_batch(ks, batch);
+	if (batch)
+		pfree(batch);
 	MemoryContextDelete(rowcxt);
-	list_free(rels);
 	if (ok)
 		lg_keyset_finish(ks);
 	return ok;
@@ -1083,8 +1130,7 @@ lg_keyset_check_batch(LgKeySet *ks, LgKeyBatch *b, bool *found)
 int64
 lg_keyset_count_absent(LgKeySet *ks, Snapshot snapshot)
 {
-	List	   *rels;
-	ListCell   *lc;
+	LeafScan	ls;
 	LgKeyBatch *batch = NULL;
 	bool		found[LG_KEY_BATCH];
 	MemoryContext rowcxt;
@@ -1096,52 +1142,33 @@ lg_keyset_count_absent(LgKeySet *ks, Snapshot snapshot)
 		batch = palloc0(sizeof(LgKeyBatch));
 	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "lane_google key set row",
 								   ALLOCSET_SMALL_SIZES);
-	rels = table_and_partitions(ks->relid);
-	foreach(lc, rels)
+	leaf_scan_begin(&ls, ks->relid, snapshot);
+	while (leaf_scan_next(&ls))
 	{
-		Relation	rel = table_open(lfirst_oid(lc), AccessShareLock);
-		TableScanDesc scan;
-		TupleTableSlot *slot;
-		uint64		n = 0;
+		LgKey		key;
+		MemoryContext old;
 
-		if (rel->rd_rel->relkind != RELKIND_RELATION)
+		if (batch)
 		{
-			table_close(rel, NoLock);
+			bool		isnull;
+			Datum		d = slot_getattr(ls.slot, ks->attnums[0], &isnull);
+			int			j;
+
+			if (!isnull && lg_keyset_batch_push(batch, ks, DatumGetUUIDP(d)))
+			{
+				lg_keyset_check_batch(ks, batch, found);
+				for (j = 0; j < LG_KEY_BATCH; j++)
+					absent += !found[j];
+			}
 			continue;
 		}
-		slot = table_slot_create(rel, NULL);
-		scan = table_beginscan(rel, snapshot, 0, NULL);
-		while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
-		{
-			LgKey		key;
-			MemoryContext old;
-
-			if ((++n & 4095) == 0)
-				CHECK_FOR_INTERRUPTS();
-			if (batch)
-			{
-				bool		isnull;
-				Datum		d = slot_getattr(slot, ks->attnums[0], &isnull);
-				int			j;
-
-				if (!isnull && lg_keyset_batch_push(batch, ks, DatumGetUUIDP(d)))
-				{
-					lg_keyset_check_batch(ks, batch, found);
-					for (j = 0; j < LG_KEY_BATCH; j++)
-						absent += !found[j];
-				}
-				continue;
-			}
-			MemoryContextReset(rowcxt);
-			old = MemoryContextSwitchTo(rowcxt);
-			if (row_key(ks, slot, &key) && !lg_keyset_contains(ks, &key))
-				absent++;
-			MemoryContextSwitchTo(old);
-		}
-		table_endscan(scan);
-		ExecDropSingleTupleTableSlot(slot);
-		table_close(rel, NoLock);
+		MemoryContextReset(rowcxt);
+		old = MemoryContextSwitchTo(rowcxt);
+		if (row_key(ks, ls.slot, &key) && !lg_keyset_contains(ks, &key))
+			absent++;
+		MemoryContextSwitchTo(old);
 	}
+	leaf_scan_end(&ls);
 	if (batch)
 	{
 		int			n = batch->n;
@@ -1153,7 +1180,6 @@ lg_keyset_count_absent(LgKeySet *ks, Snapshot snapshot)
 		pfree(batch);
 	}
 	MemoryContextDelete(rowcxt);
-	list_free(rels);
 	return absent;
 }
 
@@ -1348,8 +1374,7 @@ lg_keysort_merge(LgKeySort *sort, Snapshot snapshot, int mem_kb,
 {
 	LgKeySet   *ks = sort->ks;
 	Tuplesortstate *keys;
-	List	   *rels;
-	ListCell   *lc;
+	LeafScan	ls;
 	Datum		pv = (Datum) 0,
 				cv;
 	bool		isnull;
@@ -1362,41 +1387,21 @@ lg_keysort_merge(LgKeySort *sort, Snapshot snapshot, int mem_kb,
 								 false, mem_kb, NULL, TUPLESORT_NONE);
 	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "lane_google key sort row",
 								   ALLOCSET_SMALL_SIZES);
-	rels = table_and_partitions(ks->relid);
-	foreach(lc, rels)
+	leaf_scan_begin(&ls, ks->relid, snapshot);
+	while (leaf_scan_next(&ls))
 	{
-		Relation	rel = table_open(lfirst_oid(lc), AccessShareLock);
-		TableScanDesc scan;
-		TupleTableSlot *slot;
-		uint64		n = 0;
+		Datum		d = slot_getattr(ls.slot, ks->attnums[0], &isnull);
+		MemoryContext old;
 
-		if (rel->rd_rel->relkind != RELKIND_RELATION)
-		{
-			table_close(rel, NoLock);
+		if (isnull)
 			continue;
-		}
-		slot = table_slot_create(rel, NULL);
-		scan = table_beginscan(rel, snapshot, 0, NULL);
-		while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
-		{
-			Datum		d = slot_getattr(slot, ks->attnums[0], &isnull);
-			MemoryContext old;
-
-			if ((++n & 4095) == 0)
-				CHECK_FOR_INTERRUPTS();
-			if (isnull)
-				continue;
-			MemoryContextReset(rowcxt);
-			old = MemoryContextSwitchTo(rowcxt);
-			tuplesort_putdatum(keys, sort_value(ks, ks->types[0], d), false);
-			MemoryContextSwitchTo(old);
-		}
-		table_endscan(scan);
-		ExecDropSingleTupleTableSlot(slot);
-		table_close(rel, NoLock);
+		MemoryContextReset(rowcxt);
+		old = MemoryContextSwitchTo(rowcxt);
+		tuplesort_putdatum(keys, sort_value(ks, ks->types[0], d), false);
+		MemoryContextSwitchTo(old);
 	}
+	leaf_scan_end(&ls);
 	MemoryContextDelete(rowcxt);
-	list_free(rels);
 	tuplesort_performsort(keys);
 
 	have_p = tuplesort_getdatum(keys, true, &pv, &isnull, NULL);
