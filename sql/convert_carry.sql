@@ -76,6 +76,20 @@ SELECT attrelid::regclass, attname, format_type(atttypid, NULL) FROM pg_attribut
  WHERE (attrelid, attname) IN (('app.sessions'::regclass, 'user_id'), ('app.audit_logs'::regclass, 'resource_id'))
  ORDER BY 1, 2;
 
+-- the carry alters the application's tables and re-creates its views: a
+-- caller who may convert but does not own them is refused before any row
+CREATE ROLE regress_lg_carrier;
+GRANT USAGE, CREATE ON SCHEMA lane_google, legacy, app TO regress_lg_carrier;
+GRANT EXECUTE ON FUNCTION convert_legacy(name, text, boolean, text, jsonb, text[], jsonb, text, text)
+    TO regress_lg_carrier;
+GRANT SELECT ON ALL TABLES IN SCHEMA legacy, app TO regress_lg_carrier;
+GRANT ALL ON ALL TABLES IN SCHEMA lane_google TO regress_lg_carrier;
+SET ROLE regress_lg_carrier;
+SELECT * FROM convert_legacy('legacy', ignore_columns => '{users.nickname}', dependents => 'carry');
+RESET ROLE;
+DROP OWNED BY regress_lg_carrier;
+DROP ROLE regress_lg_carrier;
+
 -- what the carry cannot re-point is refused by name before any row is
 -- read (no table's NOTICE), and the database is as it was
 CREATE VIEW app.nicknames AS SELECT id, nickname FROM legacy.users;

@@ -2281,6 +2281,33 @@ plan_source_retarget(DepPlan *plan)
 	}
 }
 
+/* The carry alters the referencing tables and re-creates the views: their owner's */
+static void
+check_source_owners(DepPlan *plan)
+{
+	ListCell   *lc;
+
+	foreach(lc, plan->items)
+	{
+		DepItem    *it = lfirst(lc);
+		Oid			relid = it->type == DT_VIEW ? it->viewid : it->relid;
+
+		if (it->type != DT_FK && it->type != DT_REF && it->type != DT_VIEW)
+			continue;
+#if PG_VERSION_NUM >= 160000
+		if (!object_ownercheck(RelationRelationId, relid, GetUserId()))
+#else
+		if (!pg_class_ownercheck(relid, GetUserId()))
+#endif
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("must be owner of %s %s to carry it onto lane_google's tables",
+							it->type == DT_VIEW ? it->kind : "table",
+							it->type == DT_VIEW ? it->identity : it->relname),
+					 errhint("Nothing was changed and no row was read.  Run the carrying conversion as the owner of the application's tables, or convert with dependents => 'keep'.")));
+	}
+}
+
 /* The whole plan of convert_legacy's carry from src_schema */
 static DepPlan *
 build_source_plan(MemoryContext cxt, Oid src_schema, bool try_views, bool may_wait)
@@ -2319,6 +2346,8 @@ build_source_plan(MemoryContext cxt, Oid src_schema, bool try_views, bool may_wa
 	plan_column_dependents(plan, &seeds);
 	plan_views(plan, seeds);
 	plan_source_retarget(plan);
+	if (may_wait && plan->ncannot == 0)
+		check_source_owners(plan);
 	if (try_views)
 		trial_views(plan, may_wait);
 	foreach(lc, plan->items)
