@@ -42,7 +42,7 @@ SELECT lane_google.remove_legacy_reference('app.audit_logs', 'actor');
 CREATE TABLE app.sessions (id serial PRIMARY KEY, user_id integer REFERENCES lane_google.users (id));
 CREATE VIEW app.campaign_names AS SELECT id, name FROM lane_google.campaigns;
 CREATE VIEW app.campaign_101 AS SELECT name FROM lane_google.campaigns WHERE id = 101;
-CREATE POLICY app_policy ON lane_google.accounts USING (true);
+CREATE POLICY app_policy ON lane_google.accounts USING (id = 1);
 SELECT object_type, object, depends_on, action, reason
   FROM lane_google.conversion_plan() ORDER BY reason IS NULL, object_type, object;
 

@@ -130,7 +130,10 @@ typedef enum DepType
 	DT_FK,						/* foreign key into one of the 11 tables */
 	DT_REF,						/* registered reference */
 	DT_VIEW,					/* view or materialized view */
-	DT_INDEX					/* rebuilt by its column's type change */
+	DT_INDEX,					/* rebuilt by its column's type change */
+	DT_SQL						/* re-created by SQL kept in the plan: trigger,
+								 * policy, row security, statistics object,
+								 * publication membership */
 } DepType;
 
 typedef struct DepItem
@@ -163,6 +166,14 @@ typedef struct DepItem
 	bool		parent;			/* another carried view reads it */
 	char	   *drop_sql;
 	char	   *after_sql;		/* owner, grants, comments, indexes */
+
+	/* DT_SQL */
+	Oid			objid;			/* pg_trigger, pg_policy, ... row */
+	char	   *detach_sql;		/* at detach: off the tables the update
+								 * changes (their triggers would fire) */
+	char	   *pre_sql;		/* at convert, before the tables set aside go */
+	char	   *redo_sql;		/* at attach, over the new tables */
+	char	   *trial_sql;		/* in the trial, against the target layout */
 } DepItem;
 
 typedef enum DepStage
@@ -188,11 +199,28 @@ typedef struct DepPlan
 	Oid			src_schema;		/* convert_legacy's source: the roots are its
 								 * tables, carried onto schema's; InvalidOid
 								 * in an update */
+	List	   *carry_oids[6];	/* CARRY_*: objects plan_direct() found */
 } DepPlan;
+
+/* The kinds plan_direct() hands to plan_carried() */
+#define CARRY_TRIGGER		0
+#define CARRY_POLICY		1
+#define CARRY_STATISTICS	2
+#define CARRY_PUBLICATION	3
+#define CARRY_RULE			4
+#define CARRY_FUNCTION		5
 
 /* The plan of the update running in this transaction, if any */
 static DepPlan *pending = NULL;
 static bool callback_registered = false;
+
+static bool collect_carried(DepPlan *plan, const char *category, Oid objid);
+static void plan_row_security(DepPlan *plan, int r, bool enable, bool force);
+static void plan_carried(DepPlan *plan);
+static void trial_carried(DepPlan *plan);
+static void detach_carried(DepPlan *plan);
+static void convert_carried(DepPlan *plan);
+static void attach_carried(DepPlan *plan);
 
 static void
 dep_xact_callback(XactEvent event, void *arg)
@@ -838,7 +866,7 @@ plan_direct(DepPlan *plan, List **fk_oids, List **seeds)
 
 			*seeds = list_append_unique_oid(*seeds, viewid);
 		}
-		else
+		else if (!collect_carried(plan, category, objid))
 			plan_cannot(plan, category, col(plan, i, 2), col(plan, i, 3),
 						cannot_reason(category));
 	}
@@ -1047,6 +1075,7 @@ plan_views(DepPlan *plan, List *seeds)
 							  "   AND NOT (d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass"
 							  "            AND (SELECT c.relkind FROM pg_catalog.pg_class c WHERE c.oid = d.objid) IN ('i', 't'))"
 							  "   AND d.classid <> 'pg_catalog.pg_type'::pg_catalog.regclass"
+							  "   AND d.classid <> 'pg_catalog.pg_attrdef'::pg_catalog.regclass"
 							  " ORDER BY 1",
 							  1, argtypes, args, NULL, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "SPI_execute_with_args failed");
@@ -1117,12 +1146,717 @@ plan_root_flags(DepPlan *plan)
 			continue;
 		form = (Form_pg_class) GETSTRUCT(tup);
 		if (form->relrowsecurity || form->relforcerowsecurity)
-			plan_cannot(plan, "row security",
-						psprintf("row level security on table %s.%s",
-								 get_namespace_name(plan->schema), lg_tables[r].name),
-						psprintf("table %s.%s", get_namespace_name(plan->schema), lg_tables[r].name),
-						"the rebuilt table would come without it");
+			plan_row_security(plan, r, form->relrowsecurity, form->relforcerowsecurity);
 		ReleaseSysCache(tup);
+	}
+}
+
+/* ---------------------------------------------------------------------------
+ * carried by SQL kept in the plan: triggers, row security and policies,
+ * statistics objects, publication membership
+ *
+ * Each is kept as the SQL that re-creates it (PostgreSQL's own deparsers:
+ * pg_get_triggerdef, pg_get_expr, pg_get_statisticsobjdef), tried before any
+ * row is read against the empty tables of the target layout, dropped at
+ * convert when it would otherwise stop the tables set aside from going (or
+ * keep its name), and re-created at attach, after the views.
+ * ---------------------------------------------------------------------------
+ */
+
+/* plan_direct(): the kinds carried here are collected, not refused */
+static bool
+collect_carried(DepPlan *plan, const char *category, Oid objid)
+{
+	int			k;
+	MemoryContext old;
+
+	if (strcmp(category, "trigger") == 0)
+		k = CARRY_TRIGGER;
+	else if (strcmp(category, "policy") == 0)
+		k = CARRY_POLICY;
+	else if (strcmp(category, "statistics object") == 0)
+		k = CARRY_STATISTICS;
+	else if (strcmp(category, "publication") == 0)
+		k = CARRY_PUBLICATION;
+	else if (strcmp(category, "rule") == 0)
+		k = CARRY_RULE;
+	else if (strcmp(category, "function") == 0)
+		k = CARRY_FUNCTION;
+	else
+		return false;
+	old = MemoryContextSwitchTo(plan->cxt);
+	plan->carry_oids[k] = list_append_unique_oid(plan->carry_oids[k], objid);
+	MemoryContextSwitchTo(old);
+	return true;
+}
+
+static DepItem *
+new_sql_item(DepPlan *plan, const char *kind, const char *identity,
+			 const char *depends_on)
+{
+	DepItem    *it = new_item(plan, DT_SQL, kind);
+
+	it->identity = MemoryContextStrdup(plan->cxt, identity);
+	it->depends_on = MemoryContextStrdup(plan->cxt, depends_on);
+	plan->ncarried++;
+	return it;
+}
+
+/* Run a catalog query over one oid[] of carried objects */
+static void
+carry_query(const char *sql, List *oids, DepPlan *plan)
+{
+	Oid			argtypes[2] = {OIDARRAYOID, OIDARRAYOID};
+	Datum		args[2];
+	List	   *roots = NIL;
+	int			r;
+
+	for (r = 0; r < LG_NTABLES; r++)
+		roots = lappend_oid(roots, plan->roots[r]);
+	args[0] = oid_array(oids);
+	args[1] = oid_array(roots);
+	if (SPI_execute_with_args(sql, 2, argtypes, args, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute_with_args failed");
+}
+
+/*
+ * Triggers of the application's on the 11 tables: pg_get_triggerdef (which
+ * names the table and function qualified), the enabled state, the comment.
+ * They go with the tables set aside; the trigger function is not touched.
+ */
+static void
+plan_triggers(DepPlan *plan)
+{
+	uint64		i;
+
+	if (plan->carry_oids[CARRY_TRIGGER] == NIL)
+		return;
+	carry_query("SELECT pg_catalog.pg_describe_object(t.tableoid, t.oid, 0),"
+				"       pg_catalog.format('%I.%I', n.nspname, c.relname),"
+				"       pg_catalog.quote_ident(t.tgname), pg_catalog.pg_get_triggerdef(t.oid),"
+				"       CASE t.tgenabled WHEN 'D' THEN 'DISABLE' WHEN 'R' THEN 'ENABLE REPLICA'"
+				"                        WHEN 'A' THEN 'ENABLE ALWAYS' END,"
+				"       pg_catalog.obj_description(t.oid, 'pg_trigger'),"
+				"       t.tgname LIKE 'lane\\_google\\_online\\_%'"
+				"  FROM pg_catalog.pg_trigger t"
+				"  JOIN pg_catalog.pg_class c ON c.oid = t.tgrelid"
+				"  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+				" WHERE t.oid OPERATOR(pg_catalog.=) ANY ($1) ORDER BY 1",
+				plan->carry_oids[CARRY_TRIGGER], plan);
+	for (i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+		char	   *rel = col(plan, i, 2);
+		char	   *name = col(plan, i, 3);
+		char	   *enabled = col(plan, i, 5);
+		char	   *comment = col(plan, i, 6);
+		StringInfoData redo;
+		DepItem    *it;
+
+		/* the online conversion's capture triggers are the extension's */
+		if (DatumGetBool(col_datum(i, 7, &isnull)))
+			continue;
+		it = new_sql_item(plan, "trigger", col(plan, i, 1), psprintf("table %s", rel));
+		initStringInfo(&redo);
+		appendStringInfoString(&redo, col(plan, i, 4));
+		if (enabled)
+			appendStringInfo(&redo, "; ALTER TABLE %s %s TRIGGER %s", rel, enabled, name);
+		if (comment)
+			appendStringInfo(&redo, "; COMMENT ON TRIGGER %s ON %s IS %s", name, rel,
+							 quote_literal_cstr(comment));
+		it->redo_sql = MemoryContextStrdup(plan->cxt, redo.data);
+		it->trial_sql = col(plan, i, 4);
+		it->detach_sql = pfmt(plan, "DROP TRIGGER %s ON %s", name, rel);
+		it->action = enabled
+			? pfmt(plan, "re-create on the new table with its definition, comment and state (%s)",
+				   enabled)
+			: MemoryContextStrdup(plan->cxt, "re-create on the new table with its definition and comment");
+	}
+}
+
+/*
+ * Row security policies: on the 11 tables (they go with the tables set
+ * aside), and on other tables whose expressions read the 11 tables (dropped
+ * at convert: they would stop the tables set aside from going).
+ */
+static void
+plan_policies(DepPlan *plan)
+{
+	uint64		i;
+
+	if (plan->carry_oids[CARRY_POLICY] == NIL)
+		return;
+	carry_query("SELECT pg_catalog.pg_describe_object(p.tableoid, p.oid, 0),"
+				"       pg_catalog.format('%I.%I', n.nspname, c.relname),"
+				"       pg_catalog.quote_ident(p.polname),"
+				"       CASE WHEN p.polpermissive THEN 'PERMISSIVE' ELSE 'RESTRICTIVE' END,"
+				"       CASE p.polcmd WHEN 'r' THEN 'SELECT' WHEN 'a' THEN 'INSERT'"
+				"                     WHEN 'w' THEN 'UPDATE' WHEN 'd' THEN 'DELETE' ELSE 'ALL' END,"
+				"       (SELECT pg_catalog.string_agg(CASE WHEN r.r = 0 THEN 'PUBLIC'"
+				"                 ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(r.r)) END, ', ' ORDER BY r.i)"
+				"          FROM pg_catalog.unnest(p.polroles) WITH ORDINALITY AS r(r, i)),"
+				"       pg_catalog.pg_get_expr(p.polqual, p.polrelid),"
+				"       pg_catalog.pg_get_expr(p.polwithcheck, p.polrelid),"
+				"       pg_catalog.obj_description(p.oid, 'pg_policy'),"
+				"       p.polrelid OPERATOR(pg_catalog.=) ANY ($2)"
+				"  FROM pg_catalog.pg_policy p"
+				"  JOIN pg_catalog.pg_class c ON c.oid = p.polrelid"
+				"  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+				" WHERE p.oid OPERATOR(pg_catalog.=) ANY ($1) ORDER BY 1",
+				plan->carry_oids[CARRY_POLICY], plan);
+	for (i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+		char	   *rel = col(plan, i, 2);
+		char	   *name = col(plan, i, 3);
+		char	   *qual = col(plan, i, 7);
+		char	   *check = col(plan, i, 8);
+		char	   *comment = col(plan, i, 9);
+		bool		on_root = DatumGetBool(col_datum(i, 10, &isnull));
+		char	   *create;
+		DepItem    *it;
+
+		create = psprintf("CREATE POLICY %s ON %s AS %s FOR %s TO %s%s%s%s%s",
+						  name, rel, col(plan, i, 4), col(plan, i, 5), col(plan, i, 6),
+						  qual ? " USING (" : "", qual ? qual : "", qual ? ")" : "",
+						  check ? psprintf(" WITH CHECK (%s)", check) : "");
+		it = new_sql_item(plan, "policy", col(plan, i, 1), psprintf("table %s", rel));
+		it->redo_sql = comment
+			? pfmt(plan, "%s; COMMENT ON POLICY %s ON %s IS %s", create, name, rel,
+				   quote_literal_cstr(comment))
+			: MemoryContextStrdup(plan->cxt, create);
+		if (on_root)
+		{
+			it->trial_sql = MemoryContextStrdup(plan->cxt, create);
+			it->action = MemoryContextStrdup(plan->cxt,
+											 "re-create on the new table with its command, roles, expressions and comment");
+		}
+		else
+		{
+			it->pre_sql = pfmt(plan, "DROP POLICY %s ON %s", name, rel);
+			it->trial_sql = pfmt(plan, "DROP POLICY IF EXISTS %s ON %s; %s", name, rel, create);
+			it->action = MemoryContextStrdup(plan->cxt,
+											 "drop; re-create over the converted tables with its command, roles, expressions and comment");
+		}
+	}
+}
+
+/* ENABLE / FORCE ROW LEVEL SECURITY of one of the 11 tables */
+static void
+plan_row_security(DepPlan *plan, int r, bool enable, bool force)
+{
+	char	   *rel = psprintf("%s.%s", schema_name(plan), quote_identifier(lg_tables[r].name));
+	DepItem    *it;
+
+	it = new_sql_item(plan, "row security",
+					  psprintf("row level security on table %s.%s",
+							   get_namespace_name(plan->schema), lg_tables[r].name),
+					  psprintf("table %s.%s", get_namespace_name(plan->schema), lg_tables[r].name));
+	it->redo_sql = pfmt(plan, "ALTER TABLE %s %s ROW LEVEL SECURITY%s%s%s", rel,
+						enable ? "ENABLE" : "DISABLE",
+						force ? "; ALTER TABLE " : "", force ? rel : "",
+						force ? " FORCE ROW LEVEL SECURITY" : "");
+	it->action = pfmt(plan, "%s%s row level security on the new table",
+					  enable ? "enable" : "",
+					  force ? (enable ? " and force" : "force") : "");
+}
+
+/*
+ * Statistics objects on the 11 tables: dropped at convert (their name would
+ * be taken), re-created with owner, statistics target and comment.
+ */
+static void
+plan_statistics(DepPlan *plan)
+{
+	uint64		i;
+
+	if (plan->carry_oids[CARRY_STATISTICS] == NIL)
+		return;
+	carry_query("SELECT pg_catalog.pg_describe_object(s.tableoid, s.oid, 0),"
+				"       pg_catalog.format('%I.%I', n.nspname, s.stxname),"
+				"       pg_catalog.pg_get_statisticsobjdef(s.oid),"
+				"       pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(s.stxowner)),"
+				"       CASE WHEN s.stxstattarget >= 0 THEN s.stxstattarget END,"
+				"       pg_catalog.obj_description(s.oid, 'pg_statistic_ext'),"
+				"       pg_catalog.format('%I.%I', cn.nspname, c.relname)"
+				"  FROM pg_catalog.pg_statistic_ext s"
+				"  JOIN pg_catalog.pg_namespace n ON n.oid = s.stxnamespace"
+				"  JOIN pg_catalog.pg_class c ON c.oid = s.stxrelid"
+				"  JOIN pg_catalog.pg_namespace cn ON cn.oid = c.relnamespace"
+				" WHERE s.oid OPERATOR(pg_catalog.=) ANY ($1) ORDER BY 1",
+				plan->carry_oids[CARRY_STATISTICS], plan);
+	for (i = 0; i < SPI_processed; i++)
+	{
+		char	   *name = col(plan, i, 2);
+		char	   *def = col(plan, i, 3);
+		char	   *target = col(plan, i, 5);
+		char	   *comment = col(plan, i, 6);
+		StringInfoData redo;
+		DepItem    *it;
+
+		it = new_sql_item(plan, "statistics object", col(plan, i, 1),
+						  psprintf("table %s", col(plan, i, 7)));
+		initStringInfo(&redo);
+		appendStringInfo(&redo, "%s; ALTER STATISTICS %s OWNER TO %s", def, name, col(plan, i, 4));
+		if (target)
+			appendStringInfo(&redo, "; ALTER STATISTICS %s SET STATISTICS %s", name, target);
+		if (comment)
+			appendStringInfo(&redo, "; COMMENT ON STATISTICS %s IS %s", name,
+							 quote_literal_cstr(comment));
+		it->redo_sql = MemoryContextStrdup(plan->cxt, redo.data);
+		it->pre_sql = pfmt(plan, "DROP STATISTICS %s", name);
+		it->trial_sql = pfmt(plan, "DROP STATISTICS IF EXISTS %s; %s", name, def);
+		it->action = MemoryContextStrdup(plan->cxt,
+										 "re-create on the new table with its owner, statistics target and comment");
+	}
+}
+
+/*
+ * Membership of the 11 tables in publications (not FOR ALL TABLES, nor FOR
+ * TABLES IN SCHEMA: the new tables are in those by themselves), with the
+ * column list and row filter of PostgreSQL 15.
+ */
+static void
+plan_publications(DepPlan *plan)
+{
+	uint64		i;
+
+	if (plan->carry_oids[CARRY_PUBLICATION] == NIL)
+		return;
+	carry_query("SELECT pg_catalog.pg_describe_object(pr.tableoid, pr.oid, 0),"
+				"       pg_catalog.quote_ident(p.pubname),"
+				"       pg_catalog.format('%I.%I', n.nspname, c.relname),"
+#if PG_VERSION_NUM >= 150000
+				"       (SELECT pg_catalog.string_agg(pg_catalog.quote_ident(a.attname), ', ' ORDER BY k.i)"
+				"          FROM pg_catalog.unnest(pr.prattrs::pg_catalog.int2[]) WITH ORDINALITY AS k(attnum, i)"
+				"          JOIN pg_catalog.pg_attribute a ON a.attrelid = pr.prrelid AND a.attnum = k.attnum),"
+				"       pg_catalog.pg_get_expr(pr.prqual, pr.prrelid)"
+#else
+				"       NULL::pg_catalog.text, NULL::pg_catalog.text"
+#endif
+				"  FROM pg_catalog.pg_publication_rel pr"
+				"  JOIN pg_catalog.pg_publication p ON p.oid = pr.prpubid"
+				"  JOIN pg_catalog.pg_class c ON c.oid = pr.prrelid"
+				"  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+				" WHERE pr.oid OPERATOR(pg_catalog.=) ANY ($1) ORDER BY 1",
+				plan->carry_oids[CARRY_PUBLICATION], plan);
+	for (i = 0; i < SPI_processed; i++)
+	{
+		char	   *pub = col(plan, i, 2);
+		char	   *rel = col(plan, i, 3);
+		char	   *cols = col(plan, i, 4);
+		char	   *qual = col(plan, i, 5);
+		DepItem    *it;
+
+		it = new_sql_item(plan, "publication", col(plan, i, 1),
+						  psprintf("table %s", rel));
+		it->redo_sql = pfmt(plan, "ALTER PUBLICATION %s ADD TABLE %s%s%s%s%s%s%s", pub, rel,
+							cols ? " (" : "", cols ? cols : "", cols ? ")" : "",
+							qual ? " WHERE (" : "", qual ? qual : "", qual ? ")" : "");
+		it->trial_sql = it->redo_sql;
+		it->detach_sql = pfmt(plan, "ALTER PUBLICATION %s DROP TABLE %s", pub, rel);
+		it->action = pfmt(plan, "add the new table to publication %s%s%s", pub,
+						  cols ? " with its column list" : "",
+						  qual ? (cols ? " and row filter" : " with its row filter") : "");
+	}
+}
+
+/*
+ * Rules of the application's on the 11 tables, and on other tables whose
+ * actions read or write the 11 tables: taken off before any row is written
+ * (a rule on a table set aside would act on the way back's UPDATE), and
+ * re-created after with their enabled state and comment.
+ */
+static void
+plan_rules(DepPlan *plan)
+{
+	uint64		i;
+
+	if (plan->carry_oids[CARRY_RULE] == NIL)
+		return;
+	carry_query("SELECT pg_catalog.pg_describe_object(r.tableoid, r.oid, 0),"
+				"       pg_catalog.format('%I.%I', n.nspname, c.relname),"
+				"       pg_catalog.quote_ident(r.rulename), pg_catalog.pg_get_ruledef(r.oid),"
+				"       CASE r.ev_enabled WHEN 'D' THEN 'DISABLE' WHEN 'R' THEN 'ENABLE REPLICA'"
+				"                         WHEN 'A' THEN 'ENABLE ALWAYS' END,"
+				"       pg_catalog.obj_description(r.oid, 'pg_rewrite'),"
+				"       r.ev_class OPERATOR(pg_catalog.=) ANY ($2)"
+				"  FROM pg_catalog.pg_rewrite r"
+				"  JOIN pg_catalog.pg_class c ON c.oid = r.ev_class"
+				"  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+				" WHERE r.oid OPERATOR(pg_catalog.=) ANY ($1) ORDER BY 1",
+				plan->carry_oids[CARRY_RULE], plan);
+	for (i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+		char	   *rel = col(plan, i, 2);
+		char	   *name = col(plan, i, 3);
+		char	   *def = col(plan, i, 4);
+		char	   *enabled = col(plan, i, 5);
+		char	   *comment = col(plan, i, 6);
+		bool		on_root = DatumGetBool(col_datum(i, 7, &isnull));
+		StringInfoData redo;
+		DepItem    *it;
+
+		/* pg_get_ruledef ends with ';' */
+		if (def && strlen(def) > 0 && def[strlen(def) - 1] == ';')
+			def[strlen(def) - 1] = '\0';
+		it = new_sql_item(plan, "rule", col(plan, i, 1), psprintf("table %s", rel));
+		initStringInfo(&redo);
+		appendStringInfoString(&redo, def);
+		if (enabled)
+			appendStringInfo(&redo, "; ALTER TABLE %s %s RULE %s", rel, enabled, name);
+		if (comment)
+			appendStringInfo(&redo, "; COMMENT ON RULE %s ON %s IS %s", name, rel,
+							 quote_literal_cstr(comment));
+		it->redo_sql = MemoryContextStrdup(plan->cxt, redo.data);
+		it->detach_sql = pfmt(plan, "DROP RULE %s ON %s", name, rel);
+		it->trial_sql = pfmt(plan, "DROP RULE IF EXISTS %s ON %s; %s", name, rel, def);
+		it->action = pfmt(plan, "%s with its definition%s comment%s%s%s",
+						  on_root ? "re-create on the new table" : "drop; re-create over the converted tables",
+						  enabled ? "," : " and", enabled ? " and state (" : "",
+						  enabled ? enabled : "", enabled ? ")" : "");
+	}
+}
+
+/*
+ * Functions whose bodies PostgreSQL records as depending on the 11 tables
+ * (SQL functions with BEGIN ATOMIC bodies; any function using their row
+ * types): dropped before the tables set aside go, re-created after from
+ * pg_get_functiondef with owner, privileges and comment.  What depends on
+ * such a function (a view, a default, a policy, another function) is
+ * refused by name.
+ */
+static void
+plan_functions(DepPlan *plan)
+{
+	uint64		i;
+	uint64		n;
+	SPITupleTable *tt;
+	List	   *funcs = NIL;
+
+	if (plan->carry_oids[CARRY_FUNCTION] == NIL)
+		return;
+	carry_query("SELECT pg_catalog.pg_describe_object(p.tableoid, p.oid, 0),"
+				"       p.oid::pg_catalog.regprocedure::pg_catalog.text,"
+				"       CASE WHEN p.prokind <> 'a' THEN pg_catalog.pg_get_functiondef(p.oid) END,"
+				"       pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(p.proowner)),"
+				"       p.proacl IS NOT NULL,"
+				"       (SELECT pg_catalog.string_agg(pg_catalog.format('GRANT %s ON ROUTINE %s TO %s%s',"
+				"                 a.privilege_type, p.oid::pg_catalog.regprocedure,"
+				"                 CASE WHEN a.grantee = 0 THEN 'PUBLIC'"
+				"                      ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(a.grantee)) END,"
+				"                 CASE WHEN a.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END), '; ')"
+				"          FROM pg_catalog.aclexplode(p.proacl) AS a),"
+				"       pg_catalog.obj_description(p.oid, 'pg_proc'),"
+				"       p.oid,"
+				"       (SELECT pg_catalog.string_agg(DISTINCT pg_catalog.format('%I.%I', n.nspname, c.relname), ', ')"
+				"          FROM pg_catalog.pg_depend d"
+				"          JOIN pg_catalog.pg_class c"
+				"            ON (d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass AND c.oid = d.refobjid)"
+				"            OR (d.refclassid = 'pg_catalog.pg_type'::pg_catalog.regclass AND c.reltype = d.refobjid)"
+				"          JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+				"         WHERE d.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND d.objid = p.oid"
+				"           AND c.oid OPERATOR(pg_catalog.=) ANY ($2))"
+				"  FROM pg_catalog.pg_proc p"
+				" WHERE p.oid OPERATOR(pg_catalog.=) ANY ($1)"
+				" ORDER BY 1",
+				plan->carry_oids[CARRY_FUNCTION], plan);
+	n = SPI_processed;
+	tt = SPI_tuptable;
+	for (i = 0; i < n; i++)
+	{
+		bool		isnull;
+		char	   *sig;
+		char	   *def;
+		char	   *owner;
+		char	   *grants;
+		char	   *comment;
+		StringInfoData redo;
+		DepItem    *it;
+		MemoryContext old;
+
+		SPI_tuptable = tt;
+		sig = col(plan, i, 2);
+		def = col(plan, i, 3);
+		owner = col(plan, i, 4);
+		grants = col(plan, i, 6);
+		comment = col(plan, i, 7);
+		if (def == NULL)
+		{
+			plan_cannot(plan, "aggregate", col(plan, i, 1), "",
+						"an aggregate depending on a table the update rebuilds");
+			continue;
+		}
+		it = new_sql_item(plan, "function", col(plan, i, 1), col(plan, i, 9) ? col(plan, i, 9) : "");
+		it->objid = DatumGetObjectId(col_datum(i, 8, &isnull));
+		old = MemoryContextSwitchTo(plan->cxt);
+		funcs = lappend_oid(funcs, it->objid);
+		MemoryContextSwitchTo(old);
+		initStringInfo(&redo);
+		/* created inside the extension's script: not one of its members */
+		appendStringInfo(&redo, "%s; ALTER EXTENSION %s DROP ROUTINE %s; ALTER ROUTINE %s OWNER TO %s",
+						 def, LG_EXTENSION_NAME, sig, sig, owner);
+		if (DatumGetBool(col_datum(i, 5, &isnull)))
+		{
+			appendStringInfo(&redo, "; REVOKE ALL ON ROUTINE %s FROM PUBLIC; REVOKE ALL ON ROUTINE %s FROM %s",
+							 sig, sig, owner);
+			if (grants)
+				appendStringInfo(&redo, "; %s", grants);
+		}
+		if (comment)
+			appendStringInfo(&redo, "; COMMENT ON ROUTINE %s IS %s", sig, quote_literal_cstr(comment));
+		it->redo_sql = MemoryContextStrdup(plan->cxt, redo.data);
+		it->pre_sql = pfmt(plan, "DROP ROUTINE %s", sig);
+		it->trial_sql = pfmt(plan, "DROP ROUTINE %s CASCADE; %s", sig, def);
+		it->action = MemoryContextStrdup(plan->cxt,
+										 "drop; re-create over the converted tables with its owner, privileges and comment");
+	}
+
+	/* what the update does not re-create around them */
+	if (funcs == NIL)
+		return;
+	carry_query("SELECT CASE WHEN d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass"
+				"            THEN (SELECT pg_catalog.pg_describe_object(r.tableoid, r.oid, 0) FROM pg_catalog.pg_rewrite w"
+				"                    JOIN pg_catalog.pg_class r ON r.oid = w.ev_class WHERE w.oid = d.objid)"
+				"            ELSE pg_catalog.pg_describe_object(d.classid, d.objid, 0) END,"
+				"       pg_catalog.pg_describe_object(d.refclassid, d.refobjid, 0),"
+				"       CASE d.classid"
+				"         WHEN 'pg_catalog.pg_rewrite'::pg_catalog.regclass THEN 'view'"
+				"         WHEN 'pg_catalog.pg_attrdef'::pg_catalog.regclass THEN 'default'"
+				"         WHEN 'pg_catalog.pg_proc'::pg_catalog.regclass THEN 'function'"
+				"         WHEN 'pg_catalog.pg_policy'::pg_catalog.regclass THEN 'policy'"
+				"         WHEN 'pg_catalog.pg_trigger'::pg_catalog.regclass THEN 'trigger'"
+				"         WHEN 'pg_catalog.pg_constraint'::pg_catalog.regclass THEN 'constraint'"
+				"         WHEN 'pg_catalog.pg_class'::pg_catalog.regclass THEN 'index'"
+				"         ELSE 'other' END"
+				"  FROM pg_catalog.pg_depend d"
+				" WHERE d.refclassid = 'pg_catalog.pg_proc'::pg_catalog.regclass"
+				"   AND d.refobjid OPERATOR(pg_catalog.=) ANY ($1) AND d.deptype = 'n'"
+				" ORDER BY 1",
+				funcs, plan);
+	for (i = 0; i < SPI_processed; i++)
+		plan_cannot(plan, col(plan, i, 3), col(plan, i, 1), col(plan, i, 2),
+					pfmt(plan, "depends on %s, which the update re-creates", col(plan, i, 2)));
+}
+
+/*
+ * What a carried view's columns have besides their comments: privileges
+ * (GRANT ... (col) ON view) and defaults (ALTER VIEW ... SET DEFAULT),
+ * applied after its grants.
+ */
+static void
+plan_view_columns(DepPlan *plan)
+{
+	ListCell   *lc;
+	List	   *views = NIL;
+	uint64		i;
+
+	foreach(lc, plan->items)
+	{
+		DepItem    *it = lfirst(lc);
+
+		if (it->type == DT_VIEW)
+			views = lappend_oid(views, it->viewid);
+	}
+	if (views == NIL)
+		return;
+	carry_query("SELECT a.attrelid,"
+				"       pg_catalog.concat_ws('; ',"
+				"         (SELECT pg_catalog.string_agg(pg_catalog.format('GRANT %s (%I) ON %I.%I TO %s%s',"
+				"                   x.privilege_type, a.attname, n.nspname, c.relname,"
+				"                   CASE WHEN x.grantee = 0 THEN 'PUBLIC'"
+				"                        ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(x.grantee)) END,"
+				"                   CASE WHEN x.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END), '; ')"
+				"            FROM pg_catalog.aclexplode(a.attacl) AS x),"
+				"         (SELECT pg_catalog.format('ALTER %s %I.%I ALTER COLUMN %I SET DEFAULT %s',"
+				"                   CASE c.relkind WHEN 'm' THEN 'MATERIALIZED VIEW' ELSE 'VIEW' END,"
+				"                   n.nspname, c.relname, a.attname, pg_catalog.pg_get_expr(ad.adbin, ad.adrelid))"
+				"            FROM pg_catalog.pg_attrdef ad WHERE ad.adrelid = a.attrelid AND ad.adnum = a.attnum)),"
+				"       (SELECT pg_catalog.format('ALTER VIEW %I.%I ALTER COLUMN %I SET DEFAULT %s',"
+				"                   n.nspname, c.relname, a.attname, pg_catalog.pg_get_expr(ad.adbin, ad.adrelid))"
+				"          FROM pg_catalog.pg_attrdef ad WHERE ad.adrelid = a.attrelid AND ad.adnum = a.attnum)"
+				"  FROM pg_catalog.pg_attribute a"
+				"  JOIN pg_catalog.pg_class c ON c.oid = a.attrelid"
+				"  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+				" WHERE a.attrelid OPERATOR(pg_catalog.=) ANY ($1) AND a.attnum > 0 AND NOT a.attisdropped"
+				"   AND (a.attacl IS NOT NULL OR a.atthasdef)"
+				" ORDER BY a.attrelid, a.attnum",
+				views, plan);
+	for (i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+		Oid			viewid = DatumGetObjectId(col_datum(i, 1, &isnull));
+		char	   *sql = col(plan, i, 2);
+
+		char	   *setdef = col(plan, i, 3);
+
+		if (sql == NULL || *sql == '\0')
+			continue;
+		foreach(lc, plan->items)
+		{
+			DepItem    *it = lfirst(lc);
+
+			if (it->type != DT_VIEW || it->viewid != viewid)
+				continue;
+			it->after_sql = pfmt(plan, "%s; %s", it->after_sql, sql);
+			/* a default may not fit the column's new type: tried first */
+			if (setdef)
+				it->trial_sql = it->trial_sql
+					? pfmt(plan, "%s; %s", it->trial_sql, setdef)
+					: pfmt(plan, "DROP %s IF EXISTS %s CASCADE; %s%s; %s",
+						   it->matview ? "MATERIALIZED VIEW" : "VIEW", it->identity,
+						   it->create_sql, it->matview ? " WITH NO DATA" : "", setdef);
+		}
+	}
+}
+
+/*
+ * Defaults and anything else of the application's that use the sequences
+ * of the 11 tables' integer keys (nextval('lane_google.users_id_seq')): the
+ * sequences go with the integer keys.
+ */
+static void
+plan_sequence_users(DepPlan *plan)
+{
+	uint64		i;
+
+	if (!plan->to_uuid)
+		return;
+	carry_query("SELECT pg_catalog.pg_describe_object(d.classid, d.objid, 0),"
+				"       pg_catalog.format('sequence %I.%I', n.nspname, s.relname),"
+				"       pg_catalog.format('%I.%I', n.nspname, s.relname)"
+				"  FROM pg_catalog.pg_depend o"
+				"  JOIN pg_catalog.pg_class s ON s.oid = o.objid AND s.relkind = 'S'"
+				"  JOIN pg_catalog.pg_namespace n ON n.oid = s.relnamespace"
+				"  JOIN pg_catalog.pg_depend d ON d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass"
+				"                             AND d.refobjid = s.oid AND d.deptype = 'n'"
+				" WHERE o.classid = 'pg_catalog.pg_class'::pg_catalog.regclass"
+				"   AND o.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass"
+				"   AND o.refobjid OPERATOR(pg_catalog.=) ANY ($2) AND o.deptype IN ('a', 'i')"
+				"   AND NOT (d.classid = 'pg_catalog.pg_attrdef'::pg_catalog.regclass"
+				"            AND (SELECT ad.adrelid FROM pg_catalog.pg_attrdef ad WHERE ad.oid = d.objid)"
+				"                OPERATOR(pg_catalog.=) ANY ($2))"
+				" ORDER BY 1",
+				NIL, plan);
+	for (i = 0; i < SPI_processed; i++)
+	{
+		char	   *identity = col(plan, i, 1);
+
+		plan_cannot(plan, strncmp(identity, "default", 7) == 0 ? "default" : "sequence user",
+					identity, col(plan, i, 2),
+					pfmt(plan, "uses sequence %s, which the update drops with the integer keys;"
+						 " give it a sequence of its own first (CREATE SEQUENCE s;"
+						 " SELECT setval('s', last_value) FROM %s; then use nextval('s'))",
+						 col(plan, i, 3), col(plan, i, 3)));
+	}
+}
+
+/* Everything above, from build_plan() */
+static void
+plan_carried(DepPlan *plan)
+{
+	plan_view_columns(plan);
+	plan_functions(plan);
+	plan_triggers(plan);
+	plan_policies(plan);
+	plan_statistics(plan);
+	plan_publications(plan);
+	plan_rules(plan);
+	plan_sequence_users(plan);
+}
+
+/* In trial_run(): each carried object with a trial, in its own subtransaction */
+static void
+trial_carried(DepPlan *plan)
+{
+	ListCell   *lc;
+
+	foreach(lc, plan->items)
+	{
+		DepItem    *it = lfirst(lc);
+		MemoryContext cxt2 = CurrentMemoryContext;
+		ResourceOwner owner2 = CurrentResourceOwner;
+
+		if ((it->type != DT_SQL && it->type != DT_VIEW) || it->trial_sql == NULL || it->reason)
+			continue;
+		BeginInternalSubTransaction(NULL);
+		MemoryContextSwitchTo(cxt2);
+		PG_TRY();
+		{
+			spi_exec(it->trial_sql, SPI_OK_UTILITY);
+			/* nothing carried here needs another: each leaves no trace */
+			RollbackAndReleaseCurrentSubTransaction();
+			MemoryContextSwitchTo(cxt2);
+			CurrentResourceOwner = owner2;
+		}
+		PG_CATCH();
+		{
+			ErrorData  *edata;
+
+			MemoryContextSwitchTo(cxt2);
+			edata = CopyErrorData();
+			FlushErrorState();
+			RollbackAndReleaseCurrentSubTransaction();
+			MemoryContextSwitchTo(cxt2);
+			CurrentResourceOwner = owner2;
+			it->reason = pfmt(plan, "cannot be re-created over the converted tables: %s",
+							  edata->message);
+			it->action = MemoryContextStrdup(plan->cxt, "none: the update refuses");
+			plan->ncannot++;
+			plan->ncarried--;
+			FreeErrorData(edata);
+		}
+		PG_END_TRY();
+	}
+}
+
+/*
+ * In do_detach(), once the update goes ahead: the triggers and publication
+ * membership leave the tables the update writes (the way back updates the
+ * tables set aside: a trigger would fire, a row filter would refuse).
+ */
+static void
+detach_carried(DepPlan *plan)
+{
+	ListCell   *lc;
+
+	foreach(lc, plan->items)
+	{
+		DepItem    *it = lfirst(lc);
+
+		if (it->type == DT_SQL && it->detach_sql)
+			spi_exec(it->detach_sql, SPI_OK_UTILITY);
+	}
+}
+
+/* In do_convert(), before the referencing columns change */
+static void
+convert_carried(DepPlan *plan)
+{
+	ListCell   *lc;
+
+	foreach(lc, plan->items)
+	{
+		DepItem    *it = lfirst(lc);
+
+		if (it->type == DT_SQL && it->pre_sql)
+			spi_exec(it->pre_sql, SPI_OK_UTILITY);
+	}
+}
+
+/* In do_attach(), after the views */
+static void
+attach_carried(DepPlan *plan)
+{
+	ListCell   *lc;
+
+	foreach(lc, plan->items)
+	{
+		DepItem    *it = lfirst(lc);
+
+		if (it->type == DT_SQL && it->redo_sql)
+			spi_exec(it->redo_sql, SPI_OK_UTILITY);
 	}
 }
 
@@ -1305,6 +2039,7 @@ trial_run(DepPlan *plan, bool may_wait)
 		}
 		PG_END_TRY();
 	}
+	trial_carried(plan);
 }
 
 /*
@@ -1323,7 +2058,8 @@ trial_views(DepPlan *plan, bool may_wait)
 	char	   *volatile not_tried = NULL;
 
 	foreach(lc, plan->items)
-		if (((DepItem *) lfirst(lc))->type == DT_VIEW)
+		if (((DepItem *) lfirst(lc))->type == DT_VIEW ||
+			(((DepItem *) lfirst(lc))->type == DT_SQL && ((DepItem *) lfirst(lc))->trial_sql))
 			any = true;
 	if (!any)
 		return;
@@ -1359,7 +2095,7 @@ trial_views(DepPlan *plan, bool may_wait)
 		{
 			DepItem    *it = lfirst(lc);
 
-			if (it->type == DT_VIEW && !it->reason)
+			if ((it->type == DT_VIEW || (it->type == DT_SQL && it->trial_sql)) && !it->reason)
 				it->action = pfmt(plan, "%s%s", it->action, not_tried);
 		}
 }
@@ -1395,6 +2131,7 @@ build_plan(MemoryContext cxt, bool try_views, bool may_wait)
 	plan_views(plan, seeds);
 	plan_root_grants(plan);
 	plan_root_flags(plan);
+	plan_carried(plan);
 	if (try_views)
 		trial_views(plan, may_wait);
 
@@ -1523,6 +2260,7 @@ do_detach(bool released)
 			if (it->type == DT_REF)
 				check_reference_orphans(plan, it, "");
 		}
+		detach_carried(plan);
 		SPI_finish();
 		AtEOXact_GUC(true, nest);
 	}
@@ -1564,6 +2302,9 @@ do_convert(const char *prefix)
 	{
 		spi_exec(((DepItem *) lfirst(lc))->drop_sql, SPI_OK_UTILITY);
 	}
+
+	/* policies on other tables over the 11, statistics objects */
+	convert_carried(plan);
 
 	/* foreign keys */
 	foreach(lc, plan->items)
@@ -1703,6 +2444,9 @@ do_attach(void)
 		if (it->matview && it->populated)
 			spi_exec(psprintf("REFRESH MATERIALIZED VIEW %s", it->identity), SPI_OK_UTILITY);
 	}
+
+	/* triggers, row security, policies, statistics, publications */
+	attach_carried(plan);
 
 	if (plan->root_grants)
 		spi_exec(plan->root_grants, SPI_OK_UTILITY);
@@ -2346,6 +3090,7 @@ build_source_plan(MemoryContext cxt, Oid src_schema, bool try_views, bool may_wa
 	plan_column_dependents(plan, &seeds);
 	plan_views(plan, seeds);
 	plan_source_retarget(plan);
+	plan_view_columns(plan);
 	if (may_wait && plan->ncannot == 0)
 		check_source_owners(plan);
 	if (try_views)
