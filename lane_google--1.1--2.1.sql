@@ -18,8 +18,8 @@
 -- filled shadows in under the 2.0 names with their keys and indexes, as
 -- extension members; the offline conversion below then finds uuid keys and
 -- skips, and the steps after it (foreign keys, triggers, pg_dump
--- registrations) run for both branches, so both end in a fresh 2.1's
--- catalog.  With no online state, _online_swap() does nothing.  The
+-- registrations, the dependents' attach) run for both branches, so both
+-- end in a fresh 2.1's catalog.  With no online state, _online_swap() does nothing.  The
 -- compatibility views (schema lane_google_v1) need _compat_write(), a 2.1
 -- object, hence it is created here, before the swap.
 -- ---------------------------------------------------------------------------
@@ -109,6 +109,16 @@ BEGIN
     IF rels IS NOT NULL THEN
         EXECUTE 'DROP SEQUENCE ' || rels;
     END IF;
+    -- the views' indexes on legacy_id (the online swap brings them in)
+    SELECT pg_catalog.string_agg(pg_catalog.format('%I.%I', n.nspname, c.relname), ', ')
+      INTO rels
+      FROM pg_catalog.pg_class AS c
+      JOIN pg_catalog.pg_namespace AS n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
+     WHERE n.nspname OPERATOR(pg_catalog.=) '@extschema@' AND c.relkind OPERATOR(pg_catalog.=) 'i'
+       AND c.relname OPERATOR(pg_catalog.~~) '\_lg\_compat\_%\_legacy\_id';
+    IF rels IS NOT NULL THEN
+        EXECUTE 'DROP INDEX ' || rels;
+    END IF;
     DROP SCHEMA lane_google_v1;
 END
 $drop$;
@@ -134,8 +144,10 @@ DROP FUNCTION @extschema@._online_capture();
 
 -- dependents (issue 9): the plan of the objects around the 11 tables, before
 -- any row is read; refuses naming every object it cannot carry across.  After
--- an online swap (the tables have uuid keys already) there is nothing to plan:
--- the swap refuses dependents itself.
+-- an online swap (the tables have uuid keys already) it has run: the swap
+-- planned, refused and converted the dependents itself, under its locks and
+-- before it dropped the legacy tables; the attach at the end of this script
+-- re-creates them for both branches.
 SELECT @extschema@._lg_dependents_detach()
   FROM pg_catalog.pg_attribute AS a
  WHERE a.attrelid OPERATOR(pg_catalog.=) '@extschema@.users'::pg_catalog.regclass
@@ -562,7 +574,7 @@ SELECT pg_catalog.pg_extension_config_dump('@extschema@.conversations', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.conversation_messages', '');
 
 -- dependents: the foreign keys, views and grants back, over the new keys
--- (nothing after the online swap, which refuses dependents).
+-- (after the offline conversion or the online swap alike).
 SELECT @extschema@._lg_dependents_attach();
 
 -- ---------------------------------------------------------------------------

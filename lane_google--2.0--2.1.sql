@@ -376,6 +376,16 @@ BEGIN
     IF rels IS NOT NULL THEN
         EXECUTE 'DROP SEQUENCE ' || rels;
     END IF;
+    -- the views' indexes on legacy_id (the online swap brings them in)
+    SELECT pg_catalog.string_agg(pg_catalog.format('%I.%I', n.nspname, c.relname), ', ')
+      INTO rels
+      FROM pg_catalog.pg_class AS c
+      JOIN pg_catalog.pg_namespace AS n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
+     WHERE n.nspname OPERATOR(pg_catalog.=) '@extschema@' AND c.relkind OPERATOR(pg_catalog.=) 'i'
+       AND c.relname OPERATOR(pg_catalog.~~) '\_lg\_compat\_%\_legacy\_id';
+    IF rels IS NOT NULL THEN
+        EXECUTE 'DROP INDEX ' || rels;
+    END IF;
     DROP SCHEMA lane_google_v1;
 END
 $drop$;

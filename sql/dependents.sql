@@ -55,6 +55,24 @@ SELECT pg_catalog.format_type(atttypid, atttypmod) FROM pg_attribute
 -- the internal steps run only inside the update
 SELECT lane_google._lg_dependents_detach();
 
+-- the trial names every view it cannot re-create: failures among views that
+-- pass (analysed together), before and after a view other views read
+-- (re-created), and in views over that one
+CREATE VIEW app.t1_bad AS SELECT name FROM lane_google.campaigns WHERE id = 102;
+CREATE VIEW app.t2_good AS SELECT id FROM lane_google.campaigns;
+CREATE VIEW app.t3_bad AS SELECT headlines FROM lane_google.ads WHERE ad_group_id = 7;
+CREATE VIEW app.t4_good AS SELECT id, campaign_id FROM lane_google.ad_groups;
+CREATE VIEW app.t5_parent AS SELECT id, name FROM lane_google.campaigns;
+CREATE VIEW app.t6_child_bad AS SELECT name FROM app.t5_parent WHERE id = 5;
+CREATE VIEW app.t7_child_good AS SELECT id FROM app.t5_parent;
+SELECT object_type, object, reason
+  FROM lane_google.conversion_plan() WHERE reason IS NOT NULL ORDER BY object;
+SELECT count(*) AS carried_views
+  FROM lane_google.conversion_plan() WHERE object_type = 'view' AND reason IS NULL;
+ALTER EXTENSION lane_google UPDATE TO '2.1';
+DROP VIEW app.t1_bad, app.t2_good, app.t3_bad, app.t4_good, app.t6_child_bad,
+  app.t7_child_good, app.t5_parent;
+
 -- a registered value with no row: the update fails naming it, before
 -- converting anything
 DROP VIEW app.campaign_101;

@@ -74,6 +74,7 @@
 #include "utils/rel.h"
 #include "utils/regproc.h"
 #include "utils/resowner.h"
+#include "utils/ruleutils.h"
 #include "utils/syscache.h"
 #include "utils/uuid.h"
 
@@ -153,7 +154,8 @@ typedef struct DepItem
 	char	   *from_type;		/* the column's type now */
 	char	   *to_type;		/* and after (NULL: unchanged) */
 	char	   *conname;		/* DT_FK */
-	char	   *condef;			/* DT_FK: pg_get_constraintdef() */
+	char	   *condef;			/* DT_FK: pg_get_constraintdef(), by do_detach() */
+	Oid			conoid;			/* DT_FK */
 	bool		validated;		/* DT_FK */
 
 	/* DT_VIEW */
@@ -175,6 +177,13 @@ typedef struct DepItem
 	char	   *redo_sql;		/* at attach, over the new tables */
 	char	   *trial_sql;		/* in the trial, against the target layout */
 } DepItem;
+
+/* plan_views(): a carried view by its oid */
+typedef struct ViewEntry
+{
+	Oid			viewid;
+	DepItem    *item;
+} ViewEntry;
 
 typedef enum DepStage
 {
@@ -389,8 +398,7 @@ static const char *const dependents_sql =
 "    SELECT c.oid AS relid, c.reltype FROM pg_catalog.pg_class c"
 "     WHERE c.oid OPERATOR(pg_catalog.=) ANY ($1)"
 "), deps AS ("
-"    SELECT d.classid, d.objid,"
-"           pg_catalog.min(pg_catalog.pg_describe_object(d.refclassid, d.refobjid, 0)) AS on_what"
+"    SELECT d.classid, d.objid"
 "      FROM pg_catalog.pg_depend d"
 "     WHERE d.deptype IN ('n', 'a')"
 "       AND ((d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass"
@@ -398,8 +406,8 @@ static const char *const dependents_sql =
 "         OR (d.refclassid = 'pg_catalog.pg_type'::pg_catalog.regclass"
 "             AND d.refobjid IN (SELECT reltype FROM roots)))"
 "     GROUP BY d.classid, d.objid"
-")"
-"SELECT d.objid, pg_catalog.pg_describe_object(d.classid, d.objid, 0), d.on_what,"
+"), classified(classid, objid, category, ev_class) AS MATERIALIZED ("
+"SELECT d.classid, d.objid,"
 "  CASE d.classid"
 "  WHEN 'pg_catalog.pg_constraint'::pg_catalog.regclass THEN"
 "    (SELECT CASE WHEN con.conrelid IN (SELECT relid FROM roots)"
@@ -419,6 +427,8 @@ static const char *const dependents_sql =
 "       FROM pg_catalog.pg_class c WHERE c.oid = d.objid)"
 "  WHEN 'pg_catalog.pg_rewrite'::pg_catalog.regclass THEN"
 "    (SELECT CASE WHEN c.oid IN (SELECT relid FROM roots) THEN 'rule'"
+"                 WHEN r.rulename = '_RETURN' AND c.relnamespace IN"
+"                      (SELECT n.oid FROM pg_catalog.pg_namespace n WHERE n.nspname = 'lane_google_v1') THEN 'skip'"
 "                 WHEN r.rulename = '_RETURN' AND c.relkind = 'v' THEN 'view'"
 "                 WHEN r.rulename = '_RETURN' AND c.relkind = 'm' THEN 'materialized view'"
 "                 ELSE 'rule' END"
@@ -426,7 +436,8 @@ static const char *const dependents_sql =
 "      WHERE r.oid = d.objid)"
 "  WHEN 'pg_catalog.pg_trigger'::pg_catalog.regclass THEN"
 "    (SELECT CASE WHEN t.tgisinternal THEN 'skip'"
-"                 WHEN t.tgname::text = ANY ($2) OR t.tgname LIKE '\\_lg\\_%' THEN 'own'"
+"                 WHEN t.tgname::text = ANY ($2) OR t.tgname LIKE '\\_lg\\_%'"
+"                      OR t.tgname LIKE 'lane\\_google\\_online\\_%' THEN 'own'"
 "                 ELSE 'trigger' END"
 "       FROM pg_catalog.pg_trigger t WHERE t.oid = d.objid)"
 "  WHEN 'pg_catalog.pg_attrdef'::pg_catalog.regclass THEN"
@@ -440,7 +451,25 @@ static const char *const dependents_sql =
 "  ELSE 'other' END,"
 "  CASE WHEN d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass"
 "       THEN (SELECT r.ev_class FROM pg_catalog.pg_rewrite r WHERE r.oid = d.objid) END"
-"  FROM deps d ORDER BY 4, 2";
+"  FROM deps d"
+")"
+/*
+ * pg_describe_object() is most of the cost: only for what plan_direct()
+ * names (not what it skips or hands to plan_foreign_keys() and plan_views())
+ */
+"SELECT c.objid,"
+"       CASE WHEN c.category IN ('own', 'skip', 'foreign key', 'view', 'materialized view') THEN NULL"
+"            ELSE pg_catalog.pg_describe_object(c.classid, c.objid, 0) END,"
+"       CASE WHEN c.category IN ('own', 'skip', 'foreign key', 'view', 'materialized view') THEN NULL"
+"            ELSE (SELECT pg_catalog.min(pg_catalog.pg_describe_object(d.refclassid, d.refobjid, 0))"
+"                    FROM pg_catalog.pg_depend d"
+"                   WHERE d.classid = c.classid AND d.objid = c.objid AND d.deptype IN ('n', 'a')"
+"                     AND ((d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass"
+"                           AND d.refobjid IN (SELECT relid FROM roots))"
+"                       OR (d.refclassid = 'pg_catalog.pg_type'::pg_catalog.regclass"
+"                           AND d.refobjid IN (SELECT reltype FROM roots)))) END,"
+"       c.category, c.ev_class"
+"  FROM classified c ORDER BY 4, 2";
 
 static const char *
 cannot_reason(const char *category)
@@ -477,24 +506,6 @@ plan_cannot(DepPlan *plan, const char *category, const char *identity,
 	plan->ncannot++;
 }
 
-/* The type a referencing column returns to at the integer version */
-static char *
-legacy_type_of(DepPlan *plan, const char *regtab, Oid relid, const char *colname)
-{
-	char	   *sql;
-	char	   *result = "integer";
-
-	if (regtab == NULL)
-		return MemoryContextStrdup(plan->cxt, result);
-	sql = psprintf("SELECT pg_catalog.format_type(r.legacy_type, NULL) FROM %s r"
-				   " WHERE r.tab = %u AND r.col = %s AND r.legacy_type IS NOT NULL",
-				   regtab, relid, quote_literal_cstr(colname));
-	spi_exec(sql, SPI_OK_SELECT);
-	if (SPI_processed > 0)
-		return col(plan, 0, 1);
-	return MemoryContextStrdup(plan->cxt, result);
-}
-
 /* legacy_references, or NULL when this version has none (1.0, 2.0) */
 static char *
 references_table(DepPlan *plan)
@@ -513,32 +524,46 @@ plan_foreign_keys(DepPlan *plan, List *fk_oids, const char *regtab)
 	uint64		n;
 	Oid			argtypes[1] = {OIDARRAYOID};
 	Datum		args[1];
+	char	  **legacy_types;
+	char	   *sql;
 
 	if (fk_oids == NIL)
 		return;
 	args[0] = oid_array(fk_oids);
-	if (SPI_execute_with_args(
-							  "SELECT con.conrelid, pg_catalog.format('%I.%I', n.nspname, c.relname),"
-							  "       con.conname, pg_catalog.pg_get_constraintdef(con.oid),"
-							  "       con.convalidated, con.confrelid,"
-							  "       pg_catalog.array_length(con.conkey, 1),"
-							  "       (SELECT pg_catalog.string_agg(ra.attname, ',' ORDER BY k.i)"
-							  "          FROM pg_catalog.unnest(con.confkey) WITH ORDINALITY AS k(attnum, i)"
-							  "          JOIN pg_catalog.pg_attribute ra ON ra.attrelid = con.confrelid"
-							  "                                         AND ra.attnum = k.attnum),"
-							  "       a.attname, a.atttypid, pg_catalog.format_type(a.atttypid, a.atttypmod)"
-							  "  FROM pg_catalog.pg_constraint con"
-							  "  JOIN pg_catalog.pg_class c ON c.oid = con.conrelid"
-							  "  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
-							  "  JOIN pg_catalog.pg_attribute a ON a.attrelid = con.conrelid"
-							  "                                AND a.attnum = con.conkey[1]"
-							  " WHERE con.oid OPERATOR(pg_catalog.=) ANY ($1)"
-							  " ORDER BY 2, 3",
-							  1, argtypes, args, NULL, true, 0) != SPI_OK_SELECT)
+
+	/*
+	 * The definitions (pg_get_constraintdef) only for the update, once it no
+	 * longer refuses: do_detach().  Column 12: the type a referencing column
+	 * returns to at the integer version.
+	 */
+	sql = psprintf("SELECT con.conrelid, pg_catalog.format('%%I.%%I', n.nspname, c.relname),"
+				   "       con.conname, con.oid,"
+				   "       con.convalidated, con.confrelid,"
+				   "       pg_catalog.array_length(con.conkey, 1),"
+				   "       (SELECT pg_catalog.string_agg(ra.attname, ',' ORDER BY k.i)"
+				   "          FROM pg_catalog.unnest(con.confkey) WITH ORDINALITY AS k(attnum, i)"
+				   "          JOIN pg_catalog.pg_attribute ra ON ra.attrelid = con.confrelid"
+				   "                                         AND ra.attnum = k.attnum),"
+				   "       a.attname, a.atttypid, pg_catalog.format_type(a.atttypid, a.atttypmod),"
+				   "       %s"
+				   "  FROM pg_catalog.pg_constraint con"
+				   "  JOIN pg_catalog.pg_class c ON c.oid = con.conrelid"
+				   "  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+				   "  JOIN pg_catalog.pg_attribute a ON a.attrelid = con.conrelid"
+				   "                                AND a.attnum = con.conkey[1]"
+				   " WHERE con.oid OPERATOR(pg_catalog.=) ANY ($1)"
+				   " ORDER BY 2, 3",
+				   regtab
+				   ? psprintf("(SELECT pg_catalog.format_type(r.legacy_type, NULL) FROM %s r"
+							  "  WHERE r.tab = con.conrelid AND r.col = a.attname"
+							  "    AND r.legacy_type IS NOT NULL)", regtab)
+				   : "NULL::pg_catalog.text");
+	if (SPI_execute_with_args(sql, 1, argtypes, args, NULL, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "SPI_execute_with_args failed");
 	n = SPI_processed;
+	legacy_types = palloc(sizeof(char *) * (n + 1));
 
-	/* copy out: legacy_type_of() runs queries of its own */
+	/* copy out */
 	{
 		SPITupleTable *tt = SPI_tuptable;
 		DepItem   **items = palloc(sizeof(DepItem *) * (n + 1));
@@ -557,7 +582,7 @@ plan_foreign_keys(DepPlan *plan, List *fk_oids, const char *regtab)
 			it->relid = DatumGetObjectId(col_datum(i, 1, &isnull));
 			it->relname = col(plan, i, 2);
 			it->conname = col(plan, i, 3);
-			it->condef = col(plan, i, 4);
+			it->conoid = DatumGetObjectId(col_datum(i, 4, &isnull));
 			it->validated = DatumGetBool(col_datum(i, 5, &isnull));
 			parent = root_name(plan, DatumGetObjectId(col_datum(i, 6, &isnull)));
 			ncols = DatumGetInt32(col_datum(i, 7, &isnull));
@@ -565,6 +590,7 @@ plan_foreign_keys(DepPlan *plan, List *fk_oids, const char *regtab)
 			it->colname = col(plan, i, 9);
 			atttypid = DatumGetObjectId(col_datum(i, 10, &isnull));
 			it->from_type = col(plan, i, 11);
+			legacy_types[i] = col(plan, i, 12);
 			it->referenced = MemoryContextStrdup(plan->cxt, parent);
 			it->identity = pfmt(plan, "%s on %s", quote_identifier(it->conname), it->relname);
 			it->depends_on = pfmt(plan, "%s.%s(%s)", schema_name(plan), quote_identifier(parent), refcols);
@@ -620,7 +646,8 @@ plan_foreign_keys(DepPlan *plan, List *fk_oids, const char *regtab)
 			}
 			else
 			{
-				it->to_type = legacy_type_of(plan, regtab, it->relid, it->colname);
+				it->to_type = legacy_types[i] ? legacy_types[i]
+					: MemoryContextStrdup(plan->cxt, "integer");
 				it->action = pfmt(plan, "convert %s uuid -> %s by the legacy id of the %s row; re-create the constraint",
 								  quote_identifier(it->colname), it->to_type, it->referenced);
 			}
@@ -774,8 +801,13 @@ plan_column_dependents(DepPlan *plan, List **seeds)
 		appendStringInfo(&roots, "%s%u", r ? "," : "", plan->roots[r]);
 
 	spi_exec(psprintf(
-					  "SELECT DISTINCT d.objid, pg_catalog.pg_describe_object(d.classid, d.objid, 0),"
-					  "       pg_catalog.pg_describe_object(d.refclassid, d.refobjid, d.refobjsubid),"
+					  "SELECT DISTINCT d.objid,"
+					  "       CASE WHEN d.category IN ('skip', 'view') THEN NULL"
+					  "            ELSE pg_catalog.pg_describe_object(d.classid, d.objid, 0) END,"
+					  "       CASE WHEN d.category IN ('skip', 'view') THEN NULL"
+					  "            ELSE pg_catalog.pg_describe_object(d.refclassid, d.refobjid, d.refobjsubid) END,"
+					  "       d.category, d.ev_class, d.relid"
+					  "  FROM (SELECT d.classid, d.objid, d.refclassid, d.refobjid, d.refobjsubid,"
 					  "  CASE d.classid"
 					  "  WHEN 'pg_catalog.pg_constraint'::pg_catalog.regclass THEN"
 					  "    (SELECT CASE WHEN con.contype = 'f' AND con.confrelid IN (%s) THEN 'skip'"
@@ -804,6 +836,7 @@ plan_column_dependents(DepPlan *plan, List **seeds)
 					  "   AND d.refobjid = p.relid::pg_catalog.oid AND d.refobjsubid = p.attnum"
 					  " WHERE d.deptype IN ('n', 'a')"
 					  "   AND d.classid <> 'pg_catalog.pg_type'::pg_catalog.regclass"
+					  " OFFSET 0) AS d(classid, objid, refclassid, refobjid, refobjsubid, category, ev_class, relid)"
 					  " ORDER BY 2",
 					  roots.data, pairs.data),
 			 SPI_OK_SELECT);
@@ -886,9 +919,16 @@ plan_views(DepPlan *plan, List *seeds)
 	int			i;
 	List	   *views = NIL;
 	SPITupleTable *tt;
+	HTAB	   *byoid;
+	HASHCTL		ctl;
 
 	if (seeds == NIL)
 		return;
+	/* the views by oid: the queries below name thousands of them */
+	ctl.keysize = sizeof(Oid);
+	ctl.entrysize = sizeof(ViewEntry);
+	ctl.hcxt = CurrentMemoryContext;
+	byoid = hash_create("lane_google views", 256, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 	args[0] = oid_array(seeds);
 	if (SPI_execute_with_args(
 							  "WITH RECURSIVE v(oid, depth) AS ("
@@ -908,7 +948,9 @@ plan_views(DepPlan *plan, List *seeds)
 							  "       pg_catalog.pg_get_userbyid(c.relowner),"
 							  "       pg_catalog.array_to_string(c.reloptions, ', '),"
 							  "       c.relispopulated,"
-							  "       pg_catalog.obj_description(v.oid, 'pg_class'),"
+							  "       (SELECT ds.description FROM pg_catalog.pg_description ds"
+							  "         WHERE ds.objoid = v.oid AND ds.classoid = 'pg_catalog.pg_class'::pg_catalog.regclass"
+							  "           AND ds.objsubid = 0),"
 							  "       (SELECT t.spcname FROM pg_catalog.pg_tablespace t WHERE t.oid = c.reltablespace),"
 							  "       (SELECT pg_catalog.string_agg(pg_catalog.format('GRANT %s ON %I.%I TO %s%s',"
 							  "                 a.privilege_type, n.nspname, c.relname,"
@@ -952,6 +994,7 @@ plan_views(DepPlan *plan, List *seeds)
 		it = new_item(plan, DT_VIEW, matview ? "materialized view" : "view");
 		it->viewid = DatumGetObjectId(col_datum(i, 1, &isnull));
 		views = lappend_oid(views, it->viewid);
+		((ViewEntry *) hash_search(byoid, &it->viewid, HASH_ENTER, NULL))->item = it;
 		it->depth = DatumGetInt32(col_datum(i, 2, &isnull));
 		it->identity = col(plan, i, 3);
 		it->matview = matview;
@@ -1016,15 +1059,10 @@ plan_views(DepPlan *plan, List *seeds)
 	{
 		bool		isnull;
 		Oid			viewid = DatumGetObjectId(col_datum(i, 1, &isnull));
-		ListCell   *lc;
+		ViewEntry  *e = hash_search(byoid, &viewid, HASH_FIND, NULL);
 
-		foreach(lc, plan->items)
-		{
-			DepItem    *it = lfirst(lc);
-
-			if (it->type == DT_VIEW && it->viewid == viewid)
-				it->depends_on = col(plan, i, 2);
-		}
+		if (e)
+			e->item->depends_on = col(plan, i, 2);
 	}
 
 	/* the views other carried views read: the trial re-creates those */
@@ -1041,15 +1079,10 @@ plan_views(DepPlan *plan, List *seeds)
 	{
 		bool		isnull;
 		Oid			viewid = DatumGetObjectId(col_datum(i, 1, &isnull));
-		ListCell   *lc;
+		ViewEntry  *e = hash_search(byoid, &viewid, HASH_FIND, NULL);
 
-		foreach(lc, plan->items)
-		{
-			DepItem    *it = lfirst(lc);
-
-			if (it->type == DT_VIEW && it->viewid == viewid)
-				it->parent = true;
-		}
+		if (e)
+			e->item->parent = true;
 	}
 
 	/* anything else over a carried view */
@@ -1890,7 +1923,10 @@ trial_shadows(DepPlan *plan, bool may_wait)
 	for (r = 0; r < LG_NTABLES && !OidIsValid(plan->src_schema); r++)
 	{
 		const LgTable *t = &lg_tables[r];
-		StringInfoData alter;
+		StringInfoData create;
+		Relation	rel;
+		TupleDesc	desc;
+		bool		first;
 		int			k;
 
 		if (!trial_lock(plan->roots[r], may_wait))
@@ -1900,17 +1936,41 @@ trial_shadows(DepPlan *plan, bool may_wait)
 		spi_exec(psprintf("ALTER TABLE %s.%s RENAME TO %s", nsp, quote_identifier(t->name),
 						  quote_identifier(psprintf("_lg_trial_%s", t->name))),
 				 SPI_OK_UTILITY);
-		spi_exec(psprintf("CREATE TABLE %s.%s (LIKE %s.%s)", nsp, quote_identifier(t->name),
-						  nsp, quote_identifier(psprintf("_lg_trial_%s", t->name))),
-				 SPI_OK_UTILITY);
-		initStringInfo(&alter);
-		appendStringInfo(&alter, "ALTER TABLE %s.%s ALTER id TYPE %s USING NULL",
-						 nsp, quote_identifier(t->name), plan->to_uuid ? "uuid" : "integer");
-		for (k = 0; k < t->nfks; k++)
-			appendStringInfo(&alter, ", ALTER %s TYPE %s USING NULL",
-							 quote_identifier(t->fks[k].column), plan->to_uuid ? "uuid" : "integer");
-		appendStringInfoString(&alter, plan->to_uuid ? ", ADD legacy_id bigint" : ", DROP legacy_id");
-		spi_exec(alter.data, SPI_OK_UTILITY);
+
+		/*
+		 * What CREATE TABLE (LIKE ...) copies (names, types, collations, NOT
+		 * NULL), the keys already of the target type: no rewrite of the new
+		 * table by ALTER COLUMN ... TYPE.
+		 */
+		rel = relation_open(plan->roots[r], NoLock);
+		desc = RelationGetDescr(rel);
+		initStringInfo(&create);
+		appendStringInfo(&create, "CREATE TABLE %s.%s (", nsp, quote_identifier(t->name));
+		first = true;
+		for (k = 0; k < desc->natts; k++)
+		{
+			Form_pg_attribute att = TupleDescAttr(desc, k);
+			const char *attname = NameStr(att->attname);
+			bool		key = is_key_column(t, attname);
+
+			if (att->attisdropped || (!plan->to_uuid && strcmp(attname, "legacy_id") == 0))
+				continue;
+			appendStringInfo(&create, "%s%s %s", first ? "" : ", ", quote_identifier(attname),
+							 key ? (plan->to_uuid ? "uuid" : "integer")
+							 : format_type_with_typemod(att->atttypid, att->atttypmod));
+			if (!key && OidIsValid(att->attcollation) &&
+				att->attcollation != get_typcollation(att->atttypid))
+				appendStringInfo(&create, " COLLATE %s",
+								 generate_collation_name(att->attcollation));
+			if (att->attnotnull)
+				appendStringInfoString(&create, " NOT NULL");
+			first = false;
+		}
+		if (plan->to_uuid)
+			appendStringInfoString(&create, ", legacy_id bigint");
+		appendStringInfoChar(&create, ')');
+		relation_close(rel, NoLock);
+		spi_exec(create.data, SPI_OK_UTILITY);
 	}
 
 	foreach(lc, plan->items)
@@ -1984,6 +2044,8 @@ trial_run(DepPlan *plan, bool may_wait)
 {
 	ListCell   *lc;
 	List	   *rev = NIL;
+	ResourceOwner owner = CurrentResourceOwner;
+	volatile bool in_sub = false;
 
 	trial_shadows(plan, may_wait);
 	foreach(lc, plan->items)
@@ -1999,26 +2061,46 @@ trial_run(DepPlan *plan, bool may_wait)
 		spi_exec(((DepItem *) lfirst(lc))->drop_sql, SPI_OK_UTILITY);
 	}
 
+	/*
+	 * A view that is only analysed writes nothing: those share one
+	 * subtransaction (one per view made the trial quadratic: each end of a
+	 * subtransaction visits the whole relation cache), begun again after a
+	 * failure, whose rollback loses nothing.  A view re-created for the
+	 * views that read it has a subtransaction of its own, kept.
+	 */
 	foreach(lc, plan->items)
 	{
 		DepItem    *it = lfirst(lc);
 		MemoryContext cxt2 = CurrentMemoryContext;
-		ResourceOwner owner2 = CurrentResourceOwner;
 
 		if (it->type != DT_VIEW)
 			continue;
-		BeginInternalSubTransaction(NULL);
-		MemoryContextSwitchTo(cxt2);
+		if (in_sub && it->parent)
+		{
+			ReleaseCurrentSubTransaction();
+			MemoryContextSwitchTo(cxt2);
+			CurrentResourceOwner = owner;
+			in_sub = false;
+		}
+		if (!in_sub)
+		{
+			BeginInternalSubTransaction(NULL);
+			MemoryContextSwitchTo(cxt2);
+			in_sub = true;
+		}
 		PG_TRY();
 		{
 			if (it->parent)
+			{
 				spi_exec(it->matview ? psprintf("%s WITH NO DATA", it->create_sql) : it->create_sql,
 						 SPI_OK_UTILITY);
+				ReleaseCurrentSubTransaction();
+				MemoryContextSwitchTo(cxt2);
+				CurrentResourceOwner = owner;
+				in_sub = false;
+			}
 			else
 				analyse_query(it->query_sql);
-			ReleaseCurrentSubTransaction();
-			MemoryContextSwitchTo(cxt2);
-			CurrentResourceOwner = owner2;
 		}
 		PG_CATCH();
 		{
@@ -2029,7 +2111,8 @@ trial_run(DepPlan *plan, bool may_wait)
 			FlushErrorState();
 			RollbackAndReleaseCurrentSubTransaction();
 			MemoryContextSwitchTo(cxt2);
-			CurrentResourceOwner = owner2;
+			CurrentResourceOwner = owner;
+			in_sub = false;
 			it->reason = pfmt(plan, "cannot be re-created over the converted tables: %s",
 							  edata->message);
 			it->action = MemoryContextStrdup(plan->cxt, "none: the update refuses");
@@ -2038,6 +2121,14 @@ trial_run(DepPlan *plan, bool may_wait)
 			FreeErrorData(edata);
 		}
 		PG_END_TRY();
+	}
+	if (in_sub)
+	{
+		MemoryContext cxt2 = CurrentMemoryContext;
+
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt2);
+		CurrentResourceOwner = owner;
 	}
 	trial_carried(plan);
 }
@@ -2120,6 +2211,9 @@ build_plan(MemoryContext cxt, bool try_views, bool may_wait)
 	plan_roots(plan);
 
 	nest = enter_catalog_path();
+	/* catalog queries of a few thousand rows: compiling them costs more */
+	(void) set_config_option("jit", "off", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 
@@ -2245,7 +2339,8 @@ do_detach(bool released)
 	/*
 	 * Registered references have no constraint: like the update's own
 	 * pre-flight for the 11 tables, every value must be a key of the table it
-	 * names before anything changes.
+	 * names before anything changes.  The definitions of the foreign keys to
+	 * re-create, which the plan itself does not need.
 	 */
 	{
 		ListCell   *lc;
@@ -2259,6 +2354,10 @@ do_detach(bool released)
 
 			if (it->type == DT_REF)
 				check_reference_orphans(plan, it, "");
+			if (it->type == DT_FK)
+				it->condef = MemoryContextStrdup(plan->cxt,
+												 TextDatumGetCString(DirectFunctionCall1(pg_get_constraintdef,
+																						 ObjectIdGetDatum(it->conoid))));
 		}
 		detach_carried(plan);
 		SPI_finish();
@@ -2335,13 +2434,19 @@ do_convert(const char *prefix)
 		{
 			DepItem    *o = lfirst(lc2);
 			const char *c;
+			bool		is_text;
 
 			if ((o->type != DT_FK && o->type != DT_REF) || !o->to_type || o->relid != it->relid)
 				continue;
 			c = quote_identifier(o->colname);
+			is_text = strcmp(o->from_type, "smallint") != 0 && strcmp(o->from_type, "integer") != 0 &&
+				strcmp(o->from_type, "bigint") != 0;
+			/* text references are trimmed; integers go straight to int8 */
 			if (plan->to_uuid)
-				appendStringInfo(&alter, "%s ALTER %s TYPE uuid USING %s.legacy_uuid(%s, pg_catalog.btrim(%s::pg_catalog.text)::pg_catalog.int8)",
-								 first ? "" : ",", c, nsp, quote_literal_cstr(o->referenced), c);
+				appendStringInfo(&alter, "%s ALTER %s TYPE uuid USING %s.legacy_uuid(%s, %s%s%s::pg_catalog.int8)",
+								 first ? "" : ",", c, nsp, quote_literal_cstr(o->referenced),
+								 is_text ? "pg_catalog.btrim(" : "", c,
+								 is_text ? "::pg_catalog.text)" : "");
 			else
 				appendStringInfo(&alter, "%s ALTER %s TYPE %s USING %s._lg_dependents_legacy_id(%s, %s)::%s",
 								 first ? "" : ",", c, o->to_type, nsp,
@@ -2588,6 +2693,8 @@ lg_dependents_after_keys(void)
  * on the 11 tables, what the next key conversion (1.x -> 2.x or back) does
  * with it, or why it cannot.
  */
+static void online_actions(DepPlan *plan);
+
 Datum
 lg_conversion_plan(PG_FUNCTION_ARGS)
 {
@@ -2597,6 +2704,7 @@ lg_conversion_plan(PG_FUNCTION_ARGS)
 
 	InitMaterializedSRF(fcinfo, 0);
 	plan = build_plan(CurrentMemoryContext, true, false);
+	online_actions(plan);
 	foreach(lc, plan->items)
 	{
 		DepItem    *it = lfirst(lc);
@@ -3442,4 +3550,102 @@ add_source_reference(Oid relid, const char *colname, const char *referenced)
 					  quote_literal_cstr(colname), quote_literal_cstr(stored), atttypid),
 			 SPI_OK_INSERT);
 	SPI_finish();
+}
+
+/* ---------------------------------------------------------------------------
+ * the online conversion (online.c): the same plan, refusal and steps, the
+ * locks taken by the caller within its budget
+ * ---------------------------------------------------------------------------
+ */
+
+/*
+ * The relations carrying the dependents will lock (ACCESS EXCLUSIVE):
+ * referencing tables and carried views, from the plan without its trial
+ * (catalog reads only).  *has_views: the trial has views to re-create, and
+ * needs the 11 tables and those referencing tables exclusively.
+ */
+List *
+lg_dependents_relations(bool *has_views)
+{
+	DepPlan    *plan = build_plan(CurrentMemoryContext, false, false);
+	List	   *rels = NIL;
+	ListCell   *lc;
+
+	*has_views = false;
+	foreach(lc, plan->items)
+	{
+		DepItem    *it = lfirst(lc);
+
+		if (it->type == DT_FK || it->type == DT_REF)
+			rels = list_append_unique_oid(rels, it->relid);
+		else if (it->type == DT_VIEW)
+		{
+			rels = list_append_unique_oid(rels, it->viewid);
+			*has_views = true;
+		}
+	}
+	return rels;
+}
+
+/*
+ * online_start(): the plan with its trial (the caller holds the locks, so
+ * the trial runs) and the refusal, naming every object that cannot be
+ * carried.  Nothing is kept: the swap plans again.
+ */
+void
+lg_dependents_check(const char *hint)
+{
+	DepPlan    *plan = build_plan(CurrentMemoryContext, true, false);
+
+	if (plan->ncannot > 0)
+		refuse(plan, hint);
+}
+
+/* The swap, under its locks: detach, then convert (to uuid: no set-aside table) */
+void
+lg_dependents_swap_detach(void)
+{
+	do_detach(false);
+}
+
+void
+lg_dependents_swap_convert(void)
+{
+	do_convert("");
+}
+
+/*
+ * conversion_plan() during an online conversion (its staging schema
+ * exists): what of the carrying happens under the swap's locks, and grows
+ * with the data.
+ */
+static void
+online_actions(DepPlan *plan)
+{
+	ListCell   *lc;
+
+	if (!plan->to_uuid || !OidIsValid(get_namespace_oid("lane_google_online", true)))
+		return;
+	foreach(lc, plan->items)
+	{
+		DepItem    *it = lfirst(lc);
+
+		if (it->reason)
+			continue;
+		if ((it->type == DT_FK || it->type == DT_REF) && it->to_type)
+		{
+			HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(it->relid));
+			double		rows = 0;
+
+			if (HeapTupleIsValid(tup))
+			{
+				rows = Max(((Form_pg_class) GETSTRUCT(tup))->reltuples, 0);
+				ReleaseSysCache(tup);
+			}
+			it->action = pfmt(plan, "%s; online: the swap rewrites %s (about %.0f rows) under its locks, in time that grows with the table",
+							  it->action, it->relname, rows);
+		}
+		else if (it->type == DT_VIEW && it->matview && it->populated)
+			it->action = pfmt(plan, "%s; online: refreshed under the swap's locks", it->action);
+	}
 }

@@ -15,6 +15,7 @@
 
 #include "postgres.h"
 
+#include "nodes/pg_list.h"
 #include "utils/uuid.h"
 
 #define LG_EXTENSION_NAME	"lane_google"
@@ -73,5 +74,9 @@ extern void lg_dependents_after_keys(void);
 /* convert_legacy(..., dependents => 'carry'): the application's tables are the source */
 extern void *lg_dependents_source_plan(Oid src_schema);
 extern void lg_dependents_source_carry(void *plan, bool orphans_null);
+extern List *lg_dependents_relations(bool *has_views);
+extern void lg_dependents_check(const char *hint);
+extern void lg_dependents_swap_detach(void);
+extern void lg_dependents_swap_convert(void);
 
 #endif							/* LANE_GOOGLE_H */

@@ -87,6 +87,7 @@ PG_FUNCTION_INFO_V1(lg_online_swap);
 #define STAGING			"lane_google_online"
 #define COMPAT			"lane_google_v1"
 #define CHANGES			"changes"
+#define RECHECK			"recheck"
 
 /* the advisory lock (two int4 keys) that serializes writers of the shadows */
 #define ADVISORY_KEY1	0x6c67		/* "lg" */
@@ -338,49 +339,36 @@ budget_lock_legacy(LockBudget *b, LOCKMODE mode)
 }
 
 /*
- * Objects outside the extension that depend on the legacy tables (foreign
- * keys of other tables, views other than the compatibility views,
- * functions with SQL bodies): the online path cannot carry them, so it
- * refuses before anything changes.
+ * The relations outside the extension that carrying the dependents locks
+ * ACCESS EXCLUSIVE (tables with foreign keys or registered references into
+ * the 11 tables, views over them: dependents.c plans them), locked within
+ * the budget.  Called again once the 11 tables are locked, when no new
+ * dependent can appear: whatever appeared meanwhile is locked too.
+ * Returns whether the plan has views (their trial needs these locks).
  */
-static void
-refuse_outside_dependents(void)
+static bool
+budget_lock_dependents(LockBudget *b, List **locked)
 {
-	StringInfoData oids;
-	StringInfoData sql;
-	int			t;
-	bool		isnull;
-	Datum		d;
+	bool		has_views;
+	List	   *rels = lg_dependents_relations(&has_views);
+	ListCell   *lc;
 
-	initStringInfo(&oids);
-	for (t = 0; t < LG_NTABLES; t++)
-		appendStringInfo(&oids, "%s%u", t ? "," : "", legacy_relid(t));
-	initStringInfo(&sql);
-	appendStringInfo(&sql,
-					 "SELECT pg_catalog.string_agg(DISTINCT pg_catalog.pg_describe_object(d.classid, d.objid, 0), ', ')"
-					 "  FROM pg_catalog.pg_depend d"
-					 " WHERE d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass"
-					 "   AND d.refobjid IN (%s) AND d.deptype = 'n'"
-					 "   AND NOT (d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.objid IN (%s))"
-					 "   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint c"
-					 "                    WHERE d.classid = 'pg_catalog.pg_constraint'::pg_catalog.regclass"
-					 "                      AND c.oid = d.objid AND c.conrelid IN (%s))"
-					 "   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_rewrite r"
-					 "                     JOIN pg_catalog.pg_class v ON v.oid = r.ev_class"
-					 "                     JOIN pg_catalog.pg_namespace n ON n.oid = v.relnamespace"
-					 "                    WHERE d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass"
-					 "                      AND r.oid = d.objid AND n.nspname = '" COMPAT "')",
-					 oids.data, oids.data, oids.data);
-	if (SPI_execute(sql.data, false, 0) != SPI_OK_SELECT || SPI_processed != 1)
-		elog(ERROR, "SPI_execute failed: %s", sql.data);
-	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-	if (!isnull)
-		ereport(ERROR,
-				(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
-				 errmsg("objects outside the extension depend on its tables"),
-				 errdetail("%s", TextDatumGetCString(d)),
-				 errhint("The online conversion does not carry them: drop them first, or convert offline with ALTER EXTENSION lane_google UPDATE (without online_start()).")));
+	foreach(lc, rels)
+	{
+		Oid			relid = lfirst_oid(lc);
+		char	   *rel = get_rel_name(relid);
+		Oid			nsp = get_rel_namespace(relid);
+
+		if (list_member_oid(*locked, relid) || rel == NULL)
+			continue;
+		budget_lock(b, relid, AccessExclusiveLock,
+					psprintf("relation %s.%s", get_namespace_name(nsp), rel));
+		*locked = lappend_oid(*locked, relid);
+	}
+	return has_views;
 }
+
+static void recheck_orphans(bool swap);
 
 /* --- the capture trigger -------------------------------------------------- */
 
@@ -514,6 +502,17 @@ create_shadow(int t)
 	appendStringInfo(&sql, ", ADD COLUMN legacy_id bigint, ADD CONSTRAINT %s PRIMARY KEY (id)",
 					 quote_identifier(psprintf("%s_pkey", lg_tables[t].name)));
 	spi_run(sql.data, SPI_OK_UTILITY);
+
+	/*
+	 * The compatibility views' id is legacy_id::integer: old code's WHERE id
+	 * = N is an index scan on this, not a scan of the table.  It belongs to
+	 * the compatibility views, not to 2.1: drop_compat() drops it (a fresh
+	 * 2.1 has no index on legacy_id).  Built as the rows arrive.
+	 */
+	resetStringInfo(&sql);
+	appendStringInfo(&sql, "CREATE INDEX %s ON " STAGING ".%s ((legacy_id::integer))",
+					 quote_identifier(psprintf("_lg_compat_%s_legacy_id", lg_tables[t].name)), tq);
+	spi_run(sql.data, SPI_OK_UTILITY);
 }
 
 /*
@@ -528,6 +527,8 @@ lg_online_start(PG_FUNCTION_ARGS)
 	LockBudget	b;
 	StringInfoData sql;
 	int			t;
+	bool		has_views = false;
+	List	   *locked = NIL;
 
 	if (staging_exists())
 		ereport(ERROR,
@@ -547,12 +548,30 @@ lg_online_start(PG_FUNCTION_ARGS)
 	/*
 	 * The triggers need SHARE ROW EXCLUSIVE on every legacy table: taken
 	 * first, within the budget, so that a long transaction makes this fail
-	 * rather than stall the writers queued behind it.
+	 * rather than stall the writers queued behind it.  When views depend on
+	 * the tables, the dependents' trial re-creates them over tables of the
+	 * 2.x layout put in place by renames (catalog work, rolled back): that
+	 * needs ACCESS EXCLUSIVE on the tables and views involved, for as long
+	 * as online_start() takes (catalog work only, no row is read).
 	 */
 	budget_begin(&b, "online_start()");
-	budget_lock_legacy(&b, ShareRowExclusiveLock);
+	if (lg_dependents_relations(&has_views) != NIL && has_views)
+	{
+		(void) budget_lock_dependents(&b, &locked);
+		budget_lock_legacy(&b, AccessExclusiveLock);
+		(void) budget_lock_dependents(&b, &locked);
+	}
+	else
+		budget_lock_legacy(&b, ShareRowExclusiveLock);
 	budget_end(&b);
-	refuse_outside_dependents();
+
+	/*
+	 * The dependents the swap will carry across (foreign keys into the 11
+	 * tables, views, registered references): what it could not carry is
+	 * refused now, not after the backfill.  The swap plans again, so what is
+	 * created in between is carried (or refused) too.
+	 */
+	lg_dependents_check("online_start() changed nothing.  Drop or change these objects first, or convert offline; SELECT * FROM lane_google.conversion_plan() lists what the update will do with every dependent object.");
 
 	spi_run("CREATE SCHEMA " STAGING, SPI_OK_UTILITY);
 	spi_run("REVOKE ALL ON SCHEMA " STAGING " FROM PUBLIC", SPI_OK_UTILITY);
@@ -605,6 +624,17 @@ lg_online_start(PG_FUNCTION_ARGS)
 		appendStringInfo(&sql,
 						 "CREATE TRIGGER lane_google_online_truncate BEFORE TRUNCATE ON %s.%s"
 						 " FOR EACH STATEMENT EXECUTE FUNCTION %s._online_capture()", ext, tq, ext);
+		spi_run(sql.data, SPI_OK_UTILITY);
+
+		/*
+		 * Fired whatever session_replication_role says: a session writing
+		 * as a replica (a logical replication apply, a bulk load without
+		 * foreign key checks) is still writing the application's rows.
+		 */
+		resetStringInfo(&sql);
+		appendStringInfo(&sql,
+						 "ALTER TABLE %s.%s ENABLE ALWAYS TRIGGER lane_google_online_capture,"
+						 " ENABLE ALWAYS TRIGGER lane_google_online_truncate", ext, tq);
 		spi_run(sql.data, SPI_OK_UTILITY);
 
 		/* expand: the 1.0 layout under a name that survives the swap */
@@ -730,6 +760,24 @@ lg_online_copy_batch(PG_FUNCTION_ARGS)
 	PG_RETURN_BOOL(true);
 }
 
+/*
+ * The keys the log's applications replace once the backfill's orphan check
+ * has passed (lane_google_online.recheck exists from then on): the swap
+ * checks their foreign keys again under its locks (recheck_orphans()).
+ */
+static void
+remember_recheck(int t, Datum keys)
+{
+	Oid			argtypes[1] = {INT8ARRAYOID};
+	Datum		values[1];
+
+	values[0] = keys;
+	if (SPI_execute_with_args(psprintf("INSERT INTO " STAGING "." RECHECK " (tab, legacy_id)"
+									   " SELECT %d, k FROM pg_catalog.unnest($1) AS k", t),
+							  1, argtypes, values, NULL, false, 0) != SPI_OK_INSERT)
+		elog(ERROR, "SPI_execute_with_args failed: %s.%s", STAGING, RECHECK);
+}
+
 static int
 cmp_int64(const void *a, const void *b)
 {
@@ -760,6 +808,7 @@ apply_changes(void)
 	const char *ext = ext_q();
 	MemoryContext callcxt = CurrentMemoryContext;
 	Oid			argtypes[1] = {INT8ARRAYOID};
+	bool		recheck = OidIsValid(get_relname_relid(RECHECK, get_namespace_oid(STAGING, false)));
 
 	plan = SPI_prepare("DELETE FROM " STAGING "." CHANGES " RETURNING tab, legacy_id", 0, NULL);
 	if (plan == NULL)
@@ -814,6 +863,8 @@ apply_changes(void)
 				elems[n++] = Int64GetDatum(keys[t][j]);
 		arr = construct_array(elems, (int) n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
 		values[0] = PointerGetDatum(arr);
+		if (recheck)
+			remember_recheck(t, values[0]);
 
 		initStringInfo(&sql);
 		appendStringInfo(&sql,
@@ -935,11 +986,26 @@ lg_online_finish(PG_FUNCTION_ARGS)
 	(void) apply_changes();
 	if (strcmp(phase, "complete") == 0)
 	{
+		/*
+		 * The keys applied since the orphan check, checked now and
+		 * forgotten: a later change to them is logged, applied and
+		 * remembered again, so the swap checks under its locks only what
+		 * it applies itself and what came after this.
+		 */
+		recheck_orphans(false);
+		spi_run("DELETE FROM " STAGING "." RECHECK, SPI_OK_DELETE);
 		SPI_finish();
 		PG_RETURN_VOID();
 	}
 
-	/* the offline update's rule: orphans are an error */
+	/*
+	 * The offline update's rule: orphans are an error.  From this check on,
+	 * the keys the log's applications replace are remembered, and the swap
+	 * checks their foreign keys again (a session with session_replication_role
+	 * = replica writes without its foreign keys).
+	 */
+	spi_run("CREATE TABLE " STAGING "." RECHECK " (tab smallint NOT NULL, legacy_id bigint NOT NULL)",
+			SPI_OK_UTILITY);
 	if (SPI_execute(psprintf("SELECT pg_catalog.string_agg(pg_catalog.format('%%s (%%s -> %%s): %%s rows, keys %%s',"
 							 " v.constraint_name, v.table_name, v.referenced_table, v.rows,"
 							 " pg_catalog.array_to_string(v.sample, ', ')), E'\\n')"
@@ -986,6 +1052,7 @@ drop_staging(void)
 			spi_run(psprintf("DROP TABLE " STAGING ".%s", quote_identifier(lg_tables[t].name)),
 					SPI_OK_UTILITY);
 	spi_run("DROP TABLE " STAGING ".state, " STAGING ".progress, " STAGING "." CHANGES, SPI_OK_UTILITY);
+	spi_run("DROP TABLE IF EXISTS " STAGING "." RECHECK, SPI_OK_UTILITY);
 	spi_run("DROP SCHEMA " STAGING, SPI_OK_UTILITY);
 }
 
@@ -1036,6 +1103,96 @@ lg_online_abort(PG_FUNCTION_ARGS)
 }
 
 /* --- the swap ------------------------------------------------------------- */
+
+/*
+ * Under the swap's locks, after the last application of the log (the
+ * shadows equal the legacy tables): the foreign keys of the rows applied
+ * since the backfill's orphan check (or since online_backfill() last
+ * checked them), in both directions (a child row written, a parent row
+ * deleted: only the parents' keys that are gone are followed to their
+ * children), checked on the legacy tables by their keys, not by a scan.  An
+ * orphan fails the swap as the backfill's check fails the backfill: nothing
+ * changes.  online_backfill() on a complete backfill runs the same check
+ * without the locks (swap false): what it checked at a snapshot after those
+ * keys were applied needs no second check, since any later change to them
+ * is logged, applied and remembered again.
+ */
+static void
+recheck_orphans(bool swap)
+{
+	const char *ext = ext_q();
+	StringInfoData detail;
+	int64		total = 0;
+	bool		touched[LG_NTABLES] = {false};
+	uint64		i;
+	int			t;
+	int			k;
+
+	if (!OidIsValid(get_relname_relid(RECHECK, get_namespace_oid(STAGING, false))))
+		elog(ERROR, "table %s.%s is missing", STAGING, RECHECK);
+	/* the tables with keys to check: a foreign key is checked if either end has some */
+	if (SPI_execute("SELECT DISTINCT tab FROM " STAGING "." RECHECK, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute failed: %s.%s", STAGING, RECHECK);
+	if (SPI_processed == 0)
+		return;
+	for (i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+		int			tab = DatumGetInt16(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
+
+		if (tab >= 0 && tab < LG_NTABLES)
+			touched[tab] = true;
+	}
+	initStringInfo(&detail);
+	for (t = 0; t < LG_NTABLES; t++)
+	{
+		for (k = 0; k < lg_tables[t].nfks; k++)
+		{
+			const LgForeignKey *fk = &lg_tables[t].fks[k];
+			const char *tq = quote_identifier(lg_tables[t].name);
+			const char *cq = quote_identifier(fk->column);
+			int			p = lg_table_index(fk->parent);
+			char	   *sql;
+			int64		n;
+			bool		isnull;
+
+			Assert(p >= 0);
+			if (!touched[t] && !touched[p])
+				continue;
+			sql = psprintf("SELECT pg_catalog.count(*),"
+						   "       pg_catalog.string_agg(o.id || ' -> ' || o.ref, ', ' ORDER BY o.id) FILTER (WHERE o.rn <= 10)"
+						   "  FROM (SELECT c.id, c.ref, pg_catalog.row_number() OVER (ORDER BY c.id) AS rn"
+						   "          FROM (SELECT l.id, l.%s AS ref FROM %s.%s l"
+						   "                 WHERE l.id OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT DISTINCT r.legacy_id FROM " STAGING "." RECHECK " r WHERE r.tab = %d))"
+						   "                 UNION"
+						   "                SELECT l.id, l.%s FROM %s.%s l"
+						   "                 WHERE l.%s OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT DISTINCT r.legacy_id FROM " STAGING "." RECHECK " r"
+						   "                        WHERE r.tab = %d AND NOT EXISTS (SELECT FROM %s.%s p WHERE p.id OPERATOR(pg_catalog.=) r.legacy_id)))) c"
+						   "         WHERE c.ref IS NOT NULL"
+						   "           AND NOT EXISTS (SELECT FROM %s.%s p WHERE p.id OPERATOR(pg_catalog.=) c.ref)) o",
+						   cq, ext, tq, t,
+						   cq, ext, tq, cq, p, ext, quote_identifier(fk->parent),
+						   ext, quote_identifier(fk->parent));
+			if (SPI_execute(sql, false, 0) != SPI_OK_SELECT || SPI_processed != 1)
+				elog(ERROR, "SPI_execute failed: %s", sql);
+			n = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+			if (n == 0)
+				continue;
+			appendStringInfo(&detail, "%s%s.%s (-> %s): " INT64_FORMAT " row%s, id -> %s: %s",
+							 detail.len ? "\n" : "", lg_tables[t].name, fk->column, fk->parent,
+							 n, n == 1 ? "" : "s", fk->column,
+							 SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2));
+			total += n;
+		}
+	}
+	if (total > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
+				 errmsg("lane_google 1.1 data written since the online backfill's check has rows whose parent row is missing"),
+				 errdetail("%s", detail.data),
+				 swap ? errhint("Nothing was changed and the online conversion is intact.  Delete or fix the orphan rows, then retry ALTER EXTENSION lane_google UPDATE.")
+				 : errhint("Delete or fix the orphan rows, then CALL lane_google.online_backfill() again.")));
+}
 
 /*
  * The compatibility view of table t over its 2.x table: the 1.0 columns,
@@ -1128,6 +1285,12 @@ lg_online_swap(PG_FUNCTION_ARGS)
 	int			t;
 	int			nestlevel;
 	TimestampTz t0;
+	TimestampTz t1;
+	long		plan_ms;
+	long		apply_ms;
+	long		recheck_ms;
+	long		carry_ms;
+	List	   *locked = NIL;
 
 	if (!creating_extension)
 		ereport(ERROR,
@@ -1178,13 +1341,27 @@ lg_online_swap(PG_FUNCTION_ARGS)
 			budget_lock(&b, v, AccessExclusiveLock,
 						psprintf("view %s.%s", COMPAT, lg_tables[t].name));
 	}
+	(void) budget_lock_dependents(&b, &locked);
 	budget_lock_legacy(&b, AccessExclusiveLock);
+	(void) budget_lock_dependents(&b, &locked);
 	lock_ms = budget_elapsed_ms(&b);
 	budget_end(&b);
 	t0 = GetCurrentTimestamp();
 
-	refuse_outside_dependents();
+	/*
+	 * The dependents, planned again (those created since online_start() are
+	 * seen): refused, naming them, before anything changes; the views tried
+	 * over the 2.x layout.  The script's _lg_dependents_attach() re-creates
+	 * them at its end.
+	 */
+	lg_dependents_swap_detach();
+	plan_ms = (long) ((GetCurrentTimestamp() - t0) / 1000);
+	t1 = GetCurrentTimestamp();
 	applied = apply_changes();
+	apply_ms = (long) ((GetCurrentTimestamp() - t1) / 1000);
+	t1 = GetCurrentTimestamp();
+	recheck_orphans(true);
+	recheck_ms = (long) ((GetCurrentTimestamp() - t1) / 1000);
 
 	/* the next legacy id of each table, for inserts through the views */
 	for (t = 0; t < LG_NTABLES; t++)
@@ -1201,6 +1378,15 @@ lg_online_swap(PG_FUNCTION_ARGS)
 	for (t = 0; t < LG_NTABLES; t++)
 		spi_run(psprintf("DROP VIEW IF EXISTS " COMPAT ".%s", quote_identifier(lg_tables[t].name)),
 				SPI_OK_UTILITY);
+
+	/*
+	 * The carried views and foreign keys dropped, each referencing column
+	 * changed to uuid in place by legacy_uuid(): that rewrites the
+	 * referencing table, under the locks, in time that grows with it.
+	 */
+	t1 = GetCurrentTimestamp();
+	lg_dependents_swap_convert();
+	carry_ms = (long) ((GetCurrentTimestamp() - t1) / 1000);
 	initStringInfo(&sql);
 	for (t = 0; t < LG_NTABLES; t++)
 	{
@@ -1239,7 +1425,9 @@ lg_online_swap(PG_FUNCTION_ARGS)
 
 	ereport(NOTICE,
 			(errmsg("lane_google: online swap: locks taken in %ld ms, " INT64_FORMAT " changes applied under them in %ld ms",
-					lock_ms, applied, (long) ((GetCurrentTimestamp() - t0) / 1000))));
+					lock_ms, applied, (long) ((GetCurrentTimestamp() - t0) / 1000)),
+			 errdetail("Under the locks: dependents planned in %ld ms, changes applied in %ld ms, their foreign keys checked in %ld ms, dependents converted in %ld ms.",
+					   plan_ms, apply_ms, recheck_ms, carry_ms)));
 	AtEOXact_GUC(true, nestlevel);
 	PG_RETURN_BOOL(true);
 }

@@ -20,6 +20,12 @@
 #            the swap, while a sampler reads pg_stat_activity every 10 ms: the
 #            longest time any client had been waiting for a lock (an upper
 #            bound: it counts from the start of the client's statement)
+#   compat   after the quiet swap: old code's UPDATE through
+#            lane_google_v1.campaigns WHERE id = N, ms per statement with the
+#            views' index on legacy_id::integer and without it (a scan)
+#   deps     the swap with an outside table (one row per analytics snapshot)
+#            holding a foreign key into campaigns: its column changed to uuid
+#            under the swap's locks, rows per second
 #
 #   LG_SCALE=S     data scale (default 0.3: about 1.2M rows)
 #   LG_SMOKE=1     scale 0.01, D = 3 s: a smoke run of seconds
@@ -59,7 +65,7 @@ q legacy "VACUUM (FREEZE, ANALYZE)"
 q legacy "ALTER EXTENSION lane_google UPDATE TO '1.1'"
 rows=$(q legacy "SELECT $(for t in $TABLES; do printf "(SELECT count(*) FROM lane_google.%s) + " "$t"; done) 0")
 legacy_size=$(q legacy "SELECT sum(pg_total_relation_size(c.oid)) FROM pg_class c WHERE c.relnamespace = 'lane_google'::regnamespace AND c.relkind = 'r'")
-for d in offline quiet loaded; do q postgres "CREATE DATABASE $d TEMPLATE legacy"; done
+for d in offline quiet loaded deps; do q postgres "CREATE DATABASE $d TEMPLATE legacy"; done
 checksum_sql=$(for t in $TABLES; do printf "SELECT '%s ' || md5(string_agg(x::text, '' ORDER BY x.id)) FROM lane_google.%s x\nUNION ALL\n" "$t" "$t"; done | sed '$d')
 
 # --- offline ---------------------------------------------------------------------
@@ -86,6 +92,53 @@ on_sum=$(q quiet "$checksum_sql" | sort)
 off_sum=$(q offline "$checksum_sql" | sort)
 [ "$on_sum" = "$off_sum" ] ||
     die "the online path's rows differ from the offline update's: $(diff <(echo "$off_sum") <(echo "$on_sum"))"
+
+# --- compat: old code's statement by id through the compatibility views -------------
+# After the swap, UPDATE lane_google_v1.campaigns ... WHERE id = N: with the
+# views' index on legacy_id::integer (what the swap brings), then without it
+# (what a plain scan of campaigns costs), each over the same random ids.
+compat_ms() {
+    q quiet "DO \$c\$
+DECLARE t0 timestamptz; m int := (SELECT max(legacy_id) FROM lane_google.campaigns); k int;
+BEGIN
+    PERFORM setseed(0.5);
+    t0 := clock_timestamp();
+    FOR i IN 1 .. $1 LOOP
+        k := 1 + floor(random() * m)::int;  -- a parameter, as a client's bound value
+        UPDATE lane_google_v1.campaigns SET current_spend = current_spend WHERE id = k;
+    END LOOP;
+    RAISE WARNING 'per statement %', extract(epoch FROM clock_timestamp() - t0) * 1000 / $1;
+END \$c\$" 2>&1 | sed -n 's/.*per statement \([0-9.]*\).*/\1/p' |
+        awk '{ printf "%.3f", $1 }'
+}
+lg_log "compat: UPDATE through lane_google_v1.campaigns by id, with and without the index"
+compat_new=$(compat_ms 2000)
+q quiet "DROP INDEX lane_google._lg_compat_campaigns_legacy_id"
+compat_old=$(compat_ms 100)
+compat_rows=$(q quiet "SELECT count(*) FROM lane_google.campaigns")
+
+# --- deps: an outside foreign key carried across by the swap ---------------------
+# A table of the application's with one row per analytics snapshot and a
+# foreign key into campaigns: the swap changes its column to uuid in place,
+# a rewrite of that table under the swap's locks.
+lg_log "deps: the swap carrying an outside foreign key"
+q deps "CREATE TABLE public.snap_notes (id bigserial PRIMARY KEY,
+          campaign_id integer NOT NULL REFERENCES lane_google.campaigns(id), note text);
+        INSERT INTO public.snap_notes (campaign_id, note)
+          SELECT campaign_id, 'note ' || id FROM lane_google.analytics_snapshots;
+        CREATE INDEX ON public.snap_notes (campaign_id)"
+q deps "VACUUM ANALYZE public.snap_notes"
+dep_rows=$(q deps "SELECT count(*) FROM public.snap_notes")
+q deps "SELECT lane_google.online_start()" >/dev/null
+q deps "CALL lane_google.online_backfill()" >/dev/null
+t0=$(now)
+lg_psql -d deps -c "SET client_min_messages = notice; ALTER EXTENSION lane_google UPDATE TO '2.1'" >"$dir/deps.out" 2>&1 ||
+    die "the swap with a dependent failed: $(cat "$dir/deps.out")"
+deps_swap_s=$(secs "$t0" "$(now)")
+deps_ms=$(sed -n 's/.*dependents converted in \([0-9]*\) ms.*/\1/p' "$dir/deps.out")
+[ -n "$deps_ms" ] || die "no report from the swap: $(cat "$dir/deps.out")"
+[ "$(q deps "SELECT format_type(atttypid, NULL) FROM pg_attribute WHERE attrelid = 'public.snap_notes'::regclass AND attname = 'campaign_id'")" = uuid ] ||
+    die "snap_notes.campaign_id was not converted"
 
 # --- loaded: pgbench through it -----------------------------------------------------
 maxc=$(q loaded "SELECT max(id) FROM lane_google.campaigns")
@@ -184,6 +237,7 @@ grep -qi "error\|abort" "$dir/tps2.log" && die "pgbench saw errors in the swap: 
 worst=$(sed -n 's/.*longest lock wait \([0-9.]*\).*/\1/p' "$dir/sampler.out")
 [ -n "$worst" ] || die "no sample: $(cat "$dir/sampler.out")"
 swap_notice=$(grep -o 'locks taken in.*' "$dir/swap.out" || true)
+swap_detail=$(grep -o 'Under the locks: .*' "$dir/swap.out" || true)
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "nan" }'; }
 mb() { awk -v a="$1" 'BEGIN { printf "%.0f", a / 1048576 }'; }
@@ -199,12 +253,19 @@ printf '%-58s %s\n' \
     "swap (ALTER EXTENSION UPDATE TO '2.1'), no load, s" "$swap_quiet_s" \
     "swap under pgbench, s (attempts)" "$swap_s ($tries)" \
     "  its own report" "${swap_notice:-}" \
+    "" "${swap_detail:-}" \
     "longest client lock wait during the swap, s (10 ms samples)" "$worst" \
     "pgbench tps without online state" "$tps0" \
     "pgbench tps during the backfill" "$tps1 ($(ratio "$tps1" "$tps0") x)" \
     "extra disk at the end of the backfill, MB" "$(mb "$staging_size") (legacy tables $(mb "$legacy_size") MB)" \
     "WAL, offline update" "$off_wal" \
     "WAL, online path (start, backfill, swap; no load)" "$on_wal"
+echo
+echo "Around the swap (scale $SCALE)"
+printf '%-58s %s\n' \
+    "UPDATE lane_google_v1.campaigns ... WHERE id = N, ms" "$compat_new with the views' index, $compat_old without ($(ratio "$compat_old" "$compat_new") x; campaigns $compat_rows rows)" \
+    "swap carrying an outside foreign key, s" "$deps_swap_s (swap without: $swap_quiet_s)" \
+    "  its referencing column converted under the locks" "$dep_rows rows in $deps_ms ms ($(awk -v r="$dep_rows" -v m="$deps_ms" 'BEGIN { if (m > 0) printf "%.0f", r * 1000 / m; else print "nan" }') rows/s)"
 echo
 lg_verdict "longest client lock wait during the swap <= 1 s" "$worst" 1 "<="
 lg_verdict "tps during the backfill >= 0.7 x without" "$tps1" "$(awk -v a="$tps0" 'BEGIN { print 0.7 * a }')" ">="

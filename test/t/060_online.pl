@@ -18,7 +18,16 @@
 #   converted; deleted rows (and their cascade) are gone; nothing is
 #   duplicated; every id is legacy_uuid(table, legacy_id);
 #   validate_fk_integrity() is clean; the rows nobody wrote read back through
-#   the views exactly as before; the clients saw no error.
+#   the views exactly as before; the clients saw no error.  An outside
+#   foreign key table and a view over campaigns (and a foreign key created
+#   after online_start()) are carried across: the keys mapped, the foreign
+#   keys enforced on uuid values, the view's rows the legacy rows mapped;
+# - dependents that cannot be carried are refused by online_start() and by
+#   the swap (one created after online_start()), the state intact;
+# - rows written after the backfill's orphan check without their parent (as
+#   session_replication_role = replica allows) fail the swap cleanly, naming
+#   them; fixed, the swap goes through;
+# - old code's statements by id on the compatibility views are index scans.
 use strict;
 use warnings FATAL => 'all';
 
@@ -59,6 +68,19 @@ sub catalog_is
 	my ($db, $version, $what) = @_;
 	same_text(catalog($db), $want{$version},
 		"$what ($db): catalog = fresh CREATE EXTENSION VERSION '$version'");
+}
+
+# While the compatibility views exist: a fresh 2.1's catalog plus their
+# indexes on legacy_id::integer (one per table), which drop_compat() drops
+sub catalog_compat_is
+{
+	my ($db, $what) = @_;
+	my @lines = split /\n/, catalog($db);
+	my @compat = grep { /_lg_compat_/ } @lines;
+	same_text(join("\n", grep { !/_lg_compat_/ } @lines), $want{'2.1'},
+		"$what ($db): catalog = fresh 2.1 but for the compatibility indexes");
+	is(scalar(grep { /^index \w+\.(?:lane_google\.)?_lg_compat_\w+_legacy_id: CREATE INDEX .* USING btree \(\(\(legacy_id\)::integer\)\)$/ } @compat),
+		11, "$what ($db): one compatibility index on legacy_id::integer per table");
 }
 
 sub nspexists
@@ -110,7 +132,7 @@ is( query('quiet', q{SELECT string_agg(DISTINCT state, ',') || ' ' || sum(rows_c
 ($rc, $out, $err) = $node->psql('quiet', 'CALL lane_google.online_backfill()');
 is($rc, 0, 'online_backfill() again on a complete backfill: applies what is new, nothing else');
 update_to('quiet', '2.1');
-catalog_is('quiet', '2.1', 'online 1.1 -> 2.1');
+catalog_compat_is('quiet', 'online 1.1 -> 2.1');
 same_text(rows_text('quiet'), $rows_offline,
 	'online 1.1 -> 2.1: the same rows, byte for byte, as the offline update');
 is(nspexists('quiet', 'lane_google_online'), 'f', 'the staging schema is gone');
@@ -121,6 +143,15 @@ same_text(
 		map { "SELECT '$_ ' || count(*) || ' ' || md5(string_agg(x::text, E'\\n' ORDER BY x.id)) FROM lane_google_v1.$_ x" } @tables)),
 	$rows11,
 	'the compatibility views read back the 1.1 rows, byte for byte');
+# old code's statements by id: an index scan, not a scan of the table
+for my $stmt ("UPDATE lane_google_v1.campaigns SET name = name WHERE id = 5",
+	"DELETE FROM lane_google_v1.ads WHERE id = 7",
+	"SELECT * FROM lane_google_v1.analytics_snapshots WHERE id = 9")
+{
+	like(query('quiet', "EXPLAIN (COSTS OFF) $stmt"),
+		qr/Index Scan using _lg_compat_\w+_legacy_id on \w+ x\n\s+Index Cond: \(\(legacy_id\)::integer = \d+\)/,
+		"compatibility view: $stmt is an index scan on legacy_id::integer");
+}
 query('quiet', 'SELECT lane_google.drop_compat()');
 is(nspexists('quiet', 'lane_google_v1'), 'f', 'drop_compat() removes lane_google_v1');
 catalog_is('quiet', '2.1', 'online 1.1 -> 2.1, then drop_compat()');
@@ -152,7 +183,7 @@ $in .= "COMMIT;\n\\q\n";
 $holder->finish;
 createdb('held_abort', 'held');
 update_to('held', '2.1');
-catalog_is('held', '2.1', 'the swap retried once the lock was released');
+catalog_compat_is('held', 'the swap retried once the lock was released');
 same_text(rows_text('held'), $rows_offline, 'the retried swap: the offline rows');
 
 # --- online_abort() at each stage ------------------------------------------
@@ -193,6 +224,78 @@ query('ab_partial', 'SELECT lane_google.online_start()');
 query('ab_partial', 'CALL lane_google.online_backfill()');
 update_to('ab_partial', '2.1');
 same_text(rows_text('ab_partial'), $rows_offline, 'online again after an abort: the offline rows');
+
+# --- dependents that cannot be carried: refused at online_start() and at the swap
+
+my $camp5 = 'CREATE VIEW public.camp5 AS SELECT id, name FROM lane_google.campaigns WHERE id = 5';
+createdb('refuse', 'seed');
+query('refuse', $camp5);
+($rc, $out, $err) = $node->psql('refuse', 'SELECT lane_google.online_start()');
+like($err, qr/lane_google cannot carry 1 dependent object across the key conversion/,
+	'online_start() refuses a dependent it cannot carry');
+like($err, qr/view public.camp5: cannot be re-created over the converted tables: operator does not exist: uuid = integer/,
+	'online_start(): the refusal names the view and why');
+like($err, qr/online_start\(\) changed nothing/, 'online_start(): and says nothing changed');
+is(nspexists('refuse', 'lane_google_online') . nspexists('refuse', 'lane_google_v1'), 'ff',
+	'online_start() refused: no staging or compatibility schema');
+catalog_is('refuse', '1.1', 'online_start() refused');
+query('refuse', 'DROP VIEW public.camp5');
+query('refuse', 'SELECT lane_google.online_start()');
+query('refuse', 'CALL lane_google.online_backfill()');
+# created after online_start(): the swap plans again
+query('refuse', $camp5);
+($rc, $out, $err) = $node->psql('refuse', "ALTER EXTENSION lane_google UPDATE TO '2.1'");
+like($err, qr/view public.camp5: cannot be re-created over the converted tables/,
+	'the swap refuses a dependent created after online_start(), naming it');
+is(query('refuse', "SELECT extversion FROM pg_extension WHERE extname = 'lane_google'"),
+	'1.1', 'the refused swap: still at 1.1');
+is(query('refuse', "SELECT string_agg(DISTINCT state, ',') FROM lane_google.online_status()"),
+	'complete', 'the refused swap: the online state is intact');
+query('refuse', 'DROP VIEW public.camp5');
+update_to('refuse', '2.1');
+same_text(rows_text('refuse'), $rows_offline, 'the swap retried without the view: the offline rows');
+
+# --- rows written after the backfill's orphan check --------------------------
+# A session with session_replication_role = replica writes without foreign
+# key checks: a campaign whose account does not exist, an account deleted
+# under its campaigns.  Captured all the same; the swap checks their keys.
+
+createdb('orphan', 'seed');
+query('orphan', 'SELECT lane_google.online_start()');
+query('orphan', 'CALL lane_google.online_backfill()');
+my $orphan = query('orphan', q{
+	SET session_replication_role = replica;
+	INSERT INTO lane_google.campaigns (account_id, name, customer_id, budget_amount)
+	VALUES (999999, 'orphan', 'o-1', 1) RETURNING id});
+# online_backfill() on a complete backfill checks the keys it applies
+($rc, $out, $err) = $node->psql('orphan', 'CALL lane_google.online_backfill()');
+like($err, qr/ERROR:  lane_google 1.1 data written since the online backfill's check has rows whose parent row is missing\n.*DETAIL:  campaigns.account_id \(-> accounts\): 1 row, id -> account_id: $orphan -> 999999\n/s,
+	'online_backfill() again: the keys applied since the check are checked, the orphan named');
+like($err, qr/HINT:  Delete or fix the orphan rows, then CALL lane_google.online_backfill\(\) again/,
+	'online_backfill() again: with a hint');
+# and so does the swap, under its locks
+($rc, $out, $err) = $node->psql('orphan', "ALTER EXTENSION lane_google UPDATE TO '2.1'");
+like($err, qr/ERROR:  lane_google 1.1 data written since the online backfill's check has rows whose parent row is missing/,
+	'the swap refuses a child row written without its parent after the check');
+like($err, qr/DETAIL:  campaigns.account_id \(-> accounts\): 1 row, id -> account_id: $orphan -> 999999\n/,
+	'the swap names the table, the column and the values');
+like($err, qr/HINT:  Nothing was changed and the online conversion is intact/, 'with a hint');
+is(query('orphan', "SELECT extversion FROM pg_extension WHERE extname = 'lane_google'"),
+	'1.1', 'the orphan refused: still at 1.1');
+is(query('orphan', "SELECT string_agg(DISTINCT state, ',') FROM lane_google.online_status()"),
+	'complete', 'the orphan refused: the online state is intact');
+query('orphan', "DELETE FROM lane_google.campaigns WHERE id = $orphan");
+my $acct = query('orphan', 'SELECT min(account_id) FROM lane_google.campaigns');
+my $children = query('orphan', "SELECT count(*) FROM lane_google.campaigns WHERE account_id = $acct");
+query('orphan', "SET session_replication_role = replica; DELETE FROM lane_google.accounts WHERE id = $acct");
+($rc, $out, $err) = $node->psql('orphan', "ALTER EXTENSION lane_google UPDATE TO '2.1'");
+like($err, qr/campaigns.account_id \(-> accounts\): $children rows?, id -> account_id: /,
+	'the swap refuses a parent deleted under its children after the check, naming them');
+query('orphan', "DELETE FROM lane_google.campaigns WHERE account_id = $acct");
+query('orphan', "DELETE FROM lane_google.account_users WHERE account_id = $acct");
+update_to('orphan', '2.1');
+is(query('orphan', 'SELECT count(*) FROM lane_google.validate_fk_integrity()'), '0',
+	'the orphans fixed, the swap retried: validate_fk_integrity() is clean');
 
 # 1.1 -> 1.0 while online: refused
 createdb('down', 'seed');
@@ -321,6 +424,17 @@ sub writes_go_on
 	ok($got >= $base + $n, "writers committed $n more writes $what");
 }
 
+# the application's own objects around the 11 tables: an outside foreign key
+# and a view over campaigns (carried across by the swap)
+query(
+	$db, q{
+	CREATE TABLE public.sessions (id serial PRIMARY KEY,
+	                              user_id integer REFERENCES lane_google.users(id), token text);
+	INSERT INTO public.sessions (user_id, token) SELECT id, 'token ' || id FROM lane_google.users;
+	CREATE TABLE public.b_sessions AS SELECT * FROM public.sessions;
+	CREATE VIEW public.campaign_names AS SELECT id, account_id, name FROM lane_google.campaigns;
+	});
+
 my $old = writers('lane_google');
 writes_go_on(50, 'before online_start()');
 my ($started, $try) = (0, 0);
@@ -333,6 +447,17 @@ while (!$started && $try++ < 10)
 }
 ok($started, 'online_start() while the writers write');
 query($db, "INSERT INTO public.marks (what) VALUES ('started')");
+# a dependent created after online_start(): the swap plans again
+query(
+	$db, q{
+	CREATE TABLE public.notes (id serial PRIMARY KEY,
+	                           account_id integer NOT NULL REFERENCES lane_google.accounts(id), body text);
+	INSERT INTO public.notes (account_id, body) SELECT id, 'note ' || id FROM lane_google.accounts;
+	CREATE TABLE public.b_notes AS SELECT * FROM public.notes;
+	});
+like(query($db, q{SELECT action FROM lane_google.conversion_plan() WHERE object LIKE 'sessions_user_id_fkey%'}),
+	qr/^convert user_id integer -> uuid by legacy_uuid\('users', user_id\); re-create the constraint; online: the swap rewrites public.sessions \(about \d+ rows\) under its locks/,
+	'conversion_plan() during an online conversion: the referencing table is rewritten under the swap\'s locks');
 writes_go_on(50, 'after online_start(), to the legacy tables');
 
 # the rolling deploy: instances on the views, then the old ones go
@@ -444,7 +569,39 @@ is( query($db, q{
 	 WHERE to_jsonb(a) <> to_jsonb(b) - 'campaign'}),
 	'0', 'ads: the rows nobody deleted, as before');
 
-catalog_is($db, '2.1', 'online 1.1 -> 2.1 under writers');
+# the dependents, carried across
+is( query($db, q{SELECT count(*) FROM public.b_sessions b FULL JOIN public.sessions s USING (id)
+                 WHERE s.user_id IS DISTINCT FROM lane_google.legacy_uuid('users', b.user_id)
+                    OR s.token IS DISTINCT FROM b.token}),
+	'0', 'sessions (outside foreign key into users): every user_id is legacy_uuid(users, old value)');
+is( query($db, q{SELECT count(*) FROM public.b_notes b FULL JOIN public.notes n USING (id)
+                 WHERE n.account_id IS DISTINCT FROM lane_google.legacy_uuid('accounts', b.account_id)}),
+	'0', 'notes (foreign key created after online_start()): carried across too');
+is( query($db, q{SELECT string_agg(conrelid::regclass || ' ' || pg_get_constraintdef(oid) || ' ' || convalidated, E'\n' ORDER BY conname)
+                   FROM pg_constraint WHERE conname IN ('sessions_user_id_fkey', 'notes_account_id_fkey')}),
+	"notes FOREIGN KEY (account_id) REFERENCES lane_google.accounts(id) true\n"
+	  . "sessions FOREIGN KEY (user_id) REFERENCES lane_google.users(id) true",
+	'the outside foreign keys re-created, valid, on the uuid keys');
+($rc, $out, $err) = $node->psql($db,
+	'INSERT INTO public.sessions (user_id, token) VALUES (gen_random_uuid(), \'nobody\')');
+like($err, qr/violates foreign key constraint "sessions_user_id_fkey"/,
+	'the carried foreign key is enforced on uuid values');
+query($db, q{INSERT INTO public.sessions (user_id, token)
+             SELECT id, 'new' FROM lane_google.users ORDER BY legacy_id LIMIT 1});
+is( query($db, q{SELECT format_type(atttypid, NULL) FROM pg_attribute
+                  WHERE attrelid = 'public.campaign_names'::regclass AND attname = 'id'}),
+	'uuid', 'the view over campaigns, re-created over the 2.x table');
+is( query($db, q{SELECT count(*) FROM (
+	  (SELECT id, account_id, name FROM public.campaign_names
+	   EXCEPT SELECT lane_google.legacy_uuid('campaigns', id), lane_google.legacy_uuid('accounts', account_id), name
+	            FROM lane_google_v1.campaigns)
+	  UNION ALL
+	  (SELECT lane_google.legacy_uuid('campaigns', id), lane_google.legacy_uuid('accounts', account_id), name
+	     FROM lane_google_v1.campaigns
+	   EXCEPT SELECT id, account_id, name FROM public.campaign_names)) d}),
+	'0', "the view's rows equal the legacy rows, keys mapped by legacy_uuid()");
+
+catalog_compat_is($db, 'online 1.1 -> 2.1 under writers');
 query($db, 'SELECT lane_google.drop_compat()');
 catalog_is($db, '2.1', 'online 1.1 -> 2.1 under writers, then drop_compat()');
 

@@ -29,6 +29,14 @@ use Test::More;
 use lib $FindBin::RealBin;
 use LgPaths;
 
+# The compatibility views' indexes on legacy_id::integer (dropped by
+# drop_compat()) are the one difference from a fresh 2.1 after the swap
+sub catalog_sans_compat
+{
+	my ($db) = @_;
+	return join("\n", grep { !/_lg_compat_/ } split /\n/, catalog($db));
+}
+
 my $tmp = PostgreSQL::Test::Utils::tempdir();
 my $node = PostgreSQL::Test::Cluster->new('online_crash');
 $node->init;
@@ -162,7 +170,8 @@ is(query($db, 'SELECT sum(rows_copied) FROM lane_google.online_status()'),
 	query('seed', join(' + ', 'SELECT 0', map { "(SELECT count(*) FROM lane_google.$_)" } @tables)),
 	'every row copied exactly once over the six runs');
 update_to($db, '2.1');
-same_text(catalog($db), $want21, 'after 5 kills: the catalog of a fresh 2.1');
+same_text(catalog_sans_compat($db), $want21,
+	'after 5 kills: the catalog of a fresh 2.1 (but for the compatibility views\' indexes)');
 same_text(rows_text($db), $rows_offline, 'after 5 kills: the same rows as the uninterrupted and offline runs');
 
 # --- a kill during the swap -------------------------------------------------
@@ -205,7 +214,8 @@ same_text(rows_text($db), $rows_before, 'killed during the swap: the rows as bef
 is(query($db, "SELECT string_agg(DISTINCT state, ',') FROM lane_google.online_status()"),
 	'complete', 'killed during the swap: the online state intact');
 update_to($db, '2.1');
-same_text(catalog($db), $want21, 'the swap after the kill: the catalog of a fresh 2.1');
+same_text(catalog_sans_compat($db), $want21,
+	'the swap after the kill: the catalog of a fresh 2.1 (but for the compatibility views\' indexes)');
 is( query($db, q{SELECT count(*) FROM lane_google_v1.campaigns WHERE name = 'changed before the swap'}),
 	'1', 'the swap after the kill: the change made before it carried across');
 
