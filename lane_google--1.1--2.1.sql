@@ -473,14 +473,15 @@ CREATE FUNCTION @extschema@.convert_legacy(
     column_map jsonb DEFAULT '{}',
     ignore_columns text[] DEFAULT '{}',
     value_map jsonb DEFAULT '{}',
-    source_timezone text DEFAULT 'UTC')
+    source_timezone text DEFAULT 'UTC',
+    dependents text DEFAULT 'keep')
 RETURNS TABLE (table_name name, rows_read bigint, rows_converted bigint,
                rows_quarantined bigint, seconds double precision,
                rows_nulled bigint, rows_unchanged bigint, rows_updated bigint,
                rows_missing bigint, note text)
 AS 'MODULE_PATHNAME', 'lg_convert_legacy'
 LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE;
-REVOKE ALL ON FUNCTION @extschema@.convert_legacy(name, text, boolean, text, jsonb, text[], jsonb, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.convert_legacy(name, text, boolean, text, jsonb, text[], jsonb, text, text) FROM PUBLIC;
 
 CREATE FUNCTION @extschema@.convert_legacy_problems(
     source_schema name,
@@ -575,3 +576,17 @@ SELECT pg_catalog.pg_extension_config_dump('@extschema@.conversation_messages', 
 -- dependents: the foreign keys, views and grants back, over the new keys
 -- (after the offline conversion or the online swap alike).
 SELECT @extschema@._lg_dependents_attach();
+
+-- ---------------------------------------------------------------------------
+-- convert_legacy's carry (issue 9 point 6): the plan of what
+-- convert_legacy(source_schema, dependents => 'carry') does with the objects
+-- depending on the application's legacy tables (src/dependents.c).  Only in
+-- 2.1: created here and in lane_google--2.0--2.1.sql, dropped in lane_google--2.1--1.1.sql and
+-- lane_google--2.1--2.0.sql.
+-- ---------------------------------------------------------------------------
+CREATE FUNCTION @extschema@.conversion_plan(source_schema name)
+RETURNS TABLE (object_type text, object text, depends_on text, action text, reason text)
+AS 'MODULE_PATHNAME', 'lg_conversion_plan_source'
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+REVOKE ALL ON FUNCTION @extschema@.conversion_plan(name) FROM PUBLIC;
+-- end of convert_legacy's carry

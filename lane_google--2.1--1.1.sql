@@ -417,7 +417,7 @@ SELECT @extschema@._lg_dependents_convert('_lg_v2_');
 
 DROP TABLE @extschema@._lg_v2_users, @extschema@._lg_v2_accounts, @extschema@._lg_v2_account_users, @extschema@._lg_v2_campaigns, @extschema@._lg_v2_ad_groups, @extschema@._lg_v2_ads, @extschema@._lg_v2_analytics_snapshots, @extschema@._lg_v2_approval_requests, @extschema@._lg_v2_budget_alerts, @extschema@._lg_v2_conversations, @extschema@._lg_v2_conversation_messages;
 DROP FUNCTION @extschema@.legacy_id_of(text, uuid);
-DROP FUNCTION @extschema@.convert_legacy(name, text, boolean, text, jsonb, text[], jsonb, text);
+DROP FUNCTION @extschema@.convert_legacy(name, text, boolean, text, jsonb, text[], jsonb, text, text);
 DROP FUNCTION @extschema@.convert_legacy_problems(name, jsonb, text[], jsonb, text);
 
 -- ---------------------------------------------------------------------------
@@ -658,3 +658,9 @@ BEGIN
 END
 $status$;
 REVOKE ALL ON FUNCTION @extschema@.online_status() FROM PUBLIC;
+
+-- ---------------------------------------------------------------------------
+-- convert_legacy's carry (issue 9 point 6)
+-- ---------------------------------------------------------------------------
+DROP FUNCTION @extschema@.conversion_plan(name);
+-- end of convert_legacy's carry

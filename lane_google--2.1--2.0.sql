@@ -30,7 +30,7 @@ DROP FUNCTION @extschema@.uuid_v7_to_timestamptz_strict(uuid);
 -- convert_legacy: back to the 2.0 signature
 -- ---------------------------------------------------------------------------
 DROP FUNCTION @extschema@.convert_legacy_problems(name, jsonb, text[], jsonb, text);
-DROP FUNCTION @extschema@.convert_legacy(name, text, boolean, text, jsonb, text[], jsonb, text);
+DROP FUNCTION @extschema@.convert_legacy(name, text, boolean, text, jsonb, text[], jsonb, text, text);
 CREATE FUNCTION @extschema@.convert_legacy(
     source_schema name,
     on_orphan text DEFAULT 'error',
@@ -87,3 +87,9 @@ END
 $compat$;
 DROP FUNCTION @extschema@.drop_compat();
 DROP FUNCTION @extschema@._compat_write();
+
+-- ---------------------------------------------------------------------------
+-- convert_legacy's carry (issue 9 point 6)
+-- ---------------------------------------------------------------------------
+DROP FUNCTION @extschema@.conversion_plan(name);
+-- end of convert_legacy's carry

@@ -233,6 +233,8 @@ typedef struct ConvertState
 	MemoryContext cxt;			/* lives as long as the conversion */
 	bool		write;			/* false once an orphan dooms the run */
 	TableState	tables[LG_NTABLES];
+	bool		carry;			/* dependents => 'carry' (dependents.c) */
+	void	   *carry_plan;
 } ConvertState;
 
 /* Error context: which row of which table is being converted */
@@ -2805,6 +2807,9 @@ run_conversion(ConvertState *st)
 	int			i;
 
 	prepare(st);
+	/* dependents => 'carry': the plan, or the refusal, before any row is read */
+	if (st->carry)
+		st->carry_plan = lg_dependents_source_plan(st->src_schema);
 	keys_begin(st);
 	st->write = !st->problems_only;
 	for (i = 0; i < LG_NTABLES; i++)
@@ -2830,6 +2835,8 @@ run_conversion(ConvertState *st)
 		report_problems(st);
 		report_orphans(st);
 	}
+	if (st->carry)
+		lg_dependents_source_carry(st->carry_plan, st->mode != ORPHAN_ERROR);
 	lg_hasher_free(st->hasher);
 	st->hasher = NULL;
 }
@@ -3069,8 +3076,8 @@ put_problems(ConvertState *st, Tuplestorestate *tupstore, TupleDesc tupdesc)
 /*
  * convert_legacy(source_schema name, on_orphan text, dry_run boolean
  *				  [, on_error text, column_map jsonb, ignore_columns text[],
- *				  value_map jsonb, source_timezone text]): 3 arguments at
- * version 2.0 (the same library serves both), 8 from 2.1.
+ *				  value_map jsonb, source_timezone text[, dependents text]]):
+ * 3 arguments at version 2.0 (the same library serves both), 9 from 2.1.
  * convert_legacy_problems(source_schema name, column_map jsonb,
  *				  ignore_columns text[], value_map jsonb,
  *				  source_timezone text): the problems of a dry run, as rows.
@@ -3085,6 +3092,7 @@ convert_entry(FunctionCallInfo fcinfo, bool problems_only)
 	char	   *on_orphan = "error";
 	char	   *on_error = "error";
 	char	   *source_timezone = "UTC";
+	char	   *dependents = "keep";
 	bool		dry_run = problems_only;
 	Jsonb	   *column_map = NULL;
 	ArrayType  *ignore_columns = NULL;
@@ -3105,14 +3113,15 @@ convert_entry(FunctionCallInfo fcinfo, bool problems_only)
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("%s must be called in a context that accepts a set", fname)));
 
-	if (problems_only ? PG_NARGS() != 5 : (PG_NARGS() != 3 && PG_NARGS() != 8))
+	if (problems_only ? PG_NARGS() != 5 :
+		(PG_NARGS() != 3 && PG_NARGS() != 8 && PG_NARGS() != 9))
 		elog(ERROR, "%s called with %d arguments", fname, PG_NARGS());
 	for (i = 0; i < PG_NARGS(); i++)
 		if (PG_ARGISNULL(i))
 		{
 			static const char *const names[] = {"source_schema", "on_orphan",
 				"dry_run", "on_error", "column_map", "ignore_columns",
-			"value_map", "source_timezone"};
+			"value_map", "source_timezone", "dependents"};
 			static const char *const pnames[] = {"source_schema", "column_map",
 			"ignore_columns", "value_map", "source_timezone"};
 
@@ -3128,11 +3137,13 @@ convert_entry(FunctionCallInfo fcinfo, bool problems_only)
 	{
 		on_orphan = text_to_cstring(PG_GETARG_TEXT_PP(1));
 		dry_run = PG_GETARG_BOOL(2);
-		if (PG_NARGS() == 8)
+		if (PG_NARGS() >= 8)
 		{
 			on_error = text_to_cstring(PG_GETARG_TEXT_PP(3));
 			first_rule = 4;
 		}
+		if (PG_NARGS() == 9)
+			dependents = text_to_cstring(PG_GETARG_TEXT_PP(8));
 	}
 	if (first_rule > 0)
 	{
@@ -3150,6 +3161,12 @@ convert_entry(FunctionCallInfo fcinfo, bool problems_only)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("on_error must be 'error' or 'quarantine', not '%s'", on_error)));
+	if (strcmp(dependents, "carry") == 0)
+		st->carry = true;
+	else if (strcmp(dependents, "keep") != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("dependents must be 'keep' or 'carry', not '%s'", dependents)));
 	st->problems_only = problems_only;
 	st->dst_schema = lg_extension_schema();
 	st->src_schema = get_namespace_oid(NameStr(*source), false);

@@ -72,6 +72,7 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "utils/regproc.h"
 #include "utils/resowner.h"
 #include "utils/ruleutils.h"
 #include "utils/syscache.h"
@@ -85,6 +86,9 @@ PG_FUNCTION_INFO_V1(lg_dependents_convert);
 PG_FUNCTION_INFO_V1(lg_dependents_attach);
 PG_FUNCTION_INFO_V1(lg_dependents_legacy_id);
 PG_FUNCTION_INFO_V1(lg_add_legacy_reference);
+PG_FUNCTION_INFO_V1(lg_conversion_plan_source);
+
+static void add_source_reference(Oid relid, const char *colname, const char *referenced);
 
 /*
  * The indexes, constraints and triggers the extension's own scripts create
@@ -201,6 +205,9 @@ typedef struct DepPlan
 	List	   *shadow_rels;	/* referencing tables some carried view reads */
 	DepStage	stage;
 	bool		released;		/* planned by a released script's hook */
+	Oid			src_schema;		/* convert_legacy's source: the roots are its
+								 * tables, carried onto schema's; InvalidOid
+								 * in an update */
 	List	   *carry_oids[6];	/* CARRY_*: objects plan_direct() found */
 } DepPlan;
 
@@ -648,6 +655,21 @@ plan_foreign_keys(DepPlan *plan, List *fk_oids, const char *regtab)
 	}
 }
 
+/*
+ * Which registrations a plan reads: "campaigns" names the extension's table
+ * (the update's), "public.campaigns" an application's legacy table that
+ * convert_legacy() copies from schema public (that source's carry).
+ */
+static char *
+references_filter(DepPlan *plan)
+{
+	if (!OidIsValid(plan->src_schema))
+		return "pg_catalog.strpos(r.referenced, '.') OPERATOR(pg_catalog.=) 0";
+	return psprintf("pg_catalog.starts_with(r.referenced, %s)",
+					quote_literal_cstr(psprintf("%s.",
+												quote_identifier(get_namespace_name(plan->src_schema)))));
+}
+
 static void
 plan_references(DepPlan *plan, const char *regtab)
 {
@@ -658,14 +680,15 @@ plan_references(DepPlan *plan, const char *regtab)
 	if (regtab == NULL)
 		return;
 	spi_exec(psprintf("SELECT r.tab, pg_catalog.format('%%I.%%I', n.nspname, c.relname), r.col,"
-					  "       r.referenced, a.atttypid, pg_catalog.format_type(a.atttypid, a.atttypmod),"
+					  "       pg_catalog.regexp_replace(r.referenced, '^.*\\.', ''), a.atttypid, pg_catalog.format_type(a.atttypid, a.atttypmod),"
 					  "       pg_catalog.format_type(r.legacy_type, NULL), r.tab::pg_catalog.text"
 					  "  FROM %s r"
 					  "  LEFT JOIN pg_catalog.pg_class c ON c.oid = r.tab"
 					  "  LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
 					  "  LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = r.tab AND a.attname = r.col"
 					  "                                    AND NOT a.attisdropped"
-					  " WHERE NOT r.declared ORDER BY 2, 3", regtab),
+					  " WHERE NOT r.declared AND %s ORDER BY 2, 3", regtab,
+					  references_filter(plan)),
 			 SPI_OK_SELECT);
 	n = SPI_processed;
 	tt = SPI_tuptable;
@@ -1896,7 +1919,8 @@ trial_shadows(DepPlan *plan, bool may_wait)
 	ListCell   *lc;
 	List	   *done = NIL;
 
-	for (r = 0; r < LG_NTABLES; r++)
+	/* convert_legacy's views are re-pointed at the extension's real tables */
+	for (r = 0; r < LG_NTABLES && !OidIsValid(plan->src_schema); r++)
 	{
 		const LgTable *t = &lg_tables[r];
 		StringInfoData create;
@@ -2517,9 +2541,10 @@ do_attach(void)
 		spi_exec(it->matview ? psprintf("%s WITH NO DATA", it->create_sql) : it->create_sql,
 				 SPI_OK_UTILITY);
 		/* created inside the extension's script: not one of its members */
-		spi_exec(psprintf("ALTER EXTENSION %s DROP %s %s", LG_EXTENSION_NAME,
-						  it->matview ? "MATERIALIZED VIEW" : "VIEW", it->identity),
-				 SPI_OK_UTILITY);
+		if (!OidIsValid(plan->src_schema))
+			spi_exec(psprintf("ALTER EXTENSION %s DROP %s %s", LG_EXTENSION_NAME,
+							  it->matview ? "MATERIALIZED VIEW" : "VIEW", it->identity),
+					 SPI_OK_UTILITY);
 		spi_exec(it->after_sql, SPI_OK_UTILITY);
 		if (it->matview && it->populated)
 			spi_exec(psprintf("REFRESH MATERIALIZED VIEW %s", it->identity), SPI_OK_UTILITY);
@@ -2810,6 +2835,12 @@ lg_add_legacy_reference(PG_FUNCTION_ARGS)
 	Oid			atttypid;
 	int			r;
 
+	/* "schema.table": a legacy table of the application's (convert_legacy) */
+	if (strchr(referenced, '.') != NULL)
+	{
+		add_source_reference(relid, colname, referenced);
+		PG_RETURN_VOID();
+	}
 	if (lg_find_table(referenced) == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -2862,6 +2893,663 @@ lg_add_legacy_reference(PG_FUNCTION_ARGS)
 			 SPI_OK_INSERT);
 	SPI_finish();
 	PG_RETURN_VOID();
+}
+
+/* ---------------------------------------------------------------------------
+ * convert_legacy(..., dependents => 'carry'): the application's own legacy
+ * tables are the source.  The same plan, with the source tables as its
+ * roots: the objects of other tables and views that depend on them are
+ * carried onto the extension's tables; the source tables themselves, and
+ * everything on them (their indexes, constraints, triggers, rules,
+ * policies, sequences, publication membership), stay as they are.
+ * ---------------------------------------------------------------------------
+ */
+
+static const char *const source_dependents_sql =
+"WITH roots AS ("
+"    SELECT c.oid AS relid, c.reltype FROM pg_catalog.pg_class c"
+"     WHERE c.oid OPERATOR(pg_catalog.=) ANY ($1)"
+"), deps AS ("
+"    SELECT d.classid, d.objid,"
+"           pg_catalog.min(pg_catalog.pg_describe_object(d.refclassid, d.refobjid, 0)) AS on_what"
+"      FROM pg_catalog.pg_depend d"
+"     WHERE d.deptype IN ('n', 'a')"
+"       AND ((d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass"
+"             AND d.refobjid IN (SELECT relid FROM roots))"
+"         OR (d.refclassid = 'pg_catalog.pg_type'::pg_catalog.regclass"
+"             AND d.refobjid IN (SELECT reltype FROM roots)))"
+"     GROUP BY d.classid, d.objid"
+")"
+"SELECT d.objid, pg_catalog.pg_describe_object(d.classid, d.objid, 0), d.on_what,"
+"  CASE d.classid"
+"  WHEN 'pg_catalog.pg_constraint'::pg_catalog.regclass THEN"
+"    (SELECT CASE WHEN con.conrelid IN (SELECT relid FROM roots) THEN 'skip'"
+"                 WHEN con.conparentid <> 0 THEN 'skip'"
+"                 WHEN con.contype = 'f' THEN 'foreign key'"
+"                 ELSE 'constraint' END"
+"       FROM pg_catalog.pg_constraint con WHERE con.oid = d.objid)"
+"  WHEN 'pg_catalog.pg_class'::pg_catalog.regclass THEN"
+"    (SELECT CASE WHEN c.relkind IN ('i', 'I', 't', 'S') THEN 'skip' ELSE 'table' END"
+"       FROM pg_catalog.pg_class c WHERE c.oid = d.objid)"
+"  WHEN 'pg_catalog.pg_rewrite'::pg_catalog.regclass THEN"
+"    (SELECT CASE WHEN c.oid IN (SELECT relid FROM roots) THEN 'skip'"
+"                 WHEN r.rulename = '_RETURN' AND c.relkind = 'v' THEN 'view'"
+"                 WHEN r.rulename = '_RETURN' AND c.relkind = 'm' THEN 'materialized view'"
+"                 ELSE 'rule' END"
+"       FROM pg_catalog.pg_rewrite r JOIN pg_catalog.pg_class c ON c.oid = r.ev_class"
+"      WHERE r.oid = d.objid)"
+"  WHEN 'pg_catalog.pg_trigger'::pg_catalog.regclass THEN"
+"    (SELECT CASE WHEN t.tgisinternal OR t.tgrelid IN (SELECT relid FROM roots) THEN 'skip'"
+"                 ELSE 'trigger' END"
+"       FROM pg_catalog.pg_trigger t WHERE t.oid = d.objid)"
+"  WHEN 'pg_catalog.pg_attrdef'::pg_catalog.regclass THEN"
+"    (SELECT CASE WHEN a.adrelid IN (SELECT relid FROM roots) THEN 'skip' ELSE 'default' END"
+"       FROM pg_catalog.pg_attrdef a WHERE a.oid = d.objid)"
+"  WHEN 'pg_catalog.pg_policy'::pg_catalog.regclass THEN"
+"    (SELECT CASE WHEN p.polrelid IN (SELECT relid FROM roots) THEN 'skip' ELSE 'policy' END"
+"       FROM pg_catalog.pg_policy p WHERE p.oid = d.objid)"
+"  WHEN 'pg_catalog.pg_statistic_ext'::pg_catalog.regclass THEN"
+"    (SELECT CASE WHEN s.stxrelid IN (SELECT relid FROM roots) THEN 'skip' ELSE 'statistics object' END"
+"       FROM pg_catalog.pg_statistic_ext s WHERE s.oid = d.objid)"
+"  WHEN 'pg_catalog.pg_publication_rel'::pg_catalog.regclass THEN 'skip'"
+"  WHEN 'pg_catalog.pg_proc'::pg_catalog.regclass THEN 'function'"
+"  WHEN 'pg_catalog.pg_type'::pg_catalog.regclass THEN 'type'"
+"  ELSE 'other' END,"
+"  CASE WHEN d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass"
+"       THEN (SELECT r.ev_class FROM pg_catalog.pg_rewrite r WHERE r.oid = d.objid) END"
+"  FROM deps d ORDER BY 4, 2";
+
+static const char *
+source_cannot_reason(const char *category)
+{
+	if (strcmp(category, "function") == 0)
+		return "a SQL function whose body (BEGIN ATOMIC) reads the legacy table: it cannot be re-pointed at lane_google's";
+	if (strcmp(category, "type") == 0 || strcmp(category, "table") == 0)
+		return "uses the legacy table's row type";
+	return "depends on the legacy table and cannot be re-pointed at lane_google's";
+}
+
+#define SOURCE_REFUSE_HINT "Nothing was changed and no row was read.  Drop or change these objects and run again, or convert with dependents => 'keep' (the default); SELECT * FROM lane_google.conversion_plan('%s') lists what the carry does with every dependent object."
+
+/* Source tables: the 11 names in src_schema (InvalidOid where absent) */
+static void
+plan_source_roots(DepPlan *plan)
+{
+	int			i;
+
+	for (i = 0; i < LG_NTABLES; i++)
+		plan->roots[i] = get_relname_relid(lg_tables[i].name, plan->src_schema);
+}
+
+/* The dependents of the source tables that are not theirs */
+static void
+plan_source_direct(DepPlan *plan, List **fk_oids, List **seeds)
+{
+	Oid			argtypes[1] = {OIDARRAYOID};
+	Datum		args[1];
+	List	   *roots = NIL;
+	uint64		n;
+	int			i;
+	int			r;
+
+	for (r = 0; r < LG_NTABLES; r++)
+		if (OidIsValid(plan->roots[r]))
+			roots = lappend_oid(roots, plan->roots[r]);
+	args[0] = oid_array(roots);
+	if (SPI_execute_with_args(source_dependents_sql, 1, argtypes, args, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute_with_args failed");
+	n = SPI_processed;
+	for (i = 0; i < n; i++)
+	{
+		bool		isnull;
+		Oid			objid = DatumGetObjectId(col_datum(i, 1, &isnull));
+		char	   *category = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 4);
+
+		if (category == NULL || strcmp(category, "skip") == 0)
+			continue;
+		if (strcmp(category, "foreign key") == 0)
+			*fk_oids = lappend_oid(*fk_oids, objid);
+		else if (strcmp(category, "view") == 0 || strcmp(category, "materialized view") == 0)
+		{
+			Oid			viewid = DatumGetObjectId(col_datum(i, 5, &isnull));
+
+			*seeds = list_append_unique_oid(*seeds, viewid);
+		}
+		else
+			plan_cannot(plan, category, col(plan, i, 2), col(plan, i, 3),
+						source_cannot_reason(category));
+	}
+}
+
+/*
+ * A view's definition re-pointed at the extension's tables: the deparser's
+ * text (pg_get_viewdef under search_path pg_catalog, so every relation is
+ * schema-qualified) with each source table's qualified name, where it
+ * stands as a relation (not inside a literal or a quoted identifier, not
+ * part of a longer name, not a function or a type cast), replaced by the
+ * extension's table of the same name.  The text is then analysed again by
+ * PostgreSQL over the new column types in the trial: a column the
+ * extension's table lacks, or a key compared with an integer, fails there
+ * and is refused by name.  NULL when the view reads no source table.
+ */
+static char *
+retarget_view_text(DepPlan *plan, const char *def)
+{
+	StringInfoData out;
+	const char *p = def;
+	char		quote = 0;
+	int			changed = 0;
+	int			r;
+	char	   *from[LG_NTABLES];
+	char	   *to[LG_NTABLES];
+
+	for (r = 0; r < LG_NTABLES; r++)
+	{
+		from[r] = OidIsValid(plan->roots[r])
+			? quote_qualified_identifier(get_namespace_name(plan->src_schema), lg_tables[r].name)
+			: NULL;
+		to[r] = quote_qualified_identifier(get_namespace_name(plan->schema), lg_tables[r].name);
+	}
+	initStringInfo(&out);
+	while (*p)
+	{
+		if (quote == 0 && (p == def || strchr(" \t\n(,", p[-1]) != NULL))
+		{
+			for (r = 0; r < LG_NTABLES; r++)
+			{
+				size_t		len;
+
+				if (from[r] == NULL || strncmp(p, from[r], (len = strlen(from[r]))) != 0 ||
+					(p[len] != '\0' && strchr(" \t\n),;", p[len]) == NULL))
+					continue;
+				appendStringInfoString(&out, to[r]);
+				p += len;
+				changed++;
+				break;
+			}
+			if (r < LG_NTABLES)
+				continue;
+		}
+		if (quote == 0 && (*p == '\'' || *p == '"'))
+			quote = *p;
+		else if (quote != 0 && *p == quote)
+			quote = 0;			/* a doubled quote leaves and enters again */
+		appendStringInfoChar(&out, *p);
+		p++;
+	}
+	return changed > 0 ? out.data : NULL;
+}
+
+/*
+ * The plan's items re-pointed at the extension's tables: the views'
+ * definitions, the foreign keys' REFERENCES, and what the plan says.
+ */
+static void
+plan_source_retarget(DepPlan *plan)
+{
+	ListCell   *lc;
+	char	   *ext = schema_name(plan);
+	char	   *src = MemoryContextStrdup(plan->cxt,
+										  quote_identifier(get_namespace_name(plan->src_schema)));
+
+	foreach(lc, plan->items)
+	{
+		DepItem    *it = lfirst(lc);
+
+		if ((it->type == DT_FK || it->type == DT_REF) && it->depends_on &&
+			strncmp(it->depends_on, ext, strlen(ext)) == 0)
+			it->depends_on = pfmt(plan, "%s%s", src, it->depends_on + strlen(ext));
+		if (it->type == DT_FK && it->reason == NULL)
+		{
+			char	   *from = psprintf(" REFERENCES %s.%s(", src, quote_identifier(it->referenced));
+			char	   *at = strstr(it->condef, from);
+
+			if (at == NULL)
+			{
+				it->reason = MemoryContextStrdup(plan->cxt, "its definition names the legacy table in a way the carry cannot re-point");
+				it->action = MemoryContextStrdup(plan->cxt, "none: convert_legacy refuses");
+				plan->ncannot++;
+				plan->ncarried--;
+				continue;
+			}
+			it->condef = pfmt(plan, "%.*s REFERENCES %s.%s(%s", (int) (at - it->condef), it->condef,
+							  ext, quote_identifier(it->referenced), at + strlen(from));
+			it->action = pfmt(plan, "%s referencing %s.%s", it->action, ext,
+							  quote_identifier(it->referenced));
+		}
+		else if (it->type == DT_VIEW && it->reason == NULL)
+		{
+			char	   *def = retarget_view_text(plan, it->query_sql);
+
+			if (def == NULL)
+				continue;		/* reads a converted column, no source table */
+			it->create_sql = pfmt(plan, "%.*s%s",
+								  (int) (strlen(it->create_sql) - strlen(it->query_sql)),
+								  it->create_sql, def);
+			it->query_sql = MemoryContextStrdup(plan->cxt, def);
+			it->action = pfmt(plan, "drop; re-create reading %s's tables instead of %s's, with its owner, options, grants and comments%s",
+							  ext, src, it->matview ? (it->populated ? ", indexes; refresh" : ", indexes (unpopulated, as it was)") : "");
+		}
+	}
+}
+
+/* The carry alters the referencing tables and re-creates the views: their owner's */
+static void
+check_source_owners(DepPlan *plan)
+{
+	ListCell   *lc;
+
+	foreach(lc, plan->items)
+	{
+		DepItem    *it = lfirst(lc);
+		Oid			relid = it->type == DT_VIEW ? it->viewid : it->relid;
+
+		if (it->type != DT_FK && it->type != DT_REF && it->type != DT_VIEW)
+			continue;
+#if PG_VERSION_NUM >= 160000
+		if (!object_ownercheck(RelationRelationId, relid, GetUserId()))
+#else
+		if (!pg_class_ownercheck(relid, GetUserId()))
+#endif
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("must be owner of %s %s to carry it onto lane_google's tables",
+							it->type == DT_VIEW ? it->kind : "table",
+							it->type == DT_VIEW ? it->identity : it->relname),
+					 errhint("Nothing was changed and no row was read.  Run the carrying conversion as the owner of the application's tables, or convert with dependents => 'keep'.")));
+	}
+}
+
+/* The whole plan of convert_legacy's carry from src_schema */
+static DepPlan *
+build_source_plan(MemoryContext cxt, Oid src_schema, bool try_views, bool may_wait)
+{
+	DepPlan    *plan = MemoryContextAllocZero(cxt, sizeof(DepPlan));
+	List	   *fk_oids = NIL;
+	List	   *seeds = NIL;
+	char	   *regtab;
+	int			nest;
+	ListCell   *lc;
+
+	plan->cxt = cxt;
+	plan->schema = lg_extension_schema();
+	plan->src_schema = src_schema;
+	if (src_schema == plan->schema)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("source schema %s is lane_google's own schema",
+						quote_identifier(get_namespace_name(src_schema)))));
+	if (keys_are_integer(plan->schema))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("the lane_google tables are not at version 2.x"),
+				 errhint("convert_legacy() copies into the uuid tables: run ALTER EXTENSION lane_google UPDATE first.")));
+	plan->to_uuid = true;
+	plan_source_roots(plan);
+
+	nest = enter_catalog_path();
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+
+	regtab = references_table(plan);
+	plan_source_direct(plan, &fk_oids, &seeds);
+	plan_foreign_keys(plan, fk_oids, regtab);
+	plan_references(plan, regtab);
+	plan_column_dependents(plan, &seeds);
+	plan_views(plan, seeds);
+	plan_source_retarget(plan);
+	plan_view_columns(plan);
+	if (may_wait && plan->ncannot == 0)
+		check_source_owners(plan);
+	if (try_views)
+		trial_views(plan, may_wait);
+	foreach(lc, plan->items)
+	{
+		DepItem    *it = lfirst(lc);
+
+		if (it->reason)
+			it->action = MemoryContextStrdup(plan->cxt, "none: convert_legacy refuses");
+	}
+
+	SPI_finish();
+	AtEOXact_GUC(true, nest);
+	return plan;
+}
+
+/*
+ * convert_legacy(..., dependents => 'carry'), before any source row is
+ * read (the sources are locked): the plan, the refusal naming everything it
+ * cannot carry, and registered text references that hold no integer.
+ */
+void *
+lg_dependents_source_plan(Oid src_schema)
+{
+	DepPlan    *plan = build_source_plan(CurrentMemoryContext, src_schema, true, true);
+	ListCell   *lc;
+	int			nest;
+
+	if (plan->ncannot > 0)
+		refuse(plan, psprintf(SOURCE_REFUSE_HINT, get_namespace_name(src_schema)));
+
+	nest = enter_catalog_path();
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	foreach(lc, plan->items)
+	{
+		DepItem    *it = lfirst(lc);
+		const char *c;
+
+		if (it->type != DT_REF)
+			continue;
+		c = quote_identifier(it->colname);
+		spi_exec(psprintf("SELECT pg_catalog.count(*), pg_catalog.string_agg(pg_catalog.quote_literal(v), ', ') FILTER (WHERE rn <= 5)"
+						  "  FROM (SELECT r.%s::pg_catalog.text AS v, pg_catalog.row_number() OVER () AS rn"
+						  "          FROM %s r WHERE r.%s IS NOT NULL"
+						  "           AND r.%s::pg_catalog.text OPERATOR(pg_catalog.!~) '^\\s*-?[0-9]{1,18}\\s*$') AS o",
+						  c, it->relname, c, c),
+				 SPI_OK_SELECT);
+		if (SPI_processed > 0)
+		{
+			bool		isnull;
+			int64		n = DatumGetInt64(col_datum(0, 1, &isnull));
+
+			if (n > 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+						 errmsg("registered reference %s holds %lld value%s that %s no legacy id",
+								it->identity, (long long) n, n == 1 ? "" : "s", n == 1 ? "is" : "are"),
+						 errdetail("Values: %s.", col(plan, 0, 2)),
+						 errhint("Nothing was changed and no row was read.  Fix or clear these values, or remove the registration with lane_google.remove_legacy_reference().")));
+		}
+	}
+	SPI_finish();
+	AtEOXact_GUC(true, nest);
+	if (plan->ncarried > 0)
+		ereport(NOTICE,
+				(errmsg("lane_google: carrying %d dependent object%s from schema %s onto lane_google's tables",
+						plan->ncarried, plan->ncarried == 1 ? "" : "s",
+						quote_identifier(get_namespace_name(src_schema)))));
+	return plan;
+}
+
+/*
+ * References whose row was not converted (quarantined, or missing from the
+ * source: a registered reference has no constraint).  on_orphan 'error':
+ * one error naming them all.  'quarantine' or 'null': the reference is set
+ * NULL (the application's row itself is never deleted) and the row as it
+ * was is kept in legacy_quarantine with its reason; in a NOT NULL column
+ * that is an error too.
+ */
+static void
+source_dangling(DepPlan *plan, bool orphans_null)
+{
+	char	   *nsp = schema_name(plan);
+	StringInfoData detail;
+	int64		total = 0;
+	int64		nulled = 0;
+	ListCell   *lc;
+
+	initStringInfo(&detail);
+	foreach(lc, plan->items)
+	{
+		DepItem    *it = lfirst(lc);
+		const char *c;
+		char	   *cond;
+		bool		isnull;
+		int64		n;
+		bool		notnull;
+
+		if ((it->type != DT_FK && it->type != DT_REF) || !it->to_type)
+			continue;
+		c = quote_identifier(it->colname);
+		cond = psprintf("r.%s IS NOT NULL AND NOT EXISTS (SELECT FROM %s.%s p"
+						" WHERE p.id OPERATOR(pg_catalog.=) %s.legacy_uuid(%s, pg_catalog.btrim(r.%s::pg_catalog.text)::pg_catalog.int8))",
+						c, nsp, quote_identifier(it->referenced), nsp,
+						quote_literal_cstr(it->referenced), c);
+		spi_exec(psprintf("SELECT pg_catalog.count(*), pg_catalog.string_agg(v, ', ') FILTER (WHERE rn <= 5)"
+						  "  FROM (SELECT r.%s::pg_catalog.text AS v, pg_catalog.row_number() OVER () AS rn"
+						  "          FROM %s r WHERE %s) AS o", c, it->relname, cond),
+				 SPI_OK_SELECT);
+		n = DatumGetInt64(col_datum(0, 1, &isnull));
+		if (n == 0)
+			continue;
+		{
+			Relation	rel = relation_open(it->relid, AccessShareLock);
+
+			notnull = TupleDescAttr(RelationGetDescr(rel),
+									get_attnum(it->relid, it->colname) - 1)->attnotnull;
+			relation_close(rel, AccessShareLock);
+		}
+		if (!orphans_null || notnull)
+		{
+			appendStringInfo(&detail, "%s%s.%s -> %s: " INT64_FORMAT " row%s, key%s %s%s%s",
+							 detail.len ? "\n" : "", it->relname, c, it->referenced, n,
+							 n == 1 ? "" : "s", n == 1 ? "" : "s", col(plan, 0, 2),
+							 n > 5 ? ", ..." : "", notnull && orphans_null ? " (NOT NULL column)" : "");
+			total += n;
+			continue;
+		}
+		spi_exec(psprintf("INSERT INTO %s.legacy_quarantine (table_name, reason, row_data)"
+						  " SELECT %s, %s, pg_catalog.to_jsonb(r) FROM %s r WHERE %s",
+						  nsp, quote_literal_cstr(it->relname),
+						  quote_literal_cstr(psprintf("%s references a %s row that was not converted: set NULL by the carry",
+													  it->colname, it->referenced)),
+						  it->relname, cond),
+				 SPI_OK_INSERT);
+		spi_exec(psprintf("UPDATE %s r SET %s = NULL WHERE %s", it->relname, c, cond), SPI_OK_UPDATE);
+		nulled += n;
+	}
+	if (total > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
+				 errmsg(INT64_FORMAT " reference%s of the application's tables point%s at legacy rows that were not converted",
+						total, total == 1 ? "" : "s", total == 1 ? "s" : ""),
+				 errdetail("%s", detail.data),
+				 errhint("Nothing was changed.  Fix these rows, or use on_orphan => 'quarantine' or 'null' to set nullable references NULL (the rows are kept in lane_google.legacy_quarantine).")));
+	if (nulled > 0)
+		ereport(NOTICE,
+				(errmsg("lane_google: set " INT64_FORMAT " reference%s to rows that were not converted to NULL; the rows as they were are in legacy_quarantine",
+						nulled, nulled == 1 ? "" : "s")));
+}
+
+/* The update's steps, on this plan: pending never outlives them */
+static void
+source_steps(DepPlan *plan)
+{
+	if (!callback_registered)
+	{
+		RegisterXactCallback(dep_xact_callback, NULL);
+		callback_registered = true;
+	}
+	plan->stage = STAGE_PLANNED;
+	pending = plan;
+	PG_TRY();
+	{
+		do_convert("");
+		do_attach();
+	}
+	PG_FINALLY();
+	{
+		pending = NULL;
+	}
+	PG_END_TRY();
+}
+
+/*
+ * After the rows are converted: the references whose row was not
+ * converted, then the update's own steps (views and foreign keys dropped,
+ * referencing columns to uuid, everything re-created onto the extension's
+ * tables), then the registrations now name the extension's tables.
+ */
+void
+lg_dependents_source_carry(void *arg, bool orphans_null)
+{
+	DepPlan    *plan = (DepPlan *) arg;
+	List	   *validate = NIL;
+	ListCell   *lc;
+	int			nest;
+
+	nest = enter_catalog_path();
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	source_dangling(plan, orphans_null);
+	/* a foreign key onto a non-key column: its rows were not all converted */
+	foreach(lc, plan->items)
+	{
+		DepItem    *it = lfirst(lc);
+
+		if (it->type == DT_FK && !it->to_type && it->validated)
+		{
+			it->validated = false;
+			validate = lappend(validate, it);
+		}
+	}
+	SPI_finish();
+	AtEOXact_GUC(true, nest);
+
+	source_steps(plan);
+
+	nest = enter_catalog_path();
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	foreach(lc, validate)
+	{
+		DepItem    *it = lfirst(lc);
+
+		spi_exec(psprintf("ALTER TABLE %s VALIDATE CONSTRAINT %s", it->relname,
+						  quote_identifier(it->conname)),
+				 SPI_OK_UTILITY);
+	}
+	foreach(lc, plan->items)
+	{
+		DepItem    *it = lfirst(lc);
+
+		if (it->type == DT_REF)
+			spi_exec(psprintf("UPDATE %s SET referenced = %s WHERE tab = %u AND col = %s",
+							  references_table(plan), quote_literal_cstr(it->referenced),
+							  it->relid, quote_literal_cstr(it->colname)),
+					 SPI_OK_UPDATE);
+	}
+	SPI_finish();
+	AtEOXact_GUC(true, nest);
+}
+
+/*
+ * conversion_plan(source_schema name): what convert_legacy(source_schema,
+ * dependents => 'carry') would do with every object depending on the
+ * application's legacy tables in that schema.
+ */
+Datum
+lg_conversion_plan_source(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Oid			src_schema = get_namespace_oid(NameStr(*PG_GETARG_NAME(0)), false);
+	DepPlan    *plan;
+	ListCell   *lc;
+
+	InitMaterializedSRF(fcinfo, 0);
+	plan = build_source_plan(CurrentMemoryContext, src_schema, true, false);
+	foreach(lc, plan->items)
+	{
+		DepItem    *it = lfirst(lc);
+		Datum		values[5];
+		bool		nulls[5] = {false, false, false, false, false};
+
+		values[0] = CStringGetTextDatum(it->kind);
+		values[1] = CStringGetTextDatum(it->identity ? it->identity : "");
+		values[2] = CStringGetTextDatum(it->depends_on ? it->depends_on : "");
+		values[3] = CStringGetTextDatum(it->action ? it->action : "");
+		if (it->reason)
+			values[4] = CStringGetTextDatum(it->reason);
+		else
+			nulls[4] = true;
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
+}
+
+/*
+ * add_legacy_reference(tab, col, 'schema.table'): a column of the
+ * application's holding ids of its own legacy table schema.table (one of
+ * the 11 names), which convert_legacy(schema, dependents => 'carry')
+ * converts; afterwards the registration names the extension's table.
+ */
+static void
+add_source_reference(Oid relid, const char *colname, const char *referenced)
+{
+#if PG_VERSION_NUM >= 160000
+	List	   *names = stringToQualifiedNameList(referenced, NULL);
+#else
+	List	   *names = stringToQualifiedNameList(referenced);
+#endif
+	Oid			schema = lg_extension_schema();
+	Oid			src_schema;
+	const char *table;
+	AttrNumber	attnum;
+	Oid			atttypid;
+	char	   *stored;
+
+	if (list_length(names) != 2 || lg_find_table(strVal(lsecond(names))) == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("\"%s\" is not one of the lane_google tables, nor schema.table of one of their names", referenced)));
+	src_schema = get_namespace_oid(strVal(linitial(names)), false);
+	table = strVal(lsecond(names));
+	if (src_schema == schema)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("name the extension's table without its schema: '%s'", table)));
+	if (keys_are_integer(schema))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("references into the application's legacy tables are for convert_legacy(), at version 2.x")));
+	if (!OidIsValid(get_relname_relid(table, src_schema)))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation \"%s.%s\" does not exist", get_namespace_name(src_schema), table)));
+	if (get_rel_namespace(relid) == src_schema && lg_find_table(get_rel_name(relid)) != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("table %s is one of the legacy tables convert_legacy() copies, which it leaves as they are",
+						get_rel_name(relid))));
+	attnum = get_attnum(relid, colname);
+	if (attnum == InvalidAttrNumber)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_COLUMN),
+				 errmsg("column \"%s\" of relation \"%s\" does not exist",
+						colname, get_rel_name(relid))));
+	if (get_rel_relkind(relid) != RELKIND_RELATION &&
+		get_rel_relkind(relid) != RELKIND_PARTITIONED_TABLE)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("\"%s\" is not a table", get_rel_name(relid))));
+#if PG_VERSION_NUM >= 160000
+	if (!object_ownercheck(RelationRelationId, relid, GetUserId()))
+#else
+	if (!pg_class_ownercheck(relid, GetUserId()))
+#endif
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("must be owner of table %s", get_rel_name(relid))));
+	atttypid = get_atttype(relid, attnum);
+	if (!(atttypid == INT2OID || atttypid == INT4OID || atttypid == INT8OID ||
+		  atttypid == TEXTOID || atttypid == VARCHAROID))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("column \"%s\" is of type %s", colname, format_type_be(atttypid)),
+				 errdetail("A reference into a legacy table is a smallint, integer, bigint, text or varchar column.")));
+
+	stored = psprintf("%s.%s", quote_identifier(get_namespace_name(src_schema)), table);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	spi_exec(psprintf("INSERT INTO %s.legacy_references (tab, col, referenced, legacy_type)"
+					  " VALUES (%u, %s, %s, %u)"
+					  " ON CONFLICT (tab, col) DO UPDATE SET referenced = excluded.referenced,"
+					  "   legacy_type = excluded.legacy_type, declared = false",
+					  quote_identifier(get_namespace_name(schema)), relid,
+					  quote_literal_cstr(colname), quote_literal_cstr(stored), atttypid),
+			 SPI_OK_INSERT);
+	SPI_finish();
 }
 
 /* ---------------------------------------------------------------------------

@@ -71,6 +71,9 @@ extern void lg_map_legacy_id(LgHasher *hasher, const pg_uuid_t *table_ns,
 extern void lg_dependents_update_hook(void);
 extern void lg_dependents_after_convert(const char *prefix);
 extern void lg_dependents_after_keys(void);
+/* convert_legacy(..., dependents => 'carry'): the application's tables are the source */
+extern void *lg_dependents_source_plan(Oid src_schema);
+extern void lg_dependents_source_carry(void *plan, bool orphans_null);
 extern List *lg_dependents_relations(bool *has_views);
 extern void lg_dependents_check(const char *hint);
 extern void lg_dependents_swap_detach(void);
