@@ -3102,7 +3102,14 @@ plan_source_retarget(DepPlan *plan)
 		if (it->type == DT_FK && it->reason == NULL)
 		{
 			char	   *from = psprintf(" REFERENCES %s.%s(", src, quote_identifier(it->referenced));
-			char	   *at = strstr(it->condef, from);
+			char	   *at;
+
+			/* the plan leaves definitions to do_detach(), which this path skips */
+			if (it->condef == NULL)
+				it->condef = MemoryContextStrdup(plan->cxt,
+												 TextDatumGetCString(DirectFunctionCall1(pg_get_constraintdef,
+																						 ObjectIdGetDatum(it->conoid))));
+			at = strstr(it->condef, from);
 
 			if (at == NULL)
 			{
