@@ -208,7 +208,7 @@ typedef struct DepPlan
 	Oid			src_schema;		/* convert_legacy's source: the roots are its
 								 * tables, carried onto schema's; InvalidOid
 								 * in an update */
-	List	   *carry_oids[6];	/* CARRY_*: objects plan_direct() found */
+	List	   *carry_oids[7];	/* CARRY_*: objects plan_direct() found */
 } DepPlan;
 
 /* The kinds plan_direct() hands to plan_carried() */
@@ -218,6 +218,7 @@ typedef struct DepPlan
 #define CARRY_PUBLICATION	3
 #define CARRY_RULE			4
 #define CARRY_FUNCTION		5
+#define CARRY_INDEX			6
 
 /* The plan of the update running in this transaction, if any */
 static DepPlan *pending = NULL;
@@ -1215,6 +1216,8 @@ collect_carried(DepPlan *plan, const char *category, Oid objid)
 		k = CARRY_RULE;
 	else if (strcmp(category, "function") == 0)
 		k = CARRY_FUNCTION;
+	else if (strcmp(category, "index") == 0)
+		k = CARRY_INDEX;
 	else
 		return false;
 	old = MemoryContextSwitchTo(plan->cxt);
@@ -1441,6 +1444,65 @@ plan_statistics(DepPlan *plan)
 		it->trial_sql = pfmt(plan, "DROP STATISTICS IF EXISTS %s; %s", name, def);
 		it->action = MemoryContextStrdup(plan->cxt,
 										 "re-create on the new table with its owner, statistics target and comment");
+	}
+}
+
+/*
+ * The application's own indexes on the 11 tables (plain, unique, partial,
+ * on expressions): pg_get_indexdef, which names the table qualified, with
+ * the same name, tablespace and comment.  Tried unnamed (the original
+ * still holds the name), dropped before the tables set aside go, created
+ * IF NOT EXISTS: the online swap's shadows already have a copy.
+ */
+static void
+plan_indexes(DepPlan *plan)
+{
+	uint64		i;
+
+	if (plan->carry_oids[CARRY_INDEX] == NIL)
+		return;
+	carry_query("SELECT pg_catalog.pg_describe_object('pg_catalog.pg_class'::pg_catalog.regclass, ic.oid, 0),"
+				"       pg_catalog.format('%I.%I', n.nspname, ic.relname),"
+				"       pg_catalog.pg_get_indexdef(ic.oid),"
+				"       pg_catalog.length(pg_catalog.format('CREATE %sINDEX %I ON ',"
+				"           CASE WHEN i.indisunique THEN 'UNIQUE ' ELSE '' END, ic.relname)),"
+				"       CASE WHEN i.indisunique THEN 'UNIQUE ' ELSE '' END,"
+				"       pg_catalog.obj_description(ic.oid, 'pg_class'),"
+				"       pg_catalog.format('%I.%I', n.nspname, c.relname)"
+				"  FROM pg_catalog.pg_index i"
+				"  JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid"
+				"  JOIN pg_catalog.pg_class c ON c.oid = i.indrelid"
+				"  JOIN pg_catalog.pg_namespace n ON n.oid = ic.relnamespace"
+				" WHERE ic.oid OPERATOR(pg_catalog.=) ANY ($1) ORDER BY 1",
+				plan->carry_oids[CARRY_INDEX], plan);
+	for (i = 0; i < SPI_processed; i++)
+	{
+		char	   *name = col(plan, i, 2);
+		char	   *def = col(plan, i, 3);
+		int			head = atoi(col(plan, i, 4));
+		char	   *unique = col(plan, i, 5);
+		char	   *comment = col(plan, i, 6);
+		char	   *rest;
+		StringInfoData redo;
+		DepItem    *it;
+
+		/* "CREATE [UNIQUE ]INDEX name ON ": what follows the name */
+		if (def == NULL || (int) strlen(def) < head ||
+			strncmp(def + head - 4, " ON ", 4) != 0)
+			elog(ERROR, "unexpected index definition: %s", def ? def : "(null)");
+		rest = def + head - 3;
+		it = new_sql_item(plan, "index", col(plan, i, 1), psprintf("table %s", col(plan, i, 7)));
+		initStringInfo(&redo);
+		appendStringInfo(&redo, "CREATE %sINDEX IF NOT EXISTS %s", unique,
+						 def + strlen("CREATE ") + strlen(unique) + strlen("INDEX "));
+		if (comment)
+			appendStringInfo(&redo, "; COMMENT ON INDEX %s IS %s", name,
+							 quote_literal_cstr(comment));
+		it->redo_sql = MemoryContextStrdup(plan->cxt, redo.data);
+		it->pre_sql = pfmt(plan, "DROP INDEX %s", name);
+		it->trial_sql = pfmt(plan, "CREATE %sINDEX %s", unique, rest);
+		it->action = MemoryContextStrdup(plan->cxt,
+										 "re-create on the new table with its name, definition and comment");
 	}
 }
 
@@ -1794,6 +1856,7 @@ plan_carried(DepPlan *plan)
 	plan_triggers(plan);
 	plan_policies(plan);
 	plan_statistics(plan);
+	plan_indexes(plan);
 	plan_publications(plan);
 	plan_rules(plan);
 	plan_sequence_users(plan);

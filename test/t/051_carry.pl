@@ -5,7 +5,7 @@
 # another table reading them), statistics objects, publication membership,
 # rules (on the 11 tables, and on another table writing them), functions
 # whose bodies depend on them (BEGIN ATOMIC, a row type); and a carried
-# view's column privileges and defaults.
+# view's column privileges and defaults; the application's own indexes on them.
 #
 # - 1.0 -> 1.1 -> 2.1 (the update's own calls) and 1.0 -> 2.0 -> 2.1 (the
 #   released 1.0 -> 2.0 script, through the hooks) list each in
@@ -88,6 +88,10 @@ CREATE STATISTICS app.users_email_lower ON lower(email), status FROM lane_google
 CREATE PUBLICATION app_pub FOR TABLE lane_google.users (id, email, status) WHERE (email LIKE '%@%'),
     lane_google.campaigns WITH (publish = 'insert');
 CREATE PUBLICATION app_pub2 FOR TABLE lane_google.accounts;
+CREATE INDEX campaigns_name_lower ON lane_google.campaigns (lower(name)) WHERE status <> 'cancelled';
+COMMENT ON INDEX lane_google.campaigns_name_lower IS 'search by name';
+CREATE UNIQUE INDEX users_username_ci ON lane_google.users (lower(username));
+CREATE INDEX ads_group_created ON lane_google.ads (ad_group_id, created_at DESC);
 };
 # On another table, reading the 11 tables
 my $other_sql = q{
@@ -162,6 +166,11 @@ SELECT 'view column ' || a.attrelid::regclass || '.' || a.attname || ' ' || coal
   LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
  WHERE c.relnamespace = 'app'::regnamespace AND a.attnum > 0
 UNION ALL
+SELECT 'index ' || i.indexrelid::regclass || ' ' || pg_get_indexdef(i.indexrelid) || ' / '
+       || coalesce(obj_description(i.indexrelid, 'pg_class'), '')
+  FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+ WHERE c.relname IN ('campaigns_name_lower', 'users_username_ci', 'ads_group_created')
+UNION ALL
 SELECT 'member ' || pg_describe_object(classid, objid, 0) FROM pg_depend
  WHERE refclassid = 'pg_extension'::regclass AND deptype = 'e'
    AND classid IN ('pg_trigger'::regclass, 'pg_policy'::regclass, 'pg_statistic_ext'::regclass,
@@ -174,6 +183,9 @@ my $want_plan = join("\n",
 	'function|function app.rename_user(text,text)|t',
 	'function|function app.user_count()|t',
 	'function|function app.user_rows()|t',
+	'index|index lane_google.ads_group_created|t',
+	'index|index lane_google.campaigns_name_lower|t',
+	'index|index lane_google.users_username_ci|t',
 	'policy|policy campaigns_live on table lane_google.campaigns|t',
 	'policy|policy campaigns_read on table lane_google.campaigns|t',
 	'policy|policy notes_of_users on table app.notes|t',
@@ -262,10 +274,13 @@ createdb('via11', 'seed');
 update_to('via11', '1.1');
 is(query('via11', $plan_sql), $want_plan, '1.1: conversion_plan() lists every one, each carried');
 is(query('via11', q{SELECT string_agg(object || ': ' || action, E'\n' ORDER BY object) FROM lane_google.conversion_plan()
-                     WHERE object_type IN ('trigger', 'publication', 'row security', 'statistics object')
+                     WHERE object_type IN ('trigger', 'publication', 'row security', 'statistics object', 'index')
                         OR object LIKE '%notes%' OR object_type = 'rule' OR object = 'function app.user_count()'}),
 	join("\n",
 		'function app.user_count(): drop; re-create over the converted tables with its owner, privileges and comment',
+		'index lane_google.ads_group_created: re-create on the new table with its name, definition and comment',
+		'index lane_google.campaigns_name_lower: re-create on the new table with its name, definition and comment',
+		'index lane_google.users_username_ci: re-create on the new table with its name, definition and comment',
 		'policy notes_of_users on table app.notes: drop; re-create over the converted tables with its command, roles, expressions and comment',
 		'publication of table lane_google.accounts in publication app_pub2: add the new table to publication app_pub2',
 		'publication of table lane_google.campaigns in publication app_pub: add the new table to publication app_pub',
@@ -327,6 +342,7 @@ CREATE TRIGGER bad_trigger BEFORE UPDATE ON lane_google.users
 CREATE POLICY bad_policy ON lane_google.accounts USING (id = 1);
 CREATE POLICY bad_notes ON app.notes USING (owner_email IN (SELECT email FROM lane_google.users WHERE id < 5));
 CREATE STATISTICS app.bad_statistics ON (id + 1), status FROM lane_google.users;
+CREATE INDEX bad_index ON lane_google.campaigns (id) WHERE id > 100;
 CREATE PUBLICATION bad_pub FOR TABLE lane_google.ads WHERE (id > 5);
 CREATE TABLE app.tickets (id integer DEFAULT nextval('lane_google.users_id_seq'), t text);
 CREATE TABLE app.removals (user_id integer);
@@ -341,6 +357,7 @@ is(query('bad', 'SELECT string_agg(object_type || \': \' || object || \': \' || 
 	join("\n",
 		'default: default value for column id of table app.tickets: uses sequence lane_google.users_id_seq, which the update drops with the integer keys; give it a sequence of its own first (CREATE SEQUENCE s; SELECT setval(\'s\', last_value) FROM lane_google.users_id_seq; then use nextval(\'s\'))',
 		'function: function app.first_user(): cannot be re-created over the converted tables: operator does not exist: uuid = integer',
+		'index: index lane_google.bad_index: cannot be re-created over the converted tables: operator does not exist: uuid > integer',
 		'policy: policy bad_notes on table app.notes: cannot be re-created over the converted tables: operator does not exist: uuid < integer',
 		'policy: policy bad_policy on table lane_google.accounts: cannot be re-created over the converted tables: operator does not exist: uuid = integer',
 		'publication: publication of table lane_google.ads in publication bad_pub: cannot be re-created over the converted tables: operator does not exist: uuid > integer',
@@ -355,7 +372,7 @@ is($n, '1', 'the scan counter sees a read of users (the measure works)');
 my $err;
 ($n, $err) = scans_during('bad', "ALTER EXTENSION lane_google UPDATE TO '2.1'");
 is($n, '0', 'the update read no row of the 11 tables');
-like($err, qr/cannot carry 10 dependent objects/, 'the update refuses the ten');
+like($err, qr/cannot carry 11 dependent objects/, 'the update refuses the eleven');
 like($err, qr/^(?:DETAIL:  )?trigger bad_trigger on table lane_google\.users: cannot be re-created over the converted tables: operator does not exist: uuid = integer$/m,
 	'the trigger is named, with why');
 like($err, qr/^(?:DETAIL:  )?default value for column id of table app\.tickets: uses sequence lane_google\.users_id_seq/m,
