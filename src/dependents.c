@@ -2883,6 +2883,36 @@ lg_dependents_legacy_id(PG_FUNCTION_ARGS)
 }
 
 /*
+ * The column a registration names: it exists, in a table the caller owns.
+ * Returns its attnum.
+ */
+static AttrNumber
+reference_column(Oid relid, const char *colname)
+{
+	AttrNumber	attnum = get_attnum(relid, colname);
+
+	if (attnum == InvalidAttrNumber)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_COLUMN),
+				 errmsg("column \"%s\" of relation \"%s\" does not exist",
+						colname, get_rel_name(relid))));
+	if (get_rel_relkind(relid) != RELKIND_RELATION &&
+		get_rel_relkind(relid) != RELKIND_PARTITIONED_TABLE)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("\"%s\" is not a table", get_rel_name(relid))));
+#if PG_VERSION_NUM >= 160000
+	if (!object_ownercheck(RelationRelationId, relid, GetUserId()))
+#else
+	if (!pg_class_ownercheck(relid, GetUserId()))
+#endif
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("must be owner of table %s", get_rel_name(relid))));
+	return attnum;
+}
+
+/*
  * add_legacy_reference(tab regclass, col name, referenced text): register a
  * column holding ids of one of the 11 tables without a constraint.
  */
@@ -2914,25 +2944,7 @@ lg_add_legacy_reference(PG_FUNCTION_ARGS)
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("table %s is one of the lane_google tables, which the update converts itself",
 							get_rel_name(relid))));
-	attnum = get_attnum(relid, colname);
-	if (attnum == InvalidAttrNumber)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_COLUMN),
-				 errmsg("column \"%s\" of relation \"%s\" does not exist",
-						colname, get_rel_name(relid))));
-	if (get_rel_relkind(relid) != RELKIND_RELATION &&
-		get_rel_relkind(relid) != RELKIND_PARTITIONED_TABLE)
-		ereport(ERROR,
-				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-				 errmsg("\"%s\" is not a table", get_rel_name(relid))));
-#if PG_VERSION_NUM >= 160000
-	if (!object_ownercheck(RelationRelationId, relid, GetUserId()))
-#else
-	if (!pg_class_ownercheck(relid, GetUserId()))
-#endif
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("must be owner of table %s", get_rel_name(relid))));
+	attnum = reference_column(relid, colname);
 	atttypid = get_atttype(relid, attnum);
 	if (to_uuid ? !(atttypid == INT2OID || atttypid == INT4OID || atttypid == INT8OID ||
 					atttypid == TEXTOID || atttypid == VARCHAROID)
@@ -3582,25 +3594,7 @@ add_source_reference(Oid relid, const char *colname, const char *referenced)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("table %s is one of the legacy tables convert_legacy() copies, which it leaves as they are",
 						get_rel_name(relid))));
-	attnum = get_attnum(relid, colname);
-	if (attnum == InvalidAttrNumber)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_COLUMN),
-				 errmsg("column \"%s\" of relation \"%s\" does not exist",
-						colname, get_rel_name(relid))));
-	if (get_rel_relkind(relid) != RELKIND_RELATION &&
-		get_rel_relkind(relid) != RELKIND_PARTITIONED_TABLE)
-		ereport(ERROR,
-				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-				 errmsg("\"%s\" is not a table", get_rel_name(relid))));
-#if PG_VERSION_NUM >= 160000
-	if (!object_ownercheck(RelationRelationId, relid, GetUserId()))
-#else
-	if (!pg_class_ownercheck(relid, GetUserId()))
-#endif
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("must be owner of table %s", get_rel_name(relid))));
+	attnum = reference_column(relid, colname);
 	atttypid = get_atttype(relid, attnum);
 	if (!(atttypid == INT2OID || atttypid == INT4OID || atttypid == INT8OID ||
 		  atttypid == TEXTOID || atttypid == VARCHAROID))

@@ -185,7 +185,7 @@ sub interrupt
 		kill 'KILL', $pid;
 		$h->finish;
 		# the postmaster reinitializes: wait for it
-		$node->poll_query_until($db, 'SELECT true')
+		lg_wait_restarted($node, $db)
 		  or die "server did not come back";
 	}
 	elsif ($how eq 'cancel')

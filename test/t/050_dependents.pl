@@ -36,6 +36,7 @@ use Test::More;
 
 use lib $FindBin::RealBin;
 use LgPaths;
+use LgReliab qw(lg_wait_restarted);
 
 my $tmp = PostgreSQL::Test::Utils::tempdir();
 my $node = PostgreSQL::Test::Cluster->new('dependents');
@@ -364,7 +365,7 @@ my $pid = query('crash', "SELECT pid FROM pg_stat_activity WHERE application_nam
 kill 'KILL', $pid;
 $updater->finish;
 $holder->kill_kill;
-$node->poll_query_until('crash', 'SELECT true') or die 'the server did not come back';
+lg_wait_restarted($node, 'crash') or die 'the server did not come back';
 is(query('crash', "SELECT extversion FROM pg_extension WHERE extname = 'lane_google'"), '1.1',
 	'after the crash: still at 1.1');
 is(query('crash', $deps_sql) . query('crash', $defs_sql) . query('crash', $rows_int), $crash_before,

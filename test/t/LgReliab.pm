@@ -13,16 +13,20 @@
 #                                      and btree index (bt_index_check with
 #                                      heapallindexed), catalogs included: the
 #                                      problems found, '' when none
+#   lg_wait_restarted($node, $db)      after a backend was killed: wait until
+#                                      the postmaster accepts connections again
 package LgReliab;
 
 use strict;
 use warnings;
 
 use Exporter 'import';
+use IPC::Run;
+use Time::HiRes;
 use PostgreSQL::Test::Utils;
 
 our @EXPORT = qw(lg_seed lg_make_legacy_source lg_state lg_tables
-  lg_extversion lg_amcheck);
+  lg_extversion lg_amcheck lg_wait_restarted);
 
 our @TABLES = qw(users accounts account_users campaigns ad_groups ads
   analytics_snapshots approval_requests budget_alerts conversations
@@ -137,6 +141,24 @@ sub lg_amcheck
 	my $problems = join("\n", grep { $_ ne '' } $heap, $err1, $err2);
 	$problems .= "no index checked" if $problems eq '' && !($indexes > 0);
 	return $problems;
+}
+
+# Each attempt is one psql -c: poll_query_until() writes its query to psql's
+# standard input, and a psql refused at once during the reinitialization
+# exits before that write, which IPC::Run then dies of (a broken pipe).
+sub lg_wait_restarted
+{
+	my ($node, $db) = @_;
+
+	for (1 .. 10 * $PostgreSQL::Test::Utils::timeout_default)
+	{
+		my ($stdout, $stderr) = ('', '');
+		IPC::Run::run([ $node->installed_command('psql'), '-XAtq', '-d', $node->connstr($db),
+			'-c', 'SELECT true' ], '<', \undef, '>', \$stdout, '2>', \$stderr);
+		return 1 if $stdout =~ /^t$/m;
+		Time::HiRes::usleep(100_000);
+	}
+	return 0;
 }
 
 1;
