@@ -201,18 +201,23 @@ fk_parent(int t, const char *column)
 }
 
 /*
- * The shadow's column list and the expressions that convert a legacy row
- * (alias l) into it: the same columns in the same order, keys mapped by
+ * The statement that copies the legacy rows (alias l) matching where into
+ * the shadow: the same columns in the same order, keys mapped by
  * legacy_uuid(), then legacy_id.
  */
-static void
-conversion_lists(int t, StringInfo cols, StringInfo exprs)
+static char *
+copy_sql(int t, const char *where)
 {
 	Relation	rel = table_open(legacy_relid(t), AccessShareLock);
 	TupleDesc	desc = RelationGetDescr(rel);
 	const char *ext = ext_q();
+	const char *tq = quote_identifier(lg_tables[t].name);
+	StringInfoData cols;
+	StringInfoData exprs;
 	int			i;
 
+	initStringInfo(&cols);
+	initStringInfo(&exprs);
 	for (i = 0; i < desc->natts; i++)
 	{
 		Form_pg_attribute att = TupleDescAttr(desc, i);
@@ -221,20 +226,20 @@ conversion_lists(int t, StringInfo cols, StringInfo exprs)
 
 		if (att->attisdropped)
 			continue;
-		appendStringInfo(cols, "%s, ", quote_identifier(name));
+		appendStringInfo(&cols, "%s, ", quote_identifier(name));
 		if (strcmp(name, "id") == 0)
 			parent = lg_tables[t].name;
 		else
 			parent = fk_parent(t, name);
 		if (parent)
-			appendStringInfo(exprs, "%s.legacy_uuid(%s, l.%s), ", ext,
+			appendStringInfo(&exprs, "%s.legacy_uuid(%s, l.%s), ", ext,
 							 quote_literal_cstr(parent), quote_identifier(name));
 		else
-			appendStringInfo(exprs, "l.%s, ", quote_identifier(name));
+			appendStringInfo(&exprs, "l.%s, ", quote_identifier(name));
 	}
-	appendStringInfoString(cols, "legacy_id");
-	appendStringInfoString(exprs, "l.id");
 	table_close(rel, AccessShareLock);
+	return psprintf("INSERT INTO " STAGING ".%s (%slegacy_id) SELECT %sl.id FROM %s.%s l WHERE %s",
+					tq, cols.data, exprs.data, ext, tq, where);
 }
 
 /* --- locks: the advisory lock, and locks within a time budget ----------- */
@@ -713,9 +718,7 @@ lg_online_copy_batch(PG_FUNCTION_ARGS)
 				hi;
 	bool		isnull;
 	bool		done;
-	StringInfoData cols,
-				exprs,
-				sql;
+	StringInfoData sql;
 	const char *ext;
 	const char *tq;
 	Snapshot	snap;
@@ -777,14 +780,8 @@ lg_online_copy_batch(PG_FUNCTION_ARGS)
 		DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	SPI_freeplan(plan);
 
-	initStringInfo(&cols);
-	initStringInfo(&exprs);
-	conversion_lists(t, &cols, &exprs);
 	resetStringInfo(&sql);
-	appendStringInfo(&sql,
-					 "INSERT INTO " STAGING ".%s (%s) SELECT %s FROM %s.%s l"
-					 " WHERE l.id OPERATOR(pg_catalog.>) $1 AND l.id OPERATOR(pg_catalog.<=) $2",
-					 tq, cols.data, exprs.data, ext, tq);
+	appendStringInfoString(&sql, copy_sql(t, "l.id OPERATOR(pg_catalog.>) $1 AND l.id OPERATOR(pg_catalog.<=) $2"));
 	plan = SPI_prepare(sql.data, 2, argtypes);
 	if (plan == NULL)
 		elog(ERROR, "SPI_prepare failed: %s", sql.data);
@@ -911,9 +908,7 @@ apply_changes(void)
 		ArrayType  *arr;
 		int64		n = 0;
 		int64		j;
-		StringInfoData cols,
-					exprs,
-					sql;
+		StringInfoData sql;
 		const char *tq = quote_identifier(lg_tables[t].name);
 		Datum		values[1];
 
@@ -939,14 +934,8 @@ apply_changes(void)
 			SPI_execute_snapshot(plan, values, NULL, snap, InvalidSnapshot, false, true, 0) != SPI_OK_DELETE)
 			elog(ERROR, "SPI failed: %s", sql.data);
 
-		initStringInfo(&cols);
-		initStringInfo(&exprs);
-		conversion_lists(t, &cols, &exprs);
 		resetStringInfo(&sql);
-		appendStringInfo(&sql,
-						 "INSERT INTO " STAGING ".%s (%s) SELECT %s FROM %s.%s l"
-						 " WHERE l.id OPERATOR(pg_catalog.=) ANY ($1)",
-						 tq, cols.data, exprs.data, ext, tq);
+		appendStringInfoString(&sql, copy_sql(t, "l.id OPERATOR(pg_catalog.=) ANY ($1)"));
 		plan = SPI_prepare(sql.data, 1, argtypes);
 		if (plan == NULL ||
 			SPI_execute_snapshot(plan, values, NULL, snap, InvalidSnapshot, false, true, 0) != SPI_OK_INSERT)
