@@ -40,8 +40,10 @@
  * commit atomically too.
  *
  * The swap (_online_swap(), called by lane_google--1.1--2.1.sql before its
- * offline conversion) takes the advisory lock and the ACCESS EXCLUSIVE locks
- * within lane_google.swap_lock_timeout altogether, applies what is left,
+ * offline conversion) takes the advisory lock, applies the log and checks
+ * its keys pass after pass until little is left, then takes the ACCESS
+ * EXCLUSIVE locks (waiting lane_google.swap_lock_timeout at most, for all of
+ * its locks together), applies and checks what was committed meanwhile,
  * drops the legacy tables and moves the shadows in as extension members:
  * the rest of the script (foreign keys, triggers, pg_dump registrations)
  * then ends in the catalog of a fresh 2.1.
@@ -287,6 +289,20 @@ static long
 budget_elapsed_ms(LockBudget *b)
 {
 	return (long) ((GetCurrentTimestamp() - b->start) / 1000);
+}
+
+/*
+ * Leave the time since `since' out of the budget: work done between two
+ * locks that holds nothing a client waits for (the swap's applications of
+ * the log before the table locks) is no lock wait.
+ */
+static void
+budget_exclude(LockBudget *b, TimestampTz since)
+{
+	TimestampTz now = GetCurrentTimestamp();
+
+	b->start += now - since;
+	b->deadline += now - since;
 }
 
 /*
@@ -952,6 +968,45 @@ apply_changes(void)
 	return total;
 }
 
+/*
+ * The swap's work before its table locks: apply the log, check the foreign
+ * keys of what was applied and forget those keys (as online_backfill()
+ * does on a complete backfill), pass after pass while the passes shrink,
+ * until one takes at most SWAP_QUIET_MS.  Each pass handles what the
+ * writers logged during the one before, so while it outpaces the writers
+ * the remainder falls geometrically; when it does not (the writers log
+ * faster than a pass applies), it stops at the first pass that did not
+ * shrink.  Adds the passes to *passes; returns the entries applied.
+ */
+#define SWAP_QUIET_MS	50
+#define SWAP_MAX_PASSES 20
+
+static int64
+apply_until_small(int *passes)
+{
+	int64		total = 0;
+	int64		prev = -1;
+	int			i;
+
+	for (i = 0; i < SWAP_MAX_PASSES; i++)
+	{
+		TimestampTz start = GetCurrentTimestamp();
+		int64		n = apply_changes();
+
+		/* only the backfill and the swap use it, under the advisory lock */
+		recheck_orphans(true);
+		spi_run("TRUNCATE " STAGING "." RECHECK, SPI_OK_UTILITY);
+		total += n;
+		(*passes)++;
+		if (n == 0 || (prev >= 0 && n >= prev) ||
+			GetCurrentTimestamp() - start <= SWAP_QUIET_MS * INT64CONST(1000))
+			break;
+		prev = n;
+		CHECK_FOR_INTERRUPTS();
+	}
+	return total;
+}
+
 /* _online_apply(): apply the change log once; returns the entries applied */
 Datum
 lg_online_apply(PG_FUNCTION_ARGS)
@@ -1319,8 +1374,9 @@ create_compat_view(int t)
 /*
  * _online_swap(): the first step of lane_google--1.1--2.1.sql.  Without
  * online state, returns false and the script converts offline.  With a
- * complete backfill: locks (within lane_google.swap_lock_timeout), applies
- * the rest of the log, replaces the legacy tables by the shadows and the
+ * complete backfill: applies the log until little is left (see
+ * apply_until_small()), locks (within lane_google.swap_lock_timeout),
+ * applies the rest of the log, replaces the legacy tables by the shadows and the
  * compatibility views by views over them; returns true, and the script's
  * offline conversion sees UUID tables and skips.
  */
@@ -1342,6 +1398,9 @@ lg_online_swap(PG_FUNCTION_ARGS)
 	long		apply_ms;
 	long		recheck_ms;
 	long		carry_ms;
+	int64		pre_applied;
+	int			pre_passes = 0;
+	long		pre_ms;
 	List	   *locked = NIL;
 
 	if (!creating_extension)
@@ -1379,12 +1438,20 @@ lg_online_swap(PG_FUNCTION_ARGS)
 	/*
 	 * Every lock within the budget: the backfill's advisory lock, the
 	 * compatibility views (their readers lock them before the tables), the
-	 * legacy tables.  Before the table locks, the log is applied without
-	 * them, so that little is left to apply under them.
+	 * legacy tables.  Between the advisory lock and the others, with no lock
+	 * a client waits for, the log is applied until little is left and the
+	 * foreign keys of what was applied are checked (and forgotten, as
+	 * online_backfill() does): under the table locks only what the writers
+	 * logged meanwhile is applied and checked, an amount that depends on
+	 * the write rate, not on the tables' size.  That time is not in the
+	 * budget.
 	 */
 	budget_begin(&b, "the online swap");
 	budget_lock(&b, InvalidOid, ExclusiveLock, "the online backfill's advisory lock");
-	(void) apply_changes();
+	t0 = GetCurrentTimestamp();
+	pre_applied = apply_until_small(&pre_passes);
+	pre_ms = (long) ((GetCurrentTimestamp() - t0) / 1000);
+	budget_exclude(&b, t0);
 	for (t = 0; t < LG_NTABLES; t++)
 	{
 		Oid			v = get_relname_relid(lg_tables[t].name, get_namespace_oid(COMPAT, true));
@@ -1476,8 +1543,10 @@ lg_online_swap(PG_FUNCTION_ARGS)
 	SPI_finish();
 
 	ereport(NOTICE,
-			(errmsg("lane_google: online swap: locks taken in %ld ms, " INT64_FORMAT " changes applied under them in %ld ms",
-					lock_ms, applied, (long) ((GetCurrentTimestamp() - t0) / 1000)),
+			(errmsg("lane_google: online swap: " INT64_FORMAT " change%s applied before the locks in %d pass%s and %ld ms, locks taken in %ld ms, " INT64_FORMAT " change%s applied under them in %ld ms",
+					pre_applied, pre_applied == 1 ? "" : "s", pre_passes, pre_passes == 1 ? "" : "es",
+					pre_ms, lock_ms, applied, applied == 1 ? "" : "s",
+					(long) ((GetCurrentTimestamp() - t0) / 1000)),
 			 errdetail("Under the locks: dependents planned in %ld ms, changes applied in %ld ms, their foreign keys checked in %ld ms, dependents converted in %ld ms.",
 					   plan_ms, apply_ms, recheck_ms, carry_ms)));
 	AtEOXact_GUC(true, nestlevel);

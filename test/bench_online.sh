@@ -306,7 +306,7 @@ stop_bench
 grep -qi "error\|abort" "$dir/tps2.log" && die "pgbench saw errors in the swap: $(cat "$dir/tps2.log")"
 worst=$(sed -n 's/.*longest lock wait \([0-9.]*\).*/\1/p' "$dir/sampler.out")
 [ -n "$worst" ] || die "no sample: $(cat "$dir/sampler.out")"
-swap_notice=$(grep -o 'locks taken in.*' "$dir/swap.out" || true)
+swap_notice=$(grep -o 'online swap: .*' "$dir/swap.out" || true)
 swap_detail=$(grep -o 'Under the locks: .*' "$dir/swap.out" || true)
 
 mb() { awk -v a="$1" 'BEGIN { printf "%.0f", a / 1048576 }'; }

@@ -273,7 +273,7 @@ like($err, qr/ERROR:  lane_google 1.1 data written since the online backfill's c
 	'online_backfill() again: the keys applied since the check are checked, the orphan named');
 like($err, qr/HINT:  Delete or fix the orphan rows, then CALL lane_google.online_backfill\(\) again/,
 	'online_backfill() again: with a hint');
-# and so does the swap, under its locks
+# and so does the swap, as it applies the log before its table locks
 ($rc, $out, $err) = $node->psql('orphan', "ALTER EXTENSION lane_google UPDATE TO '2.1'");
 like($err, qr/ERROR:  lane_google 1.1 data written since the online backfill's check has rows whose parent row is missing/,
 	'the swap refuses a child row written without its parent after the check');
@@ -296,6 +296,74 @@ query('orphan', "DELETE FROM lane_google.account_users WHERE account_id = $acct"
 update_to('orphan', '2.1');
 is(query('orphan', 'SELECT count(*) FROM lane_google.validate_fk_integrity()'), '0',
 	'the orphans fixed, the swap retried: validate_fk_integrity() is clean');
+
+# --- the swap's work before its table locks and under them ---------------------
+# The log is applied (and its keys checked) before the table locks, so that
+# under them only what was committed meanwhile is left.  A transaction
+# holding campaigns makes the swap wait for that table's lock, a state read
+# off pg_locks; what it commits then is applied, and its keys checked, under
+# the locks.
+
+createdb('late', 'seed');
+query('late', 'SELECT lane_google.online_start()');
+query('late', 'CALL lane_google.online_backfill()');
+query('late', 'ALTER DATABASE late SET client_min_messages = notice');
+my @five = split /\n/, query('late', 'SELECT id FROM lane_google.campaigns ORDER BY id LIMIT 5');
+query('late', "UPDATE lane_google.campaigns SET name = name || ' (before)' WHERE id = $_") for @five;
+
+sub swap_behind_holder
+{
+	my ($db, $held_sql) = @_;
+	my ($in, $hout, $herr, $sout, $serr) = ('', '', '', '', '');
+	my $h = IPC::Run::start(
+		[ $node->installed_command('psql'), '-XAtq', '-d', $node->connstr($db) ],
+		'<', \$in, '>', \$hout, '2>', \$herr);
+	$in .= "BEGIN; $held_sql; SELECT 'holding';\n";
+	$h->pump until $hout =~ /holding/;
+	local $ENV{PGOPTIONS} = '-c lane_google.swap_lock_timeout=600s';
+	my $swap = IPC::Run::start(
+		[
+			$node->installed_command('psql'), '-XAtq', '-d', $node->connstr($db),
+			'-c', "ALTER EXTENSION lane_google UPDATE TO '2.1'"
+		],
+		'>', \$sout, '2>', \$serr);
+	my $t0 = time;
+	until (query($db, q{
+		SELECT EXISTS (SELECT 1 FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+		                WHERE c.relname = 'campaigns' AND c.relnamespace = 'lane_google'::regnamespace
+		                  AND l.mode = 'AccessExclusiveLock' AND NOT l.granted)}) eq 't')
+	{
+		if (time - $t0 > 180) { fail('timed out waiting for the swap to wait for campaigns'); last; }
+		sleep 0.02;
+	}
+	$in .= "COMMIT;\n";
+	$h->finish;
+	$swap->finish;
+	return $serr;
+}
+
+# an orphan committed while the swap waits: found under the locks
+$err = swap_behind_holder('late', q{SET LOCAL session_replication_role = replica;
+	INSERT INTO lane_google.campaigns (account_id, name, customer_id, budget_amount) VALUES (999999, 'late orphan', 'o-2', 1)});
+my $late = query('late', q{SELECT id FROM lane_google.campaigns WHERE name = 'late orphan'});
+like($err, qr/ERROR:  lane_google 1.1 data written since the online backfill's check has rows whose parent row is missing\n.*DETAIL:  campaigns.account_id \(-> accounts\): 1 row, id -> account_id: $late -> 999999\n/s,
+	'an orphan committed while the swap waited for its locks: refused under them, named');
+is(query('late', "SELECT extversion FROM pg_extension WHERE extname = 'lane_google'"),
+	'1.1', 'the late orphan refused: still at 1.1');
+is(query('late', "SELECT string_agg(DISTINCT state, ',') FROM lane_google.online_status()"),
+	'complete', 'the late orphan refused: the online state is intact');
+query('late', "DELETE FROM lane_google.campaigns WHERE id = $late");
+
+# a change committed while the swap waits: applied under the locks, and the
+# five changes before it (and the orphan's insert and delete) before them
+$err = swap_behind_holder('late', "UPDATE lane_google.campaigns SET name = 'during the swap' WHERE id = $five[0]");
+like($err, qr/NOTICE:  lane_google: online swap: 7 changes applied before the locks in \d+ pass(?:es)? and \d+ ms, locks taken in \d+ ms, 1 change applied under them in \d+ ms\n/,
+	'the swap reports the log applied before its locks, and the one change committed while it waited applied under them');
+is(query('late', "SELECT extversion FROM pg_extension WHERE extname = 'lane_google'"),
+	'2.1', 'the swap behind a writer: at 2.1');
+is(query('late', q{SELECT string_agg(name, ', ' ORDER BY legacy_id) FROM lane_google.campaigns WHERE legacy_id IN (} . join(', ', @five) . ')'),
+	query('seed', q{SELECT 'during the swap, ' || string_agg(name || ' (before)', ', ' ORDER BY id) FROM lane_google.campaigns WHERE id IN (} . join(', ', @five[1..4]) . ')'),
+	'the swap behind a writer: the changes before the locks and under them are in the 2.x table');
 
 # 1.1 -> 1.0 while online: refused
 createdb('down', 'seed');
