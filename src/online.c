@@ -65,6 +65,7 @@
 #include "access/table.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
 #include "commands/extension.h"
 #include "commands/trigger.h"
@@ -73,6 +74,7 @@
 #include "miscadmin.h"
 #include "storage/lmgr.h"
 #include "storage/lock.h"
+#include "storage/proc.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
@@ -80,6 +82,7 @@
 #include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
+#include "utils/syscache.h"
 #include "utils/timestamp.h"
 
 #include "lane_google.h"
@@ -266,6 +269,7 @@ typedef struct LockBudget
 {
 	TimestampTz start;
 	TimestampTz deadline;
+	int			timeout_ms;		/* deadline - start, for the message */
 	int			nestlevel;
 	const char *what;
 } LockBudget;
@@ -275,6 +279,7 @@ budget_begin(LockBudget *b, const char *what)
 {
 	b->start = GetCurrentTimestamp();
 	b->deadline = TimestampTzPlusMilliseconds(b->start, lg_swap_lock_timeout_ms);
+	b->timeout_ms = lg_swap_lock_timeout_ms;
 	b->nestlevel = NewGUCNestLevel();
 	b->what = what;
 }
@@ -346,8 +351,11 @@ budget_lock(LockBudget *b, Oid relid, LOCKMODE mode, const char *name)
 		FlushErrorState();
 		ereport(ERROR,
 				(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
+				 b->timeout_ms == lg_swap_lock_timeout_ms ?
 				 errmsg("%s could not lock %s within lane_google.swap_lock_timeout (%d ms)",
-						b->what, name, lg_swap_lock_timeout_ms),
+						b->what, name, b->timeout_ms) :
+				 errmsg("%s could not lock %s within lane_google.swap_lock_timeout plus deadlock_timeout (%d ms)",
+						b->what, name, b->timeout_ms),
 				 errdetail("Another transaction holds a conflicting lock; nothing was changed."),
 				 errhint("Retry when the long transaction has ended, or raise lane_google.swap_lock_timeout.")));
 	}
@@ -393,6 +401,88 @@ budget_lock_dependents(LockBudget *b, List **locked)
 		*locked = lappend_oid(*locked, relid);
 	}
 	return has_views;
+}
+
+/* A relation and its TOAST table, if it has one, locked within the budget */
+static void
+budget_lock_with_toast(LockBudget *b, Oid relid, LOCKMODE mode, const char *name)
+{
+	HeapTuple	tup;
+	Oid			toast = InvalidOid;
+
+	budget_lock(b, relid, mode, name);
+	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	if (HeapTupleIsValid(tup))
+	{
+		toast = ((Form_pg_class) GETSTRUCT(tup))->reltoastrelid;
+		ReleaseSysCache(tup);
+	}
+	if (OidIsValid(toast))
+		budget_lock(b, toast, mode, psprintf("the TOAST table of %s", name));
+}
+
+/*
+ * The swap's locks that no client waits for, taken before those it does:
+ * the staging schema's tables ACCESS EXCLUSIVE (the shadows, moved in under
+ * the table locks, and what drop_staging() drops), but the change log, which
+ * the writers' capture triggers insert into, SHARE UPDATE EXCLUSIVE; the
+ * legacy tables and the dependents SHARE UPDATE EXCLUSIVE; each with its
+ * TOAST table.  SHARE UPDATE EXCLUSIVE leaves the clients their reads and
+ * writes and keeps VACUUM, ANALYZE and DDL off these tables until the swap
+ * ends: an autovacuum worker on a shadow (the log's applications churn
+ * them) or on a legacy table would otherwise hold up a DROP or a SET SCHEMA
+ * under the table locks, with every client waiting, until PostgreSQL
+ * cancelled it deadlock_timeout later.  Here that wait holds nobody up; the
+ * budget is swap_lock_timeout plus deadlock_timeout, so that an autovacuum
+ * worker in the way is cancelled in time.
+ */
+static void
+swap_prelock(void)
+{
+	LockBudget	b;
+	Oid			nsp = get_namespace_oid(STAGING, false);
+	bool		has_views;
+	List	   *rels;
+	ListCell   *lc;
+	uint64		i;
+	SPITupleTable *tt;
+	int			t;
+
+	budget_begin(&b, "the online swap");
+	b.timeout_ms = lg_swap_lock_timeout_ms + DeadlockTimeout;
+	b.deadline = TimestampTzPlusMilliseconds(b.start, b.timeout_ms);
+	if (SPI_execute(psprintf("SELECT c.oid, c.relname FROM pg_catalog.pg_class c"
+							 " WHERE c.relnamespace = %u AND c.relkind IN ('r', 'p')"
+							 " ORDER BY c.relname", nsp),
+					false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute failed: the staging tables");
+	tt = SPI_tuptable;
+	for (i = 0; i < tt->numvals; i++)
+	{
+		bool		isnull;
+		Oid			relid = DatumGetObjectId(SPI_getbinval(tt->vals[i], tt->tupdesc, 1, &isnull));
+		char	   *name = SPI_getvalue(tt->vals[i], tt->tupdesc, 2);
+
+		budget_lock_with_toast(&b, relid,
+							   strcmp(name, CHANGES) == 0 ? ShareUpdateExclusiveLock : AccessExclusiveLock,
+							   psprintf("table %s.%s", STAGING, name));
+	}
+	SPI_freetuptable(tt);
+	for (t = 0; t < LG_NTABLES; t++)
+		budget_lock_with_toast(&b, legacy_relid(t), ShareUpdateExclusiveLock,
+							   psprintf("table %s", lg_tables[t].name));
+	rels = lg_dependents_relations(&has_views);
+	foreach(lc, rels)
+	{
+		Oid			relid = lfirst_oid(lc);
+		char	   *rel = get_rel_name(relid);
+
+		if (rel != NULL)
+			budget_lock_with_toast(&b, relid, ShareUpdateExclusiveLock,
+								   psprintf("relation %s.%s",
+											get_namespace_name(get_rel_namespace(relid)), rel));
+	}
+	budget_end(&b);
 }
 
 static void recheck_orphans(bool swap);
@@ -1450,6 +1540,8 @@ lg_online_swap(PG_FUNCTION_ARGS)
 	budget_lock(&b, InvalidOid, ExclusiveLock, "the online backfill's advisory lock");
 	t0 = GetCurrentTimestamp();
 	pre_applied = apply_until_small(&pre_passes);
+	swap_prelock();
+	pre_applied += apply_until_small(&pre_passes);
 	pre_ms = (long) ((GetCurrentTimestamp() - t0) / 1000);
 	budget_exclude(&b, t0);
 	for (t = 0; t < LG_NTABLES; t++)

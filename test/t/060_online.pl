@@ -311,9 +311,14 @@ query('late', 'ALTER DATABASE late SET client_min_messages = notice');
 my @five = split /\n/, query('late', 'SELECT id FROM lane_google.campaigns ORDER BY id LIMIT 5');
 query('late', "UPDATE lane_google.campaigns SET name = name || ' (before)' WHERE id = $_") for @five;
 
+# swap_behind_holder(db, sql held open, relation and lock mode the swap waits
+# for (default: campaigns ACCESS EXCLUSIVE), code run while it waits):
+# returns the swap's stderr
 sub swap_behind_holder
 {
-	my ($db, $held_sql) = @_;
+	my ($db, $held_sql, $rel, $mode, $meanwhile) = @_;
+	$rel //= 'lane_google.campaigns';
+	$mode //= 'AccessExclusiveLock';
 	my ($in, $hout, $herr, $sout, $serr) = ('', '', '', '', '');
 	my $h = IPC::Run::start(
 		[ $node->installed_command('psql'), '-XAtq', '-d', $node->connstr($db) ],
@@ -328,14 +333,14 @@ sub swap_behind_holder
 		],
 		'>', \$sout, '2>', \$serr);
 	my $t0 = time;
-	until (query($db, q{
-		SELECT EXISTS (SELECT 1 FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
-		                WHERE c.relname = 'campaigns' AND c.relnamespace = 'lane_google'::regnamespace
-		                  AND l.mode = 'AccessExclusiveLock' AND NOT l.granted)}) eq 't')
+	until (query($db, qq{
+		SELECT EXISTS (SELECT 1 FROM pg_locks l
+		                WHERE l.relation = '$rel'::regclass AND l.mode = '$mode' AND NOT l.granted)}) eq 't')
 	{
-		if (time - $t0 > 180) { fail('timed out waiting for the swap to wait for campaigns'); last; }
+		if (time - $t0 > 180) { fail("timed out waiting for the swap to wait for $rel"); last; }
 		sleep 0.02;
 	}
+	$meanwhile->() if $meanwhile;
 	$in .= "COMMIT;\n";
 	$h->finish;
 	$swap->finish;
@@ -364,6 +369,84 @@ is(query('late', "SELECT extversion FROM pg_extension WHERE extname = 'lane_goog
 is(query('late', q{SELECT string_agg(name, ', ' ORDER BY legacy_id) FROM lane_google.campaigns WHERE legacy_id IN (} . join(', ', @five) . ')'),
 	query('seed', q{SELECT 'during the swap, ' || string_agg(name || ' (before)', ', ' ORDER BY id) FROM lane_google.campaigns WHERE id IN (} . join(', ', @five[1..4]) . ')'),
 	'the swap behind a writer: the changes before the locks and under them are in the 2.x table');
+
+# The swap's locks that no client waits for come first: its shadows (ACCESS
+# EXCLUSIVE), and SHARE UPDATE EXCLUSIVE on the legacy tables, which keeps
+# VACUUM (an autovacuum worker) off them without stopping the clients.  A
+# session holding them makes the swap wait there, before any client-facing
+# lock: a write that would wait fails at once on its lock_timeout, so its
+# success says it did not wait.
+createdb('prelock', 'seed');
+query('prelock', 'SELECT lane_google.online_start()');
+query('prelock', 'CALL lane_google.online_backfill()');
+my $an_ad = query('prelock', 'SELECT min(id) FROM lane_google.ads');
+{
+	my %h;
+	for my $held ('LOCK TABLE lane_google_online.ads IN ACCESS SHARE MODE',
+		'LOCK TABLE lane_google.ads IN SHARE UPDATE EXCLUSIVE MODE')
+	{
+		my ($in, $out, $e) = ('', '', '');
+		my $run = IPC::Run::start(
+			[ $node->installed_command('psql'), '-XAtq', '-d', $node->connstr('prelock') ],
+			'<', \$in, '>', \$out, '2>', \$e);
+		$in .= "BEGIN; $held; SELECT 'holding';\n";
+		$run->pump until $out =~ /holding/;
+		$h{$held} = [ $run, \$in ];
+	}
+	my ($sout, $serr) = ('', '');
+	local $ENV{PGOPTIONS} = '-c lane_google.swap_lock_timeout=600s';
+	my $swap = IPC::Run::start(
+		[
+			$node->installed_command('psql'), '-XAtq', '-d', $node->connstr('prelock'),
+			'-c', "ALTER EXTENSION lane_google UPDATE TO '2.1'"
+		],
+		'>', \$sout, '2>', \$serr);
+	for my $step (
+		[ 'LOCK TABLE lane_google_online.ads IN ACCESS SHARE MODE', 'lane_google_online.ads', 'AccessExclusiveLock', 'shadow held', 'a shadow' ],
+		[ 'LOCK TABLE lane_google.ads IN SHARE UPDATE EXCLUSIVE MODE', 'lane_google.ads', 'ShareUpdateExclusiveLock', 'vacuumed', 'a legacy table held as VACUUM holds it' ])
+	{
+		my ($held, $rel, $mode, $value, $what) = @$step;
+		my $t0 = time;
+		until (query('prelock', qq{
+			SELECT EXISTS (SELECT 1 FROM pg_locks l
+			                WHERE l.relation = '$rel'::regclass AND l.mode = '$mode' AND NOT l.granted)}) eq 't')
+		{
+			if (time - $t0 > 180) { fail("timed out waiting for the swap to wait for $rel"); last; }
+			sleep 0.02;
+		}
+		is( query('prelock', "SET lock_timeout = '50ms'; UPDATE lane_google.ads SET final_url = '$value' WHERE id = $an_ad RETURNING id"),
+			$an_ad, "the swap waiting for $what: the clients still write");
+		${ $h{$held}[1] } .= "COMMIT;\n";
+		$h{$held}[0]->finish;
+	}
+	$swap->finish;
+	is($serr, '', 'the swap behind both: no error');
+}
+is(query('prelock', "SELECT extversion FROM pg_extension WHERE extname = 'lane_google'"),
+	'2.1', 'the swap behind both: at 2.1');
+is(query('prelock', "SELECT final_url FROM lane_google_v1.ads WHERE id = $an_ad"),
+	'vacuumed', 'the swap behind both: the writes made while it waited are in the 2.x table');
+# within swap_lock_timeout plus deadlock_timeout, the time PostgreSQL takes to
+# cancel an autovacuum worker in the way
+createdb('prelock2', 'seed');
+query('prelock2', 'SELECT lane_google.online_start()');
+query('prelock2', 'CALL lane_google.online_backfill()');
+{
+	my ($in, $hout, $herr) = ('', '', '');
+	my $h = IPC::Run::start(
+		[ $node->installed_command('psql'), '-XAtq', '-d', $node->connstr('prelock2') ],
+		'<', \$in, '>', \$hout, '2>', \$herr);
+	$in .= "BEGIN; LOCK TABLE lane_google_online.ads IN ACCESS SHARE MODE; SELECT 'holding';\n";
+	$h->pump until $hout =~ /holding/;
+	($rc, $out, $err) = $node->psql('prelock2',
+		"SET lane_google.swap_lock_timeout = '300ms'; SET deadlock_timeout = '200ms'; ALTER EXTENSION lane_google UPDATE TO '2.1'");
+	like($err, qr/the online swap could not lock table lane_google_online.ads within lane_google.swap_lock_timeout plus deadlock_timeout \(500 ms\)/,
+		'a session holding a shadow: the swap fails within swap_lock_timeout plus deadlock_timeout, naming it');
+	$in .= "COMMIT;\n";
+	$h->finish;
+}
+is(query('prelock2', "SELECT string_agg(DISTINCT state, ',') FROM lane_google.online_status()"),
+	'complete', 'the swap refused for a held shadow: the online state is intact');
 
 # 1.1 -> 1.0 while online: refused
 createdb('down', 'seed');
