@@ -27,6 +27,11 @@
 # - rows written after the backfill's orphan check without their parent (as
 #   session_replication_role = replica allows) fail the swap cleanly, naming
 #   them; fixed, the swap goes through;
+# - the swap applies the log before its table locks and, under them, what a
+#   transaction it waited for committed meanwhile (an orphan among it is
+#   refused there); its locks that no client waits for come first: while it
+#   waits for a shadow or for a legacy table held as VACUUM holds it, clients
+#   still write;
 # - old code's statements by id on the compatibility views are index scans.
 use strict;
 use warnings FATAL => 'all';
