@@ -403,13 +403,17 @@ budget_lock_dependents(LockBudget *b, List **locked)
 	return has_views;
 }
 
-/* A relation and its TOAST table, if it has one, locked within the budget */
+/*
+ * A relation and its TOAST table, if it has one, each locked within the
+ * budget's whole time (b->timeout_ms)
+ */
 static void
 budget_lock_with_toast(LockBudget *b, Oid relid, LOCKMODE mode, const char *name)
 {
 	HeapTuple	tup;
 	Oid			toast = InvalidOid;
 
+	b->deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), b->timeout_ms);
 	budget_lock(b, relid, mode, name);
 	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
 	if (HeapTupleIsValid(tup))
@@ -418,7 +422,10 @@ budget_lock_with_toast(LockBudget *b, Oid relid, LOCKMODE mode, const char *name
 		ReleaseSysCache(tup);
 	}
 	if (OidIsValid(toast))
+	{
+		b->deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), b->timeout_ms);
 		budget_lock(b, toast, mode, psprintf("the TOAST table of %s", name));
+	}
 }
 
 /*
@@ -432,9 +439,10 @@ budget_lock_with_toast(LockBudget *b, Oid relid, LOCKMODE mode, const char *name
  * ends: an autovacuum worker on a shadow (the log's applications churn
  * them) or on a legacy table would otherwise hold up a DROP or a SET SCHEMA
  * under the table locks, with every client waiting, until PostgreSQL
- * cancelled it deadlock_timeout later.  Here that wait holds nobody up; the
- * budget is swap_lock_timeout plus deadlock_timeout, so that an autovacuum
- * worker in the way is cancelled in time.
+ * cancelled it deadlock_timeout later.  Here that wait holds nobody up:
+ * each lock has swap_lock_timeout plus deadlock_timeout, so that an
+ * autovacuum worker in the way is cancelled in time, however many of them
+ * are at work on these tables.
  */
 static void
 swap_prelock(void)
@@ -450,7 +458,6 @@ swap_prelock(void)
 
 	budget_begin(&b, "the online swap");
 	b.timeout_ms = lg_swap_lock_timeout_ms + DeadlockTimeout;
-	b.deadline = TimestampTzPlusMilliseconds(b.start, b.timeout_ms);
 	if (SPI_execute(psprintf("SELECT c.oid, c.relname FROM pg_catalog.pg_class c"
 							 " WHERE c.relnamespace = %u AND c.relkind IN ('r', 'p')"
 							 " ORDER BY c.relname", nsp),

@@ -78,7 +78,7 @@ rows=$(q legacy "SELECT $(for t in $TABLES; do printf "(SELECT count(*) FROM lan
 legacy_size=$(q legacy "SELECT sum(pg_total_relation_size(c.oid)) FROM pg_class c WHERE c.relnamespace = 'lane_google'::regnamespace AND c.relkind = 'r'")
 for d in offline deps; do q postgres "CREATE DATABASE $d TEMPLATE legacy"; done
 if [ "$QUIET" = 1 ]; then q postgres "CREATE DATABASE quiet TEMPLATE legacy"; fi
-checksum_sql=$(for t in $TABLES; do printf "SELECT '%s ' || md5(string_agg(x::text, '' ORDER BY x.id)) FROM lane_google.%s x\nUNION ALL\n" "$t" "$t"; done | sed '$d')
+checksum_sql=$(for t in $TABLES; do printf "SELECT '%s ' || md5(string_agg(md5(x::text), '' ORDER BY x.id)) FROM lane_google.%s x\nUNION ALL\n" "$t" "$t"; done | sed '$d')
 
 # --- offline ---------------------------------------------------------------------
 lg_log "offline: ALTER EXTENSION lane_google UPDATE TO '2.1'"
@@ -287,6 +287,7 @@ SQL
 sampler_pid=$!
 sleep 1
 tries=0
+swap_failed=()
 swap_s=
 while [ $tries -lt 20 ]; do
     tries=$((tries + 1))
@@ -297,6 +298,7 @@ while [ $tries -lt 20 ]; do
         break
     fi
     grep -q "swap_lock_timeout" "$dir/swap.out" || die "swap failed: $(cat "$dir/swap.out")"
+    swap_failed+=("$(grep -o 'could not lock .*' "$dir/swap.out" || true)")
 done
 [ -n "$swap_s" ] || die "the swap did not get its locks in $tries tries"
 sleep 2
@@ -324,6 +326,7 @@ printf '%-58s %s\n' \
     "swap under pgbench, s (attempts)" "$swap_s ($tries)" \
     "  its own report" "${swap_notice:-}" \
     "" "${swap_detail:-}" \
+    "  attempts that failed" "$(if [ ${#swap_failed[@]} -gt 0 ]; then printf '%s; ' "${swap_failed[@]}"; else echo -; fi)" \
     "longest client lock wait during the swap, s (10 ms samples)" "$worst" \
     "pgbench tps without online state (mean of before and after)" "$tps0_1" \
     "pgbench tps with capture only (views, triggers; no backfill)" "$tpsc ($(ratio "$tpsc" "$tps0_1") x)" \
