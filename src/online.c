@@ -269,7 +269,10 @@ typedef struct LockBudget
 {
 	TimestampTz start;
 	TimestampTz deadline;
-	int			timeout_ms;		/* deadline - start, for the message */
+	int			timeout_ms;		/* deadline - start */
+	bool		plus_deadlock;	/* timeout_ms is swap_lock_timeout +
+								 * deadlock_timeout */
+	TimestampTz paused_at;
 	int			nestlevel;
 	const char *what;
 } LockBudget;
@@ -280,6 +283,7 @@ budget_begin(LockBudget *b, const char *what)
 	b->start = GetCurrentTimestamp();
 	b->deadline = TimestampTzPlusMilliseconds(b->start, lg_swap_lock_timeout_ms);
 	b->timeout_ms = lg_swap_lock_timeout_ms;
+	b->plus_deadlock = false;
 	b->nestlevel = NewGUCNestLevel();
 	b->what = what;
 }
@@ -297,17 +301,25 @@ budget_elapsed_ms(LockBudget *b)
 }
 
 /*
- * Leave the time since `since' out of the budget: work done between two
- * locks that holds nothing a client waits for (the swap's applications of
- * the log before the table locks) is no lock wait.
+ * Leave out of the budget the work done between two of its locks that holds
+ * nothing a client waits for (the swap's applications of the log before its
+ * table locks): no lock wait, and no lock_timeout on its statements.
  */
 static void
-budget_exclude(LockBudget *b, TimestampTz since)
+budget_pause(LockBudget *b)
+{
+	AtEOXact_GUC(true, b->nestlevel);
+	b->paused_at = GetCurrentTimestamp();
+}
+
+static void
+budget_resume(LockBudget *b)
 {
 	TimestampTz now = GetCurrentTimestamp();
 
-	b->start += now - since;
-	b->deadline += now - since;
+	b->nestlevel = NewGUCNestLevel();
+	b->start += now - b->paused_at;
+	b->deadline += now - b->paused_at;
 }
 
 /*
@@ -351,10 +363,10 @@ budget_lock(LockBudget *b, Oid relid, LOCKMODE mode, const char *name)
 		FlushErrorState();
 		ereport(ERROR,
 				(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
-				 b->timeout_ms == lg_swap_lock_timeout_ms ?
-				 errmsg("%s could not lock %s within lane_google.swap_lock_timeout (%d ms)",
-						b->what, name, b->timeout_ms) :
+				 b->plus_deadlock ?
 				 errmsg("%s could not lock %s within lane_google.swap_lock_timeout plus deadlock_timeout (%d ms)",
+						b->what, name, b->timeout_ms) :
+				 errmsg("%s could not lock %s within lane_google.swap_lock_timeout (%d ms)",
 						b->what, name, b->timeout_ms),
 				 errdetail("Another transaction holds a conflicting lock; nothing was changed."),
 				 errhint("Retry when the long transaction has ended, or raise lane_google.swap_lock_timeout.")));
@@ -458,6 +470,7 @@ swap_prelock(void)
 
 	budget_begin(&b, "the online swap");
 	b.timeout_ms = lg_swap_lock_timeout_ms + DeadlockTimeout;
+	b.plus_deadlock = true;
 	if (SPI_execute(psprintf("SELECT c.oid, c.relname FROM pg_catalog.pg_class c"
 							 " WHERE c.relnamespace = %u AND c.relkind IN ('r', 'p')"
 							 " ORDER BY c.relname", nsp),
@@ -1545,12 +1558,13 @@ lg_online_swap(PG_FUNCTION_ARGS)
 	 */
 	budget_begin(&b, "the online swap");
 	budget_lock(&b, InvalidOid, ExclusiveLock, "the online backfill's advisory lock");
+	budget_pause(&b);
 	t0 = GetCurrentTimestamp();
 	pre_applied = apply_until_small(&pre_passes);
 	swap_prelock();
 	pre_applied += apply_until_small(&pre_passes);
 	pre_ms = (long) ((GetCurrentTimestamp() - t0) / 1000);
-	budget_exclude(&b, t0);
+	budget_resume(&b);
 	for (t = 0; t < LG_NTABLES; t++)
 	{
 		Oid			v = get_relname_relid(lg_tables[t].name, get_namespace_oid(COMPAT, true));

@@ -16,6 +16,8 @@
 #   waiting, having applied the log and locked the tables before): after the
 #   restart the database is in the before state (1.1, catalog and rows as
 #   before the swap, the online state complete), and the swap then succeeds.
+#   Likewise killed before its table locks, waiting for a shadow a session
+#   reads once it has applied the log: the shadow and the log as before.
 use strict;
 use warnings FATAL => 'all';
 
@@ -218,6 +220,55 @@ same_text(catalog_sans_compat($db), $want21,
 	'the swap after the kill: the catalog of a fresh 2.1 (but for the compatibility views\' indexes)');
 is( query($db, q{SELECT count(*) FROM lane_google_v1.campaigns WHERE name = 'changed before the swap'}),
 	'1', 'the swap after the kill: the change made before it carried across');
+
+# --- a kill during the swap's work before its table locks ---------------------
+# The swap has applied the log (a change made before it is in its shadow,
+# uncommitted) and waits for a shadow a session reads: killed there, nothing
+# of it remains.
+
+$db = 'prekill';
+createdb($db, 'seed');
+query($db, 'SELECT lane_google.online_start()');
+query($db, 'CALL lane_google.online_backfill()');
+query($db, "UPDATE lane_google.campaigns SET name = 'changed before the swap' WHERE id = (SELECT max(id) FROM lane_google.campaigns)");
+$cat_before = catalog($db);
+$rows_before = rows_text($db);
+my $shadows_before = query($db, 'SELECT md5(string_agg(c::text, \'\' ORDER BY c.legacy_id)) FROM lane_google_online.campaigns c');
+my $pending_before = query($db, 'SELECT count(*) FROM lane_google_online.changes');
+($in, $hout, $herr) = ('', '', '');
+$holder = IPC::Run::start(
+	[ $node->installed_command('psql'), '-XAtq', '-d', $node->connstr($db) ],
+	'<', \$in, '>', \$hout, '2>', \$herr);
+$in .= "BEGIN; SELECT count(*) FROM lane_google_online.ads; SELECT 'holding';\n";
+$holder->pump until $hout =~ /holding/;
+$swap = background($db, "ALTER EXTENSION lane_google UPDATE TO '2.1'",
+	PGOPTIONS => '-c lane_google.swap_lock_timeout=600s');
+wait_for(
+	$db, q{
+	SELECT EXISTS (SELECT 1 FROM pg_locks l
+	                WHERE l.relation = 'lane_google_online.ads'::regclass
+	                  AND l.mode = 'AccessExclusiveLock' AND NOT l.granted)},
+	'the swap waiting for a shadow, before its table locks');
+ok( query($db, q{
+	SELECT NOT EXISTS (SELECT 1 FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+	                    WHERE c.relnamespace = 'lane_google'::regnamespace AND l.mode = 'AccessExclusiveLock')}),
+	'the swap holds no ACCESS EXCLUSIVE lock on a legacy table when killed');
+kill_server();
+$swap->finish;
+$holder->kill_kill;
+is(query($db, "SELECT extversion FROM pg_extension WHERE extname = 'lane_google'"), '1.1',
+	'killed before the table locks: still at 1.1');
+same_text(catalog($db), $cat_before, 'killed before the table locks: the catalog as before the swap');
+same_text(rows_text($db), $rows_before, 'killed before the table locks: the rows as before the swap');
+is(query($db, 'SELECT md5(string_agg(c::text, \'\' ORDER BY c.legacy_id)) FROM lane_google_online.campaigns c'),
+	$shadows_before, 'killed before the table locks: the shadow as before (its application rolled back)');
+is(query($db, 'SELECT count(*) FROM lane_google_online.changes'), $pending_before,
+	'killed before the table locks: the change log as before');
+update_to($db, '2.1');
+same_text(catalog_sans_compat($db), $want21,
+	'the swap after that kill: the catalog of a fresh 2.1 (but for the compatibility views\' indexes)');
+is( query($db, q{SELECT count(*) FROM lane_google_v1.campaigns WHERE name = 'changed before the swap'}),
+	'1', 'the swap after that kill: the change made before it carried across');
 
 $node->stop;
 done_testing();
