@@ -94,6 +94,67 @@ sub nspexists
 	return query($db, "SELECT to_regnamespace('$nsp') IS NOT NULL");
 }
 
+# A refused swap changed nothing: still at 1.1, the online state complete
+sub refused_intact
+{
+	my ($db, $what) = @_;
+	is(query($db, "SELECT extversion FROM pg_extension WHERE extname = 'lane_google'"),
+		'1.1', "$what: still at 1.1");
+	is(query($db, "SELECT string_agg(DISTINCT state, ',') FROM lane_google.online_status()"),
+		'complete', "$what: the online state is intact");
+}
+
+# hold(db, sql): a session in a transaction that ran sql; release() commits it
+sub hold
+{
+	my ($db, $sql) = @_;
+	my %s = (in => '', out => '', err => '');
+	$s{run} = IPC::Run::start(
+		[ $node->installed_command('psql'), '-XAtq', '-d', $node->connstr($db) ],
+		'<', \$s{in}, '>', \$s{out}, '2>', \$s{err});
+	$s{in} .= "BEGIN; $sql; SELECT 'holding';\n";
+	$s{run}->pump until $s{out} =~ /holding/;
+	return \%s;
+}
+
+sub release
+{
+	my ($s) = @_;
+	$s->{in} .= "COMMIT;\n";
+	$s->{run}->finish;
+}
+
+# swap_started(db): the swap in the background, waiting for its locks as
+# long as it must; returns the harness and a reference to its stderr
+sub swap_started
+{
+	my ($db) = @_;
+	my ($sout, $serr) = ('', '');
+	local $ENV{PGOPTIONS} = '-c lane_google.swap_lock_timeout=600s';
+	my $swap = IPC::Run::start(
+		[
+			$node->installed_command('psql'), '-XAtq', '-d', $node->connstr($db),
+			'-c', "ALTER EXTENSION lane_google UPDATE TO '2.1'"
+		],
+		'>', \$sout, '2>', \$serr);
+	return ($swap, \$serr);
+}
+
+# wait_lock_wait(db, relation, mode): until a session waits for that lock
+# (pg_locks), a state the swap provably reaches
+sub wait_lock_wait
+{
+	my ($db, $rel, $mode) = @_;
+	my $t0 = time;
+	until (query($db, qq{
+		SELECT EXISTS (SELECT 1 FROM pg_locks l
+		                WHERE l.relation = '$rel'::regclass AND l.mode = '$mode' AND NOT l.granted)}) eq 't')
+	{
+		if (time - $t0 > 180) { fail("timed out waiting for the swap to wait for $rel"); last; }
+		sleep 0.02;
+	}
+}
+
 # --- the seed: 1.1 with rows ---------------------------------------------------
 
 createdb('seed');
@@ -166,12 +227,7 @@ catalog_is('quiet', '2.1', 'online 1.1 -> 2.1, then drop_compat()');
 createdb('held', 'seed');
 query('held', 'SELECT lane_google.online_start()');
 query('held', 'CALL lane_google.online_backfill()');
-my ($in, $hout, $herr) = ('', '', '');
-my $holder = IPC::Run::start(
-	[ $node->installed_command('psql'), '-XAtq', '-d', $node->connstr('held') ],
-	'<', \$in, '>', \$hout, '2>', \$herr);
-$in .= "BEGIN; SELECT count(*) FROM lane_google.ads; SELECT 'holding';\n";
-$holder->pump until $hout =~ /holding/;
+my $holder = hold('held', 'SELECT count(*) FROM lane_google.ads');
 my $t0 = time;
 ($rc, $out, $err) = $node->psql('held',
 	"SET lane_google.swap_lock_timeout = '300ms'; ALTER EXTENSION lane_google UPDATE TO '2.1'");
@@ -180,12 +236,8 @@ like($err, qr/the online swap could not lock table ads within lane_google.swap_l
 	'a transaction holding a table: the swap fails, naming it');
 like($err, qr/nothing was changed/, 'and says nothing changed');
 ok($waited < 10, sprintf('the swap gave up instead of queueing (%.2f s)', $waited));
-is(query('held', "SELECT extversion FROM pg_extension WHERE extname = 'lane_google'"),
-	'1.1', 'still at 1.1');
-is(query('held', "SELECT string_agg(DISTINCT state, ',') FROM lane_google.online_status()"),
-	'complete', 'the online state is intact');
-$in .= "COMMIT;\n\\q\n";
-$holder->finish;
+refused_intact('held', 'the swap behind a long transaction');
+release($holder);
 createdb('held_abort', 'held');
 update_to('held', '2.1');
 catalog_compat_is('held', 'the swap retried once the lock was released');
@@ -252,10 +304,7 @@ query('refuse', $camp5);
 ($rc, $out, $err) = $node->psql('refuse', "ALTER EXTENSION lane_google UPDATE TO '2.1'");
 like($err, qr/view public.camp5: cannot be re-created over the converted tables/,
 	'the swap refuses a dependent created after online_start(), naming it');
-is(query('refuse', "SELECT extversion FROM pg_extension WHERE extname = 'lane_google'"),
-	'1.1', 'the refused swap: still at 1.1');
-is(query('refuse', "SELECT string_agg(DISTINCT state, ',') FROM lane_google.online_status()"),
-	'complete', 'the refused swap: the online state is intact');
+refused_intact('refuse', 'the refused swap');
 query('refuse', 'DROP VIEW public.camp5');
 update_to('refuse', '2.1');
 same_text(rows_text('refuse'), $rows_offline, 'the swap retried without the view: the offline rows');
@@ -285,10 +334,7 @@ like($err, qr/ERROR:  lane_google 1.1 data written since the online backfill's c
 like($err, qr/DETAIL:  campaigns.account_id \(-> accounts\): 1 row, id -> account_id: $orphan -> 999999\n/,
 	'the swap names the table, the column and the values');
 like($err, qr/HINT:  Nothing was changed and the online conversion is intact/, 'with a hint');
-is(query('orphan', "SELECT extversion FROM pg_extension WHERE extname = 'lane_google'"),
-	'1.1', 'the orphan refused: still at 1.1');
-is(query('orphan', "SELECT string_agg(DISTINCT state, ',') FROM lane_google.online_status()"),
-	'complete', 'the orphan refused: the online state is intact');
+refused_intact('orphan', 'the orphan refused');
 query('orphan', "DELETE FROM lane_google.campaigns WHERE id = $orphan");
 my $acct = query('orphan', 'SELECT min(account_id) FROM lane_google.campaigns');
 my $children = query('orphan', "SELECT count(*) FROM lane_google.campaigns WHERE account_id = $acct");
@@ -316,40 +362,17 @@ query('late', 'ALTER DATABASE late SET client_min_messages = notice');
 my @five = split /\n/, query('late', 'SELECT id FROM lane_google.campaigns ORDER BY id LIMIT 5');
 query('late', "UPDATE lane_google.campaigns SET name = name || ' (before)' WHERE id = $_") for @five;
 
-# swap_behind_holder(db, sql held open, relation and lock mode the swap waits
-# for (default: campaigns ACCESS EXCLUSIVE), code run while it waits):
-# returns the swap's stderr
+# swap_behind_holder(db, sql held open): the swap, while a transaction that
+# ran sql makes it wait for campaigns, committed then; returns its stderr
 sub swap_behind_holder
 {
-	my ($db, $held_sql, $rel, $mode, $meanwhile) = @_;
-	$rel //= 'lane_google.campaigns';
-	$mode //= 'AccessExclusiveLock';
-	my ($in, $hout, $herr, $sout, $serr) = ('', '', '', '', '');
-	my $h = IPC::Run::start(
-		[ $node->installed_command('psql'), '-XAtq', '-d', $node->connstr($db) ],
-		'<', \$in, '>', \$hout, '2>', \$herr);
-	$in .= "BEGIN; $held_sql; SELECT 'holding';\n";
-	$h->pump until $hout =~ /holding/;
-	local $ENV{PGOPTIONS} = '-c lane_google.swap_lock_timeout=600s';
-	my $swap = IPC::Run::start(
-		[
-			$node->installed_command('psql'), '-XAtq', '-d', $node->connstr($db),
-			'-c', "ALTER EXTENSION lane_google UPDATE TO '2.1'"
-		],
-		'>', \$sout, '2>', \$serr);
-	my $t0 = time;
-	until (query($db, qq{
-		SELECT EXISTS (SELECT 1 FROM pg_locks l
-		                WHERE l.relation = '$rel'::regclass AND l.mode = '$mode' AND NOT l.granted)}) eq 't')
-	{
-		if (time - $t0 > 180) { fail("timed out waiting for the swap to wait for $rel"); last; }
-		sleep 0.02;
-	}
-	$meanwhile->() if $meanwhile;
-	$in .= "COMMIT;\n";
-	$h->finish;
+	my ($db, $held_sql) = @_;
+	my $h = hold($db, $held_sql);
+	my ($swap, $serr) = swap_started($db);
+	wait_lock_wait($db, 'lane_google.campaigns', 'AccessExclusiveLock');
+	release($h);
 	$swap->finish;
-	return $serr;
+	return $$serr;
 }
 
 # an orphan committed while the swap waits: found under the locks
@@ -358,10 +381,7 @@ $err = swap_behind_holder('late', q{SET LOCAL session_replication_role = replica
 my $late = query('late', q{SELECT id FROM lane_google.campaigns WHERE name = 'late orphan'});
 like($err, qr/ERROR:  lane_google 1.1 data written since the online backfill's check has rows whose parent row is missing\n.*DETAIL:  campaigns.account_id \(-> accounts\): 1 row, id -> account_id: $late -> 999999\n/s,
 	'an orphan committed while the swap waited for its locks: refused under them, named');
-is(query('late', "SELECT extversion FROM pg_extension WHERE extname = 'lane_google'"),
-	'1.1', 'the late orphan refused: still at 1.1');
-is(query('late', "SELECT string_agg(DISTINCT state, ',') FROM lane_google.online_status()"),
-	'complete', 'the late orphan refused: the online state is intact');
+refused_intact('late', 'the late orphan refused');
 query('late', "DELETE FROM lane_google.campaigns WHERE id = $late");
 
 # a change committed while the swap waits: applied under the locks, and the
@@ -387,45 +407,22 @@ query('prelock', 'CALL lane_google.online_backfill()');
 my $an_ad = query('prelock', 'SELECT min(id) FROM lane_google.ads');
 {
 	my %h;
-	for my $held ('LOCK TABLE lane_google_online.ads IN ACCESS SHARE MODE',
-		'LOCK TABLE lane_google.ads IN SHARE UPDATE EXCLUSIVE MODE')
-	{
-		my ($in, $out, $e) = ('', '', '');
-		my $run = IPC::Run::start(
-			[ $node->installed_command('psql'), '-XAtq', '-d', $node->connstr('prelock') ],
-			'<', \$in, '>', \$out, '2>', \$e);
-		$in .= "BEGIN; $held; SELECT 'holding';\n";
-		$run->pump until $out =~ /holding/;
-		$h{$held} = [ $run, \$in ];
-	}
-	my ($sout, $serr) = ('', '');
-	local $ENV{PGOPTIONS} = '-c lane_google.swap_lock_timeout=600s';
-	my $swap = IPC::Run::start(
-		[
-			$node->installed_command('psql'), '-XAtq', '-d', $node->connstr('prelock'),
-			'-c', "ALTER EXTENSION lane_google UPDATE TO '2.1'"
-		],
-		'>', \$sout, '2>', \$serr);
+	$h{$_} = hold('prelock', $_)
+	  for ('LOCK TABLE lane_google_online.ads IN ACCESS SHARE MODE',
+		'LOCK TABLE lane_google.ads IN SHARE UPDATE EXCLUSIVE MODE');
+	my ($swap, $serr) = swap_started('prelock');
 	for my $step (
 		[ 'LOCK TABLE lane_google_online.ads IN ACCESS SHARE MODE', 'lane_google_online.ads', 'AccessExclusiveLock', 'shadow held', 'a shadow' ],
 		[ 'LOCK TABLE lane_google.ads IN SHARE UPDATE EXCLUSIVE MODE', 'lane_google.ads', 'ShareUpdateExclusiveLock', 'vacuumed', 'a legacy table held as VACUUM holds it' ])
 	{
 		my ($held, $rel, $mode, $value, $what) = @$step;
-		my $t0 = time;
-		until (query('prelock', qq{
-			SELECT EXISTS (SELECT 1 FROM pg_locks l
-			                WHERE l.relation = '$rel'::regclass AND l.mode = '$mode' AND NOT l.granted)}) eq 't')
-		{
-			if (time - $t0 > 180) { fail("timed out waiting for the swap to wait for $rel"); last; }
-			sleep 0.02;
-		}
+		wait_lock_wait('prelock', $rel, $mode);
 		is( query('prelock', "SET lock_timeout = '50ms'; UPDATE lane_google.ads SET final_url = '$value' WHERE id = $an_ad RETURNING id"),
 			$an_ad, "the swap waiting for $what: the clients still write");
-		${ $h{$held}[1] } .= "COMMIT;\n";
-		$h{$held}[0]->finish;
+		release($h{$held});
 	}
 	$swap->finish;
-	is($serr, '', 'the swap behind both: no error');
+	is($$serr, '', 'the swap behind both: no error');
 }
 is(query('prelock', "SELECT extversion FROM pg_extension WHERE extname = 'lane_google'"),
 	'2.1', 'the swap behind both: at 2.1');
@@ -437,18 +434,12 @@ createdb('prelock2', 'seed');
 query('prelock2', 'SELECT lane_google.online_start()');
 query('prelock2', 'CALL lane_google.online_backfill()');
 {
-	my ($in, $hout, $herr) = ('', '', '');
-	my $h = IPC::Run::start(
-		[ $node->installed_command('psql'), '-XAtq', '-d', $node->connstr('prelock2') ],
-		'<', \$in, '>', \$hout, '2>', \$herr);
-	$in .= "BEGIN; LOCK TABLE lane_google_online.ads IN ACCESS SHARE MODE; SELECT 'holding';\n";
-	$h->pump until $hout =~ /holding/;
+	my $h = hold('prelock2', 'LOCK TABLE lane_google_online.ads IN ACCESS SHARE MODE');
 	($rc, $out, $err) = $node->psql('prelock2',
 		"SET lane_google.swap_lock_timeout = '300ms'; SET deadlock_timeout = '200ms'; ALTER EXTENSION lane_google UPDATE TO '2.1'");
 	like($err, qr/the online swap could not lock table lane_google_online.ads within lane_google.swap_lock_timeout plus deadlock_timeout \(500 ms\)/,
 		'a session holding a shadow: the swap fails within swap_lock_timeout plus deadlock_timeout, naming it');
-	$in .= "COMMIT;\n";
-	$h->finish;
+	release($h);
 }
 is(query('prelock2', "SELECT string_agg(DISTINCT state, ',') FROM lane_google.online_status()"),
 	'complete', 'the swap refused for a held shadow: the online state is intact');

@@ -85,6 +85,17 @@ sub kill_server
 	$node->start;
 }
 
+# After a kill during the swap: the extension at 1.1 with the catalog and
+# rows of before it
+sub before_swap_is
+{
+	my ($db, $cat, $rows, $what) = @_;
+	is(query($db, "SELECT extversion FROM pg_extension WHERE extname = 'lane_google'"), '1.1',
+		"$what: still at 1.1");
+	same_text(catalog($db), $cat, "$what: the catalog as before the swap");
+	same_text(rows_text($db), $rows, "$what: the rows as before the swap");
+}
+
 # Runs $sql in the background; returns the harness
 sub background
 {
@@ -209,10 +220,7 @@ ok( query($db, q{
 kill_server();
 $swap->finish;
 $holder->kill_kill;
-is(query($db, "SELECT extversion FROM pg_extension WHERE extname = 'lane_google'"), '1.1',
-	'killed during the swap: still at 1.1');
-same_text(catalog($db), $cat_before, 'killed during the swap: the catalog as before it');
-same_text(rows_text($db), $rows_before, 'killed during the swap: the rows as before it');
+before_swap_is($db, $cat_before, $rows_before, 'killed during the swap');
 is(query($db, "SELECT string_agg(DISTINCT state, ',') FROM lane_google.online_status()"),
 	'complete', 'killed during the swap: the online state intact');
 update_to($db, '2.1');
@@ -256,10 +264,7 @@ ok( query($db, q{
 kill_server();
 $swap->finish;
 $holder->kill_kill;
-is(query($db, "SELECT extversion FROM pg_extension WHERE extname = 'lane_google'"), '1.1',
-	'killed before the table locks: still at 1.1');
-same_text(catalog($db), $cat_before, 'killed before the table locks: the catalog as before the swap');
-same_text(rows_text($db), $rows_before, 'killed before the table locks: the rows as before the swap');
+before_swap_is($db, $cat_before, $rows_before, 'killed before the table locks');
 is(query($db, 'SELECT md5(string_agg(c::text, \'\' ORDER BY c.legacy_id)) FROM lane_google_online.campaigns c'),
 	$shadows_before, 'killed before the table locks: the shadow as before (its application rolled back)');
 is(query($db, 'SELECT count(*) FROM lane_google_online.changes'), $pending_before,
