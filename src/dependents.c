@@ -2596,11 +2596,7 @@ do_attach(void)
 
 		if (it->type != DT_VIEW)
 			continue;
-		/*
-		 * A materialized view is created empty and refreshed once it has its
-		 * owner: REFRESH runs its query as the owner, in a security-restricted
-		 * operation, not as the superuser running the update.
-		 */
+		/* a materialized view is created empty, and refreshed below */
 		spi_exec(it->matview ? psprintf("%s WITH NO DATA", it->create_sql) : it->create_sql,
 				 SPI_OK_UTILITY);
 		/* created inside the extension's script: not one of its members */
@@ -2609,8 +2605,6 @@ do_attach(void)
 							  it->matview ? "MATERIALIZED VIEW" : "VIEW", it->identity),
 					 SPI_OK_UTILITY);
 		spi_exec(it->after_sql, SPI_OK_UTILITY);
-		if (it->matview && it->populated)
-			spi_exec(psprintf("REFRESH MATERIALIZED VIEW %s", it->identity), SPI_OK_UTILITY);
 	}
 
 	/* triggers, row security, policies, statistics, publications */
@@ -2618,6 +2612,24 @@ do_attach(void)
 
 	if (plan->root_grants)
 		spi_exec(plan->root_grants, SPI_OK_UTILITY);
+
+	/*
+	 * The materialized views that were populated, in the order they were
+	 * created (one over another after it), once everything they may read is
+	 * as it will be: REFRESH runs its query as the view's owner, in a
+	 * security-restricted operation, not as the superuser running the
+	 * update, so the owner's grants on the new tables must be back (an
+	 * ordinary role owning a view over them was refused before: issue 17,
+	 * finding 4), and their row security policies too (the owner sees the
+	 * rows the policies let it see, as before the update).
+	 */
+	foreach(lc, plan->items)
+	{
+		DepItem    *it = lfirst(lc);
+
+		if (it->type == DT_VIEW && it->matview && it->populated)
+			spi_exec(psprintf("REFRESH MATERIALIZED VIEW %s", it->identity), SPI_OK_UTILITY);
+	}
 
 	/* remember what each converted column was, for the way back */
 	if (regtab)
