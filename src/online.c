@@ -64,7 +64,10 @@
 #include "access/htup_details.h"
 #include "access/table.h"
 #include "access/xact.h"
+#include "catalog/dependency.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_extension.h"
+#include "catalog/pg_namespace.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
 #include "commands/extension.h"
@@ -743,6 +746,25 @@ lg_online_capture(PG_FUNCTION_ARGS)
 /* --- online_start() ------------------------------------------------------- */
 
 /*
+ * Schema nspname (created by online_start(), not a member of the extension:
+ * pg_dump keeps it and its rows) depends on the extension, so that DROP
+ * EXTENSION refuses while it exists, naming it, and DROP EXTENSION ...
+ * CASCADE drops it with everything in it: the staging schema, and the
+ * compatibility views' schema until drop_compat() at 2.1.  Dropping the
+ * schema (online_abort(), the swap, drop_compat()) removes the dependency.
+ */
+static void
+depend_on_extension(const char *nspname)
+{
+	ObjectAddress nsp;
+	ObjectAddress ext;
+
+	ObjectAddressSet(nsp, NamespaceRelationId, get_namespace_oid(nspname, false));
+	ObjectAddressSet(ext, ExtensionRelationId, get_extension_oid(LG_EXTENSION_NAME, false));
+	recordDependencyOn(&nsp, &ext, DEPENDENCY_NORMAL);
+}
+
+/*
  * The shadow of table t: the legacy table's columns (LIKE copies types,
  * NOT NULL, defaults and named checks), the keys turned uuid, the id's
  * default uuid_generate_v7(), legacy_id last; no index yet.
@@ -833,6 +855,7 @@ lg_online_start(PG_FUNCTION_ARGS)
 	lg_dependents_check("online_start() changed nothing.  Drop or change these objects first, or convert offline; SELECT * FROM lane_google.conversion_plan() lists what the update will do with every dependent object.");
 
 	spi_run("CREATE SCHEMA " STAGING, SPI_OK_UTILITY);
+	depend_on_extension(STAGING);
 	spi_run("REVOKE ALL ON SCHEMA " STAGING " FROM PUBLIC", SPI_OK_UTILITY);
 	spi_run("CREATE TABLE " STAGING ".state ("
 			" phase text NOT NULL CHECK (phase IN ('copying', 'complete')),"
@@ -853,6 +876,7 @@ lg_online_start(PG_FUNCTION_ARGS)
 	spi_run("CREATE TABLE " STAGING "." CHANGES " (tab smallint NOT NULL, legacy_id bigint NOT NULL)",
 			SPI_OK_UTILITY);
 	spi_run("CREATE SCHEMA " COMPAT, SPI_OK_UTILITY);
+	depend_on_extension(COMPAT);
 
 	initStringInfo(&sql);
 	for (t = 0; t < LG_NTABLES; t++)
