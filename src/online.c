@@ -320,10 +320,45 @@ check_layout(int t, Relation legacy)
 }
 
 /*
- * Every legacy table has the columns of its shadow (check_layout()), at each
- * step of the backfill and in the swap under its locks: a change to them
- * since online_start() is named before a row is copied, not met as an
- * error of the copy statement.
+ * The legacy table t (rel) has online_start()'s capture triggers, enabled
+ * ALWAYS, or an error: without them its changes since were not logged and
+ * the shadow cannot be brought up to date.  pg_dump does not dump triggers
+ * on an extension's tables, so a database restored from a dump taken during
+ * an online conversion has the staging schema and its rows but no capture:
+ * a swap there would lose every change made after the restore.
+ */
+static void
+check_capture(int t, Relation rel)
+{
+	static const char *const names[] = {"lane_google_online_capture", "lane_google_online_truncate"};
+	TriggerDesc *td = rel->trigdesc;
+	int			n;
+	int			i;
+
+	for (n = 0; n < lengthof(names); n++)
+	{
+		bool		found = false;
+
+		for (i = 0; td != NULL && i < td->numtriggers && !found; i++)
+			found = strcmp(td->triggers[i].tgname, names[n]) == 0 &&
+				td->triggers[i].tgenabled == TRIGGER_FIRES_ALWAYS;
+		if (!found)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("table %s.%s has lost the online conversion's change capture",
+							get_namespace_name(lg_extension_schema()), lg_tables[t].name),
+					 errdetail("Its trigger %s, which online_start() created, is missing or not enabled ALWAYS: its changes may not have been captured, so the shadow tables cannot be brought up to date.  A database restored from a dump taken during an online conversion is in this state (pg_dump does not dump triggers on an extension's tables).",
+							   names[n]),
+					 errhint("Start the online conversion over: SELECT lane_google.online_abort(), then SELECT lane_google.online_start().")));
+	}
+}
+
+/*
+ * Every legacy table has the columns of its shadow (check_layout()) and its
+ * capture triggers (check_capture()), at each step of the backfill and in
+ * the swap under its locks: a change to them since online_start() is named
+ * before a row is copied, not met as an error of the copy statement or not
+ * at all.
  */
 static void
 check_layouts(void)
@@ -334,6 +369,7 @@ check_layouts(void)
 	{
 		Relation	rel = table_open(legacy_relid(t), AccessShareLock);
 
+		check_capture(t, rel);
 		check_layout(t, rel);
 		table_close(rel, NoLock);
 	}
