@@ -80,4 +80,7 @@ SELECT * FROM lane_google.convert_legacy_problems('legacy', ignore_columns => '{
 SELECT * FROM lane_google.convert_legacy('legacy', column_map => '{"campaigns.x": null}', dry_run => true);
 
 DROP EXTENSION lane_google;
+-- the table back from plpgsql first: dropping a member drops its extension
+ALTER EXTENSION plpgsql DROP TABLE app.plugin_state;
 DROP SCHEMA legacy, app CASCADE;
+SELECT count(*) AS plpgsql FROM pg_extension WHERE extname = 'plpgsql';
