@@ -2915,7 +2915,13 @@ parse_rules(ConvertState *st, Jsonb *column_map, ArrayType *ignore_columns,
 		MemoryContextSwitchTo(old);
 	}
 
-	tt = rule_query("SELECT c FROM pg_catalog.unnest($1) c WHERE c IS NOT NULL",
+	/* as a NULL argument is: a NULL element is no column to ignore */
+	if (array_contains_nulls(ignore_columns))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("ignore_columns must not contain NULL elements"),
+				 errhint("Name each column to ignore as table.column.")));
+	tt = rule_query("SELECT c FROM pg_catalog.unnest($1) c",
 					TEXTARRAYOID, PointerGetDatum(ignore_columns));
 	for (i = 0; i < SPI_processed; i++)
 	{

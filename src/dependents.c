@@ -49,6 +49,8 @@
 #include "access/relation.h"
 #include "access/table.h"
 #include "access/xact.h"
+#include "catalog/catalog.h"
+#include "catalog/dependency.h"
 #include "catalog/indexing.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_constraint.h"
@@ -89,6 +91,7 @@ PG_FUNCTION_INFO_V1(lg_add_legacy_reference);
 PG_FUNCTION_INFO_V1(lg_conversion_plan_source);
 
 static void add_source_reference(Oid relid, const char *colname, const char *referenced);
+static char *reference_table_refusal(Oid relid);
 
 /*
  * The indexes, constraints and triggers the extension's own scripts create
@@ -730,9 +733,14 @@ plan_references(DepPlan *plan, const char *regtab)
 		}
 		else
 		{
+			char	   *refusal;
+
 			it->identity = pfmt(plan, "%s.%s", it->relname, quote_identifier(colname));
 			atttypid = DatumGetObjectId(col_datum(i, 5, &isnull));
-			if (isnull)
+			/* registered before add_legacy_reference() refused these */
+			if ((refusal = reference_table_refusal(relid)) != NULL)
+				it->reason = pfmt(plan, "table %s: not an application's table", refusal);
+			else if (isnull)
 				it->reason = MemoryContextStrdup(plan->cxt, "the registered column no longer exists");
 			else
 			{
@@ -2596,11 +2604,7 @@ do_attach(void)
 
 		if (it->type != DT_VIEW)
 			continue;
-		/*
-		 * A materialized view is created empty and refreshed once it has its
-		 * owner: REFRESH runs its query as the owner, in a security-restricted
-		 * operation, not as the superuser running the update.
-		 */
+		/* a materialized view is created empty, and refreshed below */
 		spi_exec(it->matview ? psprintf("%s WITH NO DATA", it->create_sql) : it->create_sql,
 				 SPI_OK_UTILITY);
 		/* created inside the extension's script: not one of its members */
@@ -2609,8 +2613,6 @@ do_attach(void)
 							  it->matview ? "MATERIALIZED VIEW" : "VIEW", it->identity),
 					 SPI_OK_UTILITY);
 		spi_exec(it->after_sql, SPI_OK_UTILITY);
-		if (it->matview && it->populated)
-			spi_exec(psprintf("REFRESH MATERIALIZED VIEW %s", it->identity), SPI_OK_UTILITY);
 	}
 
 	/* triggers, row security, policies, statistics, publications */
@@ -2618,6 +2620,24 @@ do_attach(void)
 
 	if (plan->root_grants)
 		spi_exec(plan->root_grants, SPI_OK_UTILITY);
+
+	/*
+	 * The materialized views that were populated, in the order they were
+	 * created (one over another after it), once everything they may read is
+	 * as it will be: REFRESH runs its query as the view's owner, in a
+	 * security-restricted operation, not as the superuser running the
+	 * update, so the owner's grants on the new tables must be back (an
+	 * ordinary role owning a view over them was refused before: issue 17,
+	 * finding 4), and their row security policies too (the owner sees the
+	 * rows the policies let it see, as before the update).
+	 */
+	foreach(lc, plan->items)
+	{
+		DepItem    *it = lfirst(lc);
+
+		if (it->type == DT_VIEW && it->matview && it->populated)
+			spi_exec(psprintf("REFRESH MATERIALIZED VIEW %s", it->identity), SPI_OK_UTILITY);
+	}
 
 	/* remember what each converted column was, for the way back */
 	if (regtab)
@@ -2883,19 +2903,66 @@ lg_dependents_legacy_id(PG_FUNCTION_ARGS)
 }
 
 /*
- * The column a registration names: it exists, in a table the caller owns.
- * Returns its attnum.
+ * Why a registered reference cannot be in table relid, or NULL when it can:
+ * the update would change the type of the column (ALTER TABLE ... ALTER
+ * COLUMN ... TYPE), which is for the application's tables only, not for a
+ * system catalog, another extension's table (its own scripts own its
+ * layout), or one of lane_google's own (the update converts those itself).
+ */
+static char *
+reference_table_refusal(Oid relid)
+{
+	Oid			nsp = get_rel_namespace(relid);
+	char	   *nspname = get_namespace_name(nsp);
+	Oid			extoid;
+
+	if (IsCatalogRelationOid(relid) || IsCatalogNamespace(nsp) || IsToastNamespace(nsp) ||
+		(nspname && strcmp(nspname, "information_schema") == 0))
+		return psprintf("%s is a system catalog",
+						quote_qualified_identifier(nspname, get_rel_name(relid)));
+	extoid = getExtensionOfObject(RelationRelationId, relid);
+	if (OidIsValid(extoid))
+	{
+		char	   *extname = get_extension_name(extoid);
+
+		if (extname && strcmp(extname, LG_EXTENSION_NAME) == 0)
+			return psprintf("%s belongs to extension \"%s\", which converts its own tables itself",
+							quote_qualified_identifier(nspname, get_rel_name(relid)), extname);
+		return psprintf("%s belongs to extension \"%s\"",
+						quote_qualified_identifier(nspname, get_rel_name(relid)),
+						extname ? extname : "?");
+	}
+	if (nspname && (strcmp(nspname, "lane_google_online") == 0 ||
+					strcmp(nspname, "lane_google_v1") == 0))
+		return psprintf("%s belongs to lane_google's online conversion",
+						quote_qualified_identifier(nspname, get_rel_name(relid)));
+	return NULL;
+}
+
+/*
+ * The column a registration names: it exists, in an application's table the
+ * caller owns.  Returns its attnum.
  */
 static AttrNumber
 reference_column(Oid relid, const char *colname)
 {
 	AttrNumber	attnum = get_attnum(relid, colname);
+	char	   *refusal;
 
 	if (attnum == InvalidAttrNumber)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_COLUMN),
 				 errmsg("column \"%s\" of relation \"%s\" does not exist",
 						colname, get_rel_name(relid))));
+	if ((refusal = reference_table_refusal(relid)) != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("cannot register column \"%s\" of table %s as a legacy reference",
+						colname,
+						quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+												   get_rel_name(relid))),
+				 errdetail_internal("Table %s.", refusal),
+				 errhint("A legacy reference is a column of one of the application's tables, whose type the update changes.")));
 	if (get_rel_relkind(relid) != RELKIND_RELATION &&
 		get_rel_relkind(relid) != RELKIND_PARTITIONED_TABLE)
 		ereport(ERROR,
@@ -2919,14 +2986,27 @@ reference_column(Oid relid, const char *colname)
 Datum
 lg_add_legacy_reference(PG_FUNCTION_ARGS)
 {
-	Oid			relid = PG_GETARG_OID(0);
-	char	   *colname = NameStr(*PG_GETARG_NAME(1));
-	char	   *referenced = text_to_cstring(PG_GETARG_TEXT_PP(2));
-	Oid			schema = lg_extension_schema();
-	bool		to_uuid = keys_are_integer(schema);
+	Oid			relid;
+	char	   *colname;
+	char	   *referenced;
+	Oid			schema;
+	bool		to_uuid;
 	AttrNumber	attnum;
 	Oid			atttypid;
 	int			r;
+
+	/* declared STRICT so far: for a declaration that is not */
+	for (r = 0; r < 3; r++)
+		if (PG_ARGISNULL(r))
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("%s of add_legacy_reference() must not be NULL",
+							r == 0 ? "tab" : r == 1 ? "col" : "referenced")));
+	relid = PG_GETARG_OID(0);
+	colname = NameStr(*PG_GETARG_NAME(1));
+	referenced = text_to_cstring(PG_GETARG_TEXT_PP(2));
+	schema = lg_extension_schema();
+	to_uuid = keys_are_integer(schema);
 
 	/* "schema.table": a legacy table of the application's (convert_legacy) */
 	if (strchr(referenced, '.') != NULL)

@@ -64,7 +64,10 @@
 #include "access/htup_details.h"
 #include "access/table.h"
 #include "access/xact.h"
+#include "catalog/dependency.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_extension.h"
+#include "catalog/pg_namespace.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
 #include "commands/extension.h"
@@ -205,10 +208,178 @@ fk_parent(int t, const char *column)
 	return NULL;
 }
 
+/* Column name of desc, or -1 */
+static int
+find_column(TupleDesc desc, const char *name)
+{
+	int			i;
+
+	for (i = 0; i < desc->natts; i++)
+		if (!TupleDescAttr(desc, i)->attisdropped &&
+			strcmp(NameStr(TupleDescAttr(desc, i)->attname), name) == 0)
+			return i;
+	return -1;
+}
+
+#define LAYOUT_DETAIL "online_start() made the shadow tables with the columns the legacy tables had then; the backfill copies the rows into them and the swap puts them in place of the legacy tables."
+#define LAYOUT_RESTART "start the online conversion over: SELECT lane_google.online_abort(), then SELECT lane_google.online_start(), whose new shadow tables have the columns the tables have then"
+
+/*
+ * The legacy table t (legacy, locked by the caller) has the columns of its
+ * shadow, or an error naming the first column added, dropped, renamed or
+ * changed in type since online_start(), and the way out.  Carrying such a
+ * change is not possible: the rows copied so far lack it, and none of
+ * ALTER TABLE's rewrites (a default, a USING) fires the capture trigger that
+ * would log them for a copy again; aborting and starting again is that copy.
+ */
+static void
+check_layout(int t, Relation legacy)
+{
+	Oid			relid = get_relname_relid(lg_tables[t].name, get_namespace_oid(STAGING, false));
+	Relation	shadow;
+	TupleDesc	ld = RelationGetDescr(legacy);
+	TupleDesc	sd;
+	const char *ext = get_namespace_name(lg_extension_schema());
+	const char *tab = lg_tables[t].name;
+	int			i;
+	int			added = -1;
+	int			dropped = -1;
+
+	if (!OidIsValid(relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("table %s.%s is missing", STAGING, tab)));
+	shadow = table_open(relid, AccessShareLock);
+	sd = RelationGetDescr(shadow);
+	for (i = 0; i < ld->natts && added < 0; i++)
+		if (!TupleDescAttr(ld, i)->attisdropped &&
+			find_column(sd, NameStr(TupleDescAttr(ld, i)->attname)) < 0)
+			added = i;
+	for (i = 0; i < sd->natts && dropped < 0; i++)
+		if (!TupleDescAttr(sd, i)->attisdropped &&
+			strcmp(NameStr(TupleDescAttr(sd, i)->attname), "legacy_id") != 0 &&
+			find_column(ld, NameStr(TupleDescAttr(sd, i)->attname)) < 0)
+			dropped = i;
+
+	if (added >= 0 && dropped >= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("column \"%s\" of table %s.%s was renamed to \"%s\" during the online conversion",
+						NameStr(TupleDescAttr(sd, dropped)->attname), ext, tab,
+						NameStr(TupleDescAttr(ld, added)->attname)),
+				 errdetail("Table %s.%s has column \"%s\" and not \"%s\", which its shadow table %s.%s has.  " LAYOUT_DETAIL,
+						   ext, tab, NameStr(TupleDescAttr(ld, added)->attname),
+						   NameStr(TupleDescAttr(sd, dropped)->attname), STAGING, tab),
+				 errhint("Rename it back, or " LAYOUT_RESTART ".")));
+	if (added >= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("column \"%s\" was added to table %s.%s during the online conversion",
+						NameStr(TupleDescAttr(ld, added)->attname), ext, tab),
+				 errdetail("Its shadow table %s.%s has no such column.  " LAYOUT_DETAIL, STAGING, tab),
+				 errhint("Drop the column again, or " LAYOUT_RESTART ".")));
+	if (dropped >= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("column \"%s\" of table %s.%s was dropped during the online conversion",
+						NameStr(TupleDescAttr(sd, dropped)->attname), ext, tab),
+				 errdetail("Its shadow table %s.%s still has it.  " LAYOUT_DETAIL, STAGING, tab),
+				 errhint("A dropped column cannot be put back: %s", LAYOUT_RESTART ".")));
+	for (i = 0; i < ld->natts; i++)
+	{
+		Form_pg_attribute la = TupleDescAttr(ld, i);
+		Form_pg_attribute sa;
+		const char *name = NameStr(la->attname);
+		bool		key = strcmp(name, "id") == 0 || fk_parent(t, name) != NULL;
+
+		if (la->attisdropped)
+			continue;
+		sa = TupleDescAttr(sd, find_column(sd, name));
+		/* a key is copied as legacy_uuid(table, key): any integer type */
+		if (key && la->atttypid != INT2OID && la->atttypid != INT4OID &&
+			la->atttypid != INT8OID)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("column \"%s\" of table %s.%s changed type during the online conversion",
+							name, ext, tab),
+					 errdetail("It is %s; the online conversion maps it to uuid by legacy_uuid(), from an integer.  " LAYOUT_DETAIL,
+							   format_type_with_typemod(la->atttypid, la->atttypmod)),
+					 errhint("Change it back to integer.")));
+		if (!key && (sa->atttypid != la->atttypid || sa->atttypmod != la->atttypmod))
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("column \"%s\" of table %s.%s changed type during the online conversion",
+							name, ext, tab),
+					 errdetail("It is %s; its shadow table %s.%s has %s.  " LAYOUT_DETAIL,
+							   format_type_with_typemod(la->atttypid, la->atttypmod), STAGING, tab,
+							   format_type_with_typemod(sa->atttypid, sa->atttypmod)),
+					 errhint("Change it back to %s, or " LAYOUT_RESTART ".",
+							 format_type_with_typemod(sa->atttypid, sa->atttypmod))));
+	}
+	table_close(shadow, NoLock);
+}
+
+/*
+ * The legacy table t (rel) has online_start()'s capture triggers, enabled
+ * ALWAYS, or an error: without them its changes since were not logged and
+ * the shadow cannot be brought up to date.  pg_dump does not dump triggers
+ * on an extension's tables, so a database restored from a dump taken during
+ * an online conversion has the staging schema and its rows but no capture:
+ * a swap there would lose every change made after the restore.
+ */
+static void
+check_capture(int t, Relation rel)
+{
+	static const char *const names[] = {"lane_google_online_capture", "lane_google_online_truncate"};
+	TriggerDesc *td = rel->trigdesc;
+	int			n;
+	int			i;
+
+	for (n = 0; n < lengthof(names); n++)
+	{
+		bool		found = false;
+
+		for (i = 0; td != NULL && i < td->numtriggers && !found; i++)
+			found = strcmp(td->triggers[i].tgname, names[n]) == 0 &&
+				td->triggers[i].tgenabled == TRIGGER_FIRES_ALWAYS;
+		if (!found)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("table %s.%s has lost the online conversion's change capture",
+							get_namespace_name(lg_extension_schema()), lg_tables[t].name),
+					 errdetail("Its trigger %s, which online_start() created, is missing or not enabled ALWAYS: its changes may not have been captured, so the shadow tables cannot be brought up to date.  A database restored from a dump taken during an online conversion is in this state (pg_dump does not dump triggers on an extension's tables).",
+							   names[n]),
+					 errhint("Start the online conversion over: SELECT lane_google.online_abort(), then SELECT lane_google.online_start().")));
+	}
+}
+
+/*
+ * Every legacy table has the columns of its shadow (check_layout()) and its
+ * capture triggers (check_capture()), at each step of the backfill and in
+ * the swap under its locks: a change to them since online_start() is named
+ * before a row is copied, not met as an error of the copy statement or not
+ * at all.
+ */
+static void
+check_layouts(void)
+{
+	int			t;
+
+	for (t = 0; t < LG_NTABLES; t++)
+	{
+		Relation	rel = table_open(legacy_relid(t), AccessShareLock);
+
+		check_capture(t, rel);
+		check_layout(t, rel);
+		table_close(rel, NoLock);
+	}
+}
+
 /*
  * The statement that copies the legacy rows (alias l) matching where into
  * the shadow: the same columns in the same order, keys mapped by
- * legacy_uuid(), then legacy_id.
+ * legacy_uuid(), then legacy_id.  The legacy table stays locked until the
+ * transaction ends: its columns cannot change before the statement runs.
  */
 static char *
 copy_sql(int t, const char *where)
@@ -242,7 +413,8 @@ copy_sql(int t, const char *where)
 		else
 			appendStringInfo(&exprs, "l.%s, ", quote_identifier(name));
 	}
-	table_close(rel, AccessShareLock);
+	check_layout(t, rel);
+	table_close(rel, NoLock);
 	return psprintf("INSERT INTO " STAGING ".%s (%slegacy_id) SELECT %sl.id FROM %s.%s l WHERE %s",
 					tq, cols.data, exprs.data, ext, tq, where);
 }
@@ -610,6 +782,25 @@ lg_online_capture(PG_FUNCTION_ARGS)
 /* --- online_start() ------------------------------------------------------- */
 
 /*
+ * Schema nspname (created by online_start(), not a member of the extension:
+ * pg_dump keeps it and its rows) depends on the extension, so that DROP
+ * EXTENSION refuses while it exists, naming it, and DROP EXTENSION ...
+ * CASCADE drops it with everything in it: the staging schema, and the
+ * compatibility views' schema until drop_compat() at 2.1.  Dropping the
+ * schema (online_abort(), the swap, drop_compat()) removes the dependency.
+ */
+static void
+depend_on_extension(const char *nspname)
+{
+	ObjectAddress nsp;
+	ObjectAddress ext;
+
+	ObjectAddressSet(nsp, NamespaceRelationId, get_namespace_oid(nspname, false));
+	ObjectAddressSet(ext, ExtensionRelationId, get_extension_oid(LG_EXTENSION_NAME, false));
+	recordDependencyOn(&nsp, &ext, DEPENDENCY_NORMAL);
+}
+
+/*
  * The shadow of table t: the legacy table's columns (LIKE copies types,
  * NOT NULL, defaults and named checks), the keys turned uuid, the id's
  * default uuid_generate_v7(), legacy_id last; no index yet.
@@ -700,6 +891,7 @@ lg_online_start(PG_FUNCTION_ARGS)
 	lg_dependents_check("online_start() changed nothing.  Drop or change these objects first, or convert offline; SELECT * FROM lane_google.conversion_plan() lists what the update will do with every dependent object.");
 
 	spi_run("CREATE SCHEMA " STAGING, SPI_OK_UTILITY);
+	depend_on_extension(STAGING);
 	spi_run("REVOKE ALL ON SCHEMA " STAGING " FROM PUBLIC", SPI_OK_UTILITY);
 	spi_run("CREATE TABLE " STAGING ".state ("
 			" phase text NOT NULL CHECK (phase IN ('copying', 'complete')),"
@@ -720,6 +912,7 @@ lg_online_start(PG_FUNCTION_ARGS)
 	spi_run("CREATE TABLE " STAGING "." CHANGES " (tab smallint NOT NULL, legacy_id bigint NOT NULL)",
 			SPI_OK_UTILITY);
 	spi_run("CREATE SCHEMA " COMPAT, SPI_OK_UTILITY);
+	depend_on_extension(COMPAT);
 
 	initStringInfo(&sql);
 	for (t = 0; t < LG_NTABLES; t++)
@@ -861,6 +1054,7 @@ lg_online_copy_batch(PG_FUNCTION_ARGS)
 	require_staging();
 	require_read_committed("online_backfill()");
 	advisory_lock_wait();
+	check_layouts();
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
@@ -1126,6 +1320,7 @@ lg_online_apply(PG_FUNCTION_ARGS)
 	require_staging();
 	require_read_committed("online_backfill()");
 	advisory_lock_wait();
+	check_layouts();
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	n = apply_changes();
@@ -1186,6 +1381,7 @@ lg_online_finish(PG_FUNCTION_ARGS)
 	require_staging();
 	require_read_committed("online_backfill()");
 	advisory_lock_wait();
+	check_layouts();
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 
@@ -1579,6 +1775,8 @@ lg_online_swap(PG_FUNCTION_ARGS)
 	lock_ms = budget_elapsed_ms(&b);
 	budget_end(&b);
 	t0 = GetCurrentTimestamp();
+	/* the tables whose log had nothing to apply were not checked yet */
+	check_layouts();
 
 	/*
 	 * The dependents, planned again (those created since online_start() are

@@ -48,10 +48,58 @@ lg_install_deps() {
     lg_find_pg_config
 }
 
+# LG_SANITIZE=1: the extension built with AddressSanitizer and
+# UndefinedBehaviorSanitizer; the server (not instrumented) loads it with
+# libasan preloaded (lg_as_user), every finding aborts the process and is
+# written under $LG_SAN_DIR (lg_sanitizer_reports lists them).
+# LG_SANITIZE=ubsan: UndefinedBehaviorSanitizer alone, nothing preloaded
+# (with Debian 12's gcc 12 and glibc 2.36, postgres, psql and initdb hang at
+# start in bindtextdomain() when libasan is preloaded).
+LG_SANITIZE=${LG_SANITIZE:-0}
+[ "$LG_SANITIZE" = ubsan ] && LG_SANITIZE=1 && LG_SAN_NOASAN=1
+if [ "$LG_SANITIZE" = 1 ]; then
+    if [ -n "${LG_SAN_NOASAN:-}" ]; then
+        LG_SAN_COPT="-fsanitize=undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -g"
+        LG_SAN_PRELOAD=
+    else
+        LG_SAN_COPT="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -g"
+        LG_SAN_PRELOAD=$(gcc -print-file-name=libasan.so)
+    fi
+    export LG_SAN_NOASAN
+    if [ -z "${LG_SAN_DIR:-}" ]; then
+        LG_SAN_DIR=$(mktemp -d /tmp/lane_google_sanitizer.XXXXXX)
+        chmod 1777 "$LG_SAN_DIR"
+    fi
+    # leaks: a backend's memory contexts go at exit, not freed one by one
+    LG_SAN_ASAN="detect_leaks=0:abort_on_error=1:halt_on_error=1:print_stacktrace=1:log_path=$LG_SAN_DIR/asan"
+    LG_SAN_UBSAN="print_stacktrace=1:halt_on_error=1:abort_on_error=1:log_path=$LG_SAN_DIR/ubsan"
+    export LG_SAN_COPT LG_SAN_PRELOAD LG_SAN_DIR LG_SAN_ASAN LG_SAN_UBSAN
+fi
+
+# The sanitizers' reports so far (LG_SANITIZE=1): prints them, false if none
+lg_sanitizer_reports() {
+    local f found=1
+    [ "$LG_SANITIZE" = 1 ] || return 1
+    for f in "$LG_SAN_DIR"/asan.* "$LG_SAN_DIR"/ubsan.*; do
+        [ -f "$f" ] || continue
+        found=0
+        echo "--- $f"
+        cat "$f"
+    done
+    return $found
+}
+
 lg_build_install() {
+    local copt="-Werror ${LG_COPT:-}" stamp="$LG_ROOT/src/.lg_build_flags"
     lg_find_pg_config
-    lg_log "building with $($PG_CONFIG --version)"
-    make -C "$LG_ROOT" -s PG_CONFIG="$PG_CONFIG" COPT="-Werror ${LG_COPT:-}" >/dev/null
+    [ "$LG_SANITIZE" = 1 ] && copt="$copt $LG_SAN_COPT"
+    lg_log "building with $($PG_CONFIG --version)${LG_SAN_COPT:+ (LG_SANITIZE=1: $LG_SAN_COPT)}"
+    # make does not rebuild objects when the flags change
+    if [ "$(cat "$stamp" 2>/dev/null)" != "$copt" ]; then
+        make -C "$LG_ROOT" -s PG_CONFIG="$PG_CONFIG" clean >/dev/null
+        echo "$copt" > "$stamp"
+    fi
+    make -C "$LG_ROOT" -s PG_CONFIG="$PG_CONFIG" COPT="$copt" >/dev/null
     make -C "$LG_ROOT" -s PG_CONFIG="$PG_CONFIG" install >/dev/null
 }
 
@@ -64,10 +112,13 @@ fi
 export LG_USER
 
 lg_as_user() {
+    local san=()
+    [ "$LG_SANITIZE" = 1 ] &&
+        san=(${LG_SAN_PRELOAD:+LD_PRELOAD="$LG_SAN_PRELOAD"} ASAN_OPTIONS="$LG_SAN_ASAN" UBSAN_OPTIONS="$LG_SAN_UBSAN")
     if [ "$(id -u)" -eq 0 ]; then
-        runuser -u "$LG_USER" -- env PATH="$PATH" PG_CONFIG="$PG_CONFIG" "$@"
+        runuser -u "$LG_USER" -- env PATH="$PATH" PG_CONFIG="$PG_CONFIG" "${san[@]}" "$@"
     else
-        "$@"
+        env "${san[@]}" "$@"
     fi
 }
 

@@ -10,6 +10,7 @@
 #   bash test/run_tests.sh               everything
 #   bash test/run_tests.sh NAME...       only the suites whose name contains a
 #                                        NAME (convert, 020_crash, bench_uuid)
+#   LG_SANITIZE=1 bash test/run_tests.sh the extension built with ASan+UBSan, servers run with libasan preloaded; any sanitizer report fails (LG_SANITIZE=ubsan: UBSan alone; test/lib.sh)
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -35,7 +36,7 @@ lg_install_deps || exit 1
 LG_COPT=${LG_COPT:--Wextra -Wno-unused-parameter -Wno-sign-compare -Wno-missing-field-initializers}
 export LG_COPT
 lg_build_install || { echo "build failed"; echo "0 passed, 1 failed"; exit 1; }
-pass "build with -Werror $LG_COPT"
+pass "build with -Werror $LG_COPT${LG_SAN_COPT:+ $LG_SAN_COPT}"
 
 # The released scripts never change (databases were built by them), and no
 # other script is written by hand: new ones are generated from scripts/
@@ -126,6 +127,16 @@ for b in "$LG_ROOT"/test/bench_*.sh; do
         fail "benchmark smoke $name"
     fi
 done
+
+# --- sanitizers (LG_SANITIZE=1): any report of any process fails --------------
+if [ "$LG_SANITIZE" = 1 ]; then
+    if lg_sanitizer_reports; then
+        fail "sanitizer reports in $LG_SAN_DIR"
+    else
+        pass "no sanitizer report ($LG_SAN_COPT)"
+        rm -rf "$LG_SAN_DIR"
+    fi
+fi
 
 echo
 if [ $failed -gt 0 ]; then
