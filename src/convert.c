@@ -43,6 +43,7 @@
 #include "catalog/pg_constraint.h"
 #include "catalog/pg_enum.h"
 #include "catalog/pg_inherits.h"
+#include "catalog/pg_proc.h"
 #include "catalog/pg_trigger.h"
 #include "catalog/pg_type.h"
 #include "commands/extension.h"
@@ -75,6 +76,7 @@
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/regproc.h"
 #include "utils/rel.h"
 #include "utils/rls.h"
 #include "utils/snapmgr.h"
@@ -2663,6 +2665,57 @@ check_row_security(ConvertState *st)
 }
 
 /*
+ * A trigger function of a role that does not have the caller's privileges,
+ * not SECURITY DEFINER, would run with the caller's rights when the
+ * extension's writes (events: TRIGGER_TYPE_INSERT, _UPDATE) fire it: refused,
+ * by name.  PostgreSQL's own INSERT or COPY by the caller would run it so;
+ * but the caller of convert_legacy() asked for a conversion, not for
+ * running the code a role with TRIGGER on a table added to it.  A trigger
+ * whose function is the caller's own, a superuser's (the extension's), or
+ * SECURITY DEFINER fires.  what: the writes, for the message.
+ */
+void
+lg_check_trigger_rights(Relation rel, const char *qname, int16 events,
+						const char *what)
+{
+	TriggerDesc *td = rel->trigdesc;
+	Oid			caller = GetUserId();
+	int			j;
+
+	for (j = 0; td && j < td->numtriggers; j++)
+	{
+		Trigger    *tg = &td->triggers[j];
+		HeapTuple	tup;
+		Form_pg_proc proc;
+		Oid			owner;
+		bool		definer;
+
+		if ((tg->tgtype & events) == 0 || !trigger_fires(tg) ||
+			RI_FKey_trigger_type(tg->tgfoid) != RI_TRIGGER_NONE)
+			continue;
+		tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(tg->tgfoid));
+		if (!HeapTupleIsValid(tup))
+			elog(ERROR, "cache lookup failed for function %u", tg->tgfoid);
+		proc = (Form_pg_proc) GETSTRUCT(tup);
+		owner = proc->proowner;
+		definer = proc->prosecdef;
+		ReleaseSysCache(tup);
+		if (definer || has_privs_of_role(owner, caller))
+			continue;
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("trigger \"%s\" on table %s would run function %s of role %s with the rights of role %s",
+						tg->tgname, qname, format_procedure(tg->tgfoid),
+						quote_identifier(GetUserNameFromId(owner, false)),
+						quote_identifier(GetUserNameFromId(caller, false))),
+				 errdetail("%s fire the table's triggers with the caller's rights; the function is not SECURITY DEFINER, and its owner does not have the caller's privileges.",
+						   what),
+				 errhint("Nothing was converted.  Disable the trigger for the conversion (ALTER TABLE %s DISABLE TRIGGER %s), or have a role trusted with your rights own its function.",
+						 qname, quote_identifier(tg->tgname))));
+	}
+}
+
+/*
  * A user's BEFORE INSERT row trigger on a target could change or drop rows
  * whose keys the conversion has checked against their parents (and counted
  * as converted): refused, by name.  Other INSERT triggers fire, as COPY
@@ -2695,7 +2748,24 @@ check_target_triggers(ConvertState *st)
 						 errhint("Disable it for the conversion (ALTER TABLE ... DISABLE TRIGGER %s) and enable it again after.",
 								 quote_identifier(tg->tgname))));
 		}
+		lg_check_trigger_rights(dst, qualified(st->dst_schema, ts->spec->name),
+								TRIGGER_TYPE_INSERT, "The conversion's inserts");
 		table_close(dst, NoLock);
+	}
+
+	/* the quarantine is written by an INSERT: its triggers fire too */
+	if (!st->upgrade)
+	{
+		Oid			q = get_relname_relid("legacy_quarantine", st->dst_schema);
+
+		if (OidIsValid(q))
+		{
+			Relation	rel = table_open(q, AccessShareLock);
+
+			lg_check_trigger_rights(rel, qualified(st->dst_schema, "legacy_quarantine"),
+									TRIGGER_TYPE_INSERT, "The conversion's inserts");
+			table_close(rel, AccessShareLock);
+		}
 	}
 }
 

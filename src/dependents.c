@@ -53,6 +53,7 @@
 #include "catalog/namespace.h"
 #include "catalog/pg_constraint.h"
 #include "catalog/pg_extension.h"
+#include "catalog/pg_trigger.h"
 #include "catalog/pg_type.h"
 #include "commands/extension.h"
 #include "executor/spi.h"
@@ -1847,6 +1848,72 @@ plan_sequence_users(DepPlan *plan)
 	}
 }
 
+/*
+ * The carry changes each referencing column's type in place (ALTER TABLE
+ * ... ALTER COLUMN ... TYPE ... USING), which rewrites the table and checks
+ * every row against its CHECK constraints with the rights of the role
+ * converting, as ALTER TABLE does; the update's role is typically a
+ * superuser, the table an application role's.  (Its indexes are rebuilt as
+ * the table's owner, in a security-restricted operation: PostgreSQL's index
+ * builds switch themselves.)  A CHECK constraint calling a function (or an
+ * operator's) that is not SECURITY DEFINER, of a role without the
+ * converting role's privileges, would lend it those rights: refused, named.
+ */
+static const char rewrite_rights_sql[] =
+"SELECT pg_catalog.format('%I on %s', c.conname, c.conrelid::pg_catalog.regclass),"
+"       p.oid::pg_catalog.regprocedure::pg_catalog.text,"
+"       pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(p.proowner)::pg_catalog.text),"
+"       c.conrelid::pg_catalog.regclass::pg_catalog.text"
+"  FROM pg_catalog.pg_constraint c"
+"  JOIN pg_catalog.pg_depend d"
+"    ON d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_constraint'::pg_catalog.regclass"
+"   AND d.objid OPERATOR(pg_catalog.=) c.oid"
+"  LEFT JOIN pg_catalog.pg_operator o"
+"    ON d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_operator'::pg_catalog.regclass"
+"   AND o.oid OPERATOR(pg_catalog.=) d.refobjid"
+"  JOIN pg_catalog.pg_proc p"
+"    ON p.oid OPERATOR(pg_catalog.=) CASE WHEN d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass"
+"                                         THEN d.refobjid ELSE o.oprcode::pg_catalog.oid END"
+" WHERE c.conrelid OPERATOR(pg_catalog.=) ANY ($1) AND c.contype OPERATOR(pg_catalog.=) 'c'"
+"   AND NOT p.prosecdef"
+"   AND NOT pg_catalog.pg_has_role(p.proowner, $2, 'USAGE')"
+" GROUP BY 1, 2, 3, 4 ORDER BY 1, 2";
+
+static void
+plan_rewrite_rights(DepPlan *plan)
+{
+	List	   *rels = NIL;
+	ListCell   *lc;
+	Oid			argtypes[2] = {OIDARRAYOID, OIDOID};
+	Datum		args[2];
+	uint64		i;
+	uint64		n;
+
+	foreach(lc, plan->items)
+	{
+		DepItem    *it = lfirst(lc);
+
+		if ((it->type == DT_FK || it->type == DT_REF) && it->to_type && !it->reason &&
+			!list_member_oid(rels, it->relid))
+			rels = lappend_oid(rels, it->relid);
+	}
+	if (rels == NIL)
+		return;
+	args[0] = oid_array(rels);
+	args[1] = ObjectIdGetDatum(GetUserId());
+	if (SPI_execute_with_args(rewrite_rights_sql, 2, argtypes, args, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute_with_args failed");
+	n = SPI_processed;
+	for (i = 0; i < n; i++)
+		plan_cannot(plan, "check constraint", col(plan, i, 1), col(plan, i, 4),
+					pfmt(plan, "calls function %s of role %s, not SECURITY DEFINER, which the type change of the table's"
+						 " referencing column would run with the rights of role %s, which role %s does not have;"
+						 " drop the constraint for the conversion and add it again after, or have a role trusted"
+						 " with those rights own the function",
+						 col(plan, i, 2), col(plan, i, 3),
+						 quote_identifier(GetUserNameFromId(GetUserId(), false)), col(plan, i, 3)));
+}
+
 /* Everything above, from build_plan() */
 static void
 plan_carried(DepPlan *plan)
@@ -2289,6 +2356,7 @@ build_plan(MemoryContext cxt, bool try_views, bool may_wait)
 	plan_root_grants(plan);
 	plan_root_flags(plan);
 	plan_carried(plan);
+	plan_rewrite_rights(plan);
 	if (try_views)
 		trial_views(plan, may_wait);
 
@@ -3281,6 +3349,7 @@ build_source_plan(MemoryContext cxt, Oid src_schema, bool try_views, bool may_wa
 	plan_views(plan, seeds);
 	plan_source_retarget(plan);
 	plan_view_columns(plan);
+	plan_rewrite_rights(plan);
 	if (may_wait && plan->ncannot == 0)
 		check_source_owners(plan);
 	if (try_views)
@@ -3410,6 +3479,14 @@ source_dangling(DepPlan *plan, bool orphans_null)
 							 n > 5 ? ", ..." : "", notnull && orphans_null ? " (NOT NULL column)" : "");
 			total += n;
 			continue;
+		}
+		/* the UPDATE below fires the table's triggers with the caller's rights */
+		{
+			Relation	rel = relation_open(it->relid, AccessShareLock);
+
+			lg_check_trigger_rights(rel, it->relname, TRIGGER_TYPE_UPDATE,
+									"Setting references to rows that were not converted NULL would");
+			relation_close(rel, AccessShareLock);
 		}
 		spi_exec(psprintf("INSERT INTO %s.legacy_quarantine (table_name, reason, row_data)"
 						  " SELECT %s, %s, pg_catalog.to_jsonb(r) FROM %s r WHERE %s",

@@ -77,6 +77,9 @@ typedef struct LgAsOwner
 
 extern void lg_begin_as_owner(Oid owner, LgAsOwner *save);
 extern void lg_end_as_owner(LgAsOwner *save);
+struct RelationData;
+extern void lg_check_trigger_rights(struct RelationData *rel, const char *qname,
+									int16 events, const char *what);
 
 /* dependents.c: the objects around the 11 tables, carried across an update */
 extern void lg_dependents_update_hook(void);
