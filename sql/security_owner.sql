@@ -13,7 +13,8 @@ SET client_min_messages = warning;
 
 CREATE EXTENSION lane_google;
 
--- Runs a statement; says how it failed: SQLSTATE, message, hint
+-- Runs a statement; says how it failed: SQLSTATE, message, hint (the
+-- superuser running the test named <superuser>, whatever its name)
 CREATE FUNCTION pg_temp.try(sql text) RETURNS text LANGUAGE plpgsql AS $$
 DECLARE
     msg text;
@@ -23,7 +24,8 @@ BEGIN
     RETURN 'ok';
 EXCEPTION WHEN OTHERS THEN
     GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT, hint = PG_EXCEPTION_HINT;
-    RETURN SQLSTATE || ': ' || msg || CASE WHEN hint <> '' THEN E'\nHINT: ' || hint ELSE '' END;
+    RETURN replace(SQLSTATE || ': ' || msg || CASE WHEN hint <> '' THEN E'\nHINT: ' || hint ELSE '' END,
+                   'role ' || quote_ident(session_user), 'role <superuser>');
 END $$;
 
 CREATE ROLE regress_lg_lowpriv;
@@ -139,6 +141,57 @@ SELECT pg_catalog.pg_get_userbyid(c.relowner) AS owner, pg_catalog.pg_get_viewde
   FROM pg_class c WHERE c.oid = 'lp.conversation_titles'::regclass;
 DROP VIEW lp.conversation_titles;
 SELECT pg_temp.empty_targets();
+-- a table of the role's referencing a source: the carry changes its column
+-- to uuid (that re-checks only the constraints on the column, which the
+-- plan refuses), and sets a reference to a row that was not converted NULL
+-- by an UPDATE, which fires the table's UPDATE triggers and checks every
+-- CHECK constraint, and keeps the row in the quarantine by to_jsonb(),
+-- which calls its column types' casts to json: each with the caller's
+-- rights.  One of the role's code is refused, named, nothing converted
+SET ROLE regress_lg_lowpriv;
+ALTER TABLE lp.conversations ADD PRIMARY KEY (id);
+INSERT INTO lp.conversations VALUES (6, 9, 'angry');
+CREATE TABLE lp.notes (id int, conversation_id int REFERENCES lp.conversations,
+                       CONSTRAINT planted CHECK (lp.plant('check')));
+INSERT INTO lp.notes VALUES (1, 5), (2, 6);
+RESET ROLE;
+SELECT object_type, object, reason FROM lane_google.conversion_plan('lp') ORDER BY 1, 2;
+SELECT pg_temp.try($$SELECT * FROM lane_google.convert_legacy('lp', on_orphan => 'null', dependents => 'carry')$$);
+SELECT * FROM pg_temp.state();
+SET ROLE regress_lg_lowpriv;
+ALTER TABLE lp.notes DROP CONSTRAINT planted;
+CREATE FUNCTION lp.on_update() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM lp.plant('update trigger');
+    RETURN NEW;
+END $$;
+CREATE TRIGGER planted BEFORE UPDATE ON lp.notes FOR EACH ROW EXECUTE FUNCTION lp.on_update();
+RESET ROLE;
+SELECT pg_temp.try($$SELECT * FROM lane_google.convert_legacy('lp', on_orphan => 'null', dependents => 'carry')$$);
+SELECT * FROM pg_temp.state();
+SET ROLE regress_lg_lowpriv;
+DROP TRIGGER planted ON lp.notes;
+ALTER TABLE lp.notes ADD COLUMN mood lp.mood;
+RESET ROLE;
+SELECT pg_temp.try($$SELECT * FROM lane_google.convert_legacy('lp', on_orphan => 'null', dependents => 'carry')$$);
+SELECT * FROM pg_temp.state();
+SELECT * FROM lp.notes ORDER BY id;
+-- without them: carried, the dangling reference set NULL, the row kept
+SET ROLE regress_lg_lowpriv;
+ALTER TABLE lp.notes DROP COLUMN mood;
+RESET ROLE;
+SELECT table_name, rows_read, rows_converted, rows_quarantined
+  FROM lane_google.convert_legacy('lp', on_orphan => 'null', dependents => 'carry')
+ WHERE table_name IN ('users', 'conversations') ORDER BY 1;
+SELECT * FROM pg_temp.state();
+SELECT id, conversation_id IS NOT NULL AS converted FROM lp.notes ORDER BY id;
+SELECT table_name, reason FROM lane_google.legacy_quarantine ORDER BY 1;
+SET ROLE regress_lg_lowpriv;
+DROP TABLE lp.notes;
+DELETE FROM lp.conversations WHERE id = 6;
+ALTER TABLE lp.conversations DROP CONSTRAINT conversations_pkey;
+RESET ROLE;
+SELECT pg_temp.empty_targets();
 
 --
 -- The owner with FORCE ROW LEVEL SECURITY on a source read as the owner
@@ -162,6 +215,41 @@ SELECT table_name, rows_read FROM lane_google.convert_legacy('lp', dry_run => tr
 SET ROLE regress_lg_lowpriv;
 DROP TABLE lp.accounts CASCADE;
 RESET ROLE;
+
+--
+-- A role with TRIGGER on a target adds a trigger calling its code: the
+-- conversion's inserts would fire it with the caller's rights.  Refused,
+-- naming it; SECURITY DEFINER (its owner's rights), it fires
+--
+GRANT USAGE ON SCHEMA lane_google TO regress_lg_lowpriv;
+GRANT TRIGGER ON lane_google.users, lane_google.legacy_quarantine TO regress_lg_lowpriv;
+SET ROLE regress_lg_lowpriv;
+CREATE FUNCTION lp.on_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM lp.plant('trigger');
+    RETURN NULL;
+END $$;
+CREATE TRIGGER planted AFTER INSERT ON lane_google.users
+    FOR EACH STATEMENT EXECUTE FUNCTION lp.on_insert();
+RESET ROLE;
+SELECT pg_temp.try($$SELECT * FROM lane_google.convert_legacy('lp', dry_run => true)$$);
+SELECT * FROM pg_temp.state();
+SET ROLE regress_lg_lowpriv;
+ALTER FUNCTION lp.on_insert() SECURITY DEFINER;
+RESET ROLE;
+SELECT table_name, rows_read FROM lane_google.convert_legacy('lp', dry_run => true)
+ WHERE table_name = 'users';
+DROP TRIGGER planted ON lane_google.users;
+-- the quarantine is written by an INSERT: its triggers too
+SET ROLE regress_lg_lowpriv;
+ALTER FUNCTION lp.on_insert() SECURITY INVOKER;
+CREATE TRIGGER planted AFTER INSERT ON lane_google.legacy_quarantine
+    FOR EACH ROW EXECUTE FUNCTION lp.on_insert();
+RESET ROLE;
+SELECT pg_temp.try($$SELECT * FROM lane_google.convert_legacy('lp', on_orphan => 'quarantine')$$);
+SELECT * FROM pg_temp.state();
+DROP TRIGGER planted ON lane_google.legacy_quarantine;
+REVOKE ALL ON lane_google.users, lane_google.legacy_quarantine FROM regress_lg_lowpriv;
 
 --
 -- The owner converts its own schema (given the right to): the same
@@ -198,11 +286,46 @@ SELECT table_name, rows_read FROM lane_google.convert_legacy('lp', dry_run => tr
 RESET ROLE;
 SELECT * FROM pg_temp.state();
 
--- cleanup
 REVOKE ALL ON ALL TABLES IN SCHEMA lane_google FROM regress_lg_peer, regress_lg_lowpriv;
 REVOKE ALL ON SCHEMA lane_google FROM regress_lg_peer, regress_lg_lowpriv;
 REVOKE ALL ON FUNCTION lane_google.convert_legacy(name, text, boolean, text, jsonb, text[], jsonb, text, text)
   FROM regress_lg_peer, regress_lg_lowpriv;
+DROP EXTENSION lane_google;
+DROP SCHEMA IF EXISTS lane_google CASCADE;
+
+--
+-- The update carries the role's table referencing campaigns: its column's
+-- type change re-checks only the constraints on the column (the plan
+-- refuses those), never one calling the role's function elsewhere; the
+-- update's role (a superuser) runs none of the role's code
+--
+CREATE EXTENSION lane_google VERSION '1.1';
+INSERT INTO lane_google.users (id, email, username, password_hash, salt, first_name, last_name)
+VALUES (1, 'a@example.com', 'a', 'h', 's', 'Ann', 'A');
+INSERT INTO lane_google.accounts (id, name, google_customer_id) VALUES (1, 'Acme', '123-456-7890');
+INSERT INTO lane_google.campaigns (id, account_id, created_by_id, name, customer_id)
+VALUES (10, 1, 1, 'Spring', '123-456-7890');
+GRANT USAGE ON SCHEMA lane_google TO regress_lg_lowpriv;
+GRANT REFERENCES ON lane_google.campaigns TO regress_lg_lowpriv;
+SET ROLE regress_lg_lowpriv;
+CREATE TABLE lp.campaign_notes (id int, campaign_id int REFERENCES lane_google.campaigns,
+                                CONSTRAINT planted CHECK (lp.plant('check in the update')),
+                                CONSTRAINT planted_on_key CHECK (campaign_id IS NULL OR lp.plant('check on the key')));
+INSERT INTO lp.campaign_notes VALUES (1, 10);
+RESET ROLE;
+SELECT object_type, object, reason FROM lane_google.conversion_plan() ORDER BY 1, 2;
+SELECT pg_temp.try($$ALTER EXTENSION lane_google UPDATE TO '2.1'$$);
+SET ROLE regress_lg_lowpriv;
+ALTER TABLE lp.campaign_notes DROP CONSTRAINT planted_on_key;
+RESET ROLE;
+ALTER EXTENSION lane_google UPDATE TO '2.1';
+SELECT * FROM pg_temp.state();
+SELECT n.id, n.campaign_id = c.id AS converted FROM lp.campaign_notes n JOIN lane_google.campaigns c ON c.legacy_id = 10;
+
+-- cleanup
+REVOKE ALL ON ALL TABLES IN SCHEMA lane_google FROM regress_lg_lowpriv;
+REVOKE ALL ON SCHEMA lane_google FROM regress_lg_lowpriv;
+DROP TABLE lp.campaign_notes;
 DROP EXTENSION lane_google;
 DROP SCHEMA IF EXISTS lane_google CASCADE;
 DROP SCHEMA lp CASCADE;
