@@ -43,6 +43,7 @@
 #include "catalog/pg_constraint.h"
 #include "catalog/pg_enum.h"
 #include "catalog/pg_inherits.h"
+#include "catalog/pg_proc.h"
 #include "catalog/pg_trigger.h"
 #include "catalog/pg_type.h"
 #include "commands/extension.h"
@@ -75,6 +76,7 @@
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/regproc.h"
 #include "utils/rel.h"
 #include "utils/rls.h"
 #include "utils/snapmgr.h"
@@ -190,6 +192,8 @@ typedef struct TableState
 	Oid			dst_relid;
 	char		src_relkind;
 	bool		src_by_query;	/* read by the executor, not a heap scan */
+	Oid			src_owner;		/* the source's owner */
+	bool		src_as_owner;	/* its code runs as src_owner (check_source_owners) */
 	pg_uuid_t	ns;				/* the table's namespace under the root */
 	/* the keys converted, for its children to check (keyset.c) */
 	bool		want_keys;		/* false: none kept, children probe */
@@ -562,6 +566,54 @@ static char *
 qualified(Oid schema, const char *name)
 {
 	return quote_qualified_identifier(get_namespace_name(schema), name);
+}
+
+/* ------------------------------------------------------------------------
+ * Whose rights a source is read with
+ * ------------------------------------------------------------------------
+ */
+
+/*
+ * Become the owner of a source, as PostgreSQL's maintenance commands do
+ * before they run a table's code (REFRESH MATERIALIZED VIEW, ANALYZE, index
+ * builds): its user id, in a security-restricted operation, its setting
+ * changes undone at lg_end_as_owner(), with the search_path PostgreSQL 17's
+ * maintenance commands use.  Whatever the source makes the executor run (a
+ * view's functions, a foreign table's wrapper, a cast of its column types)
+ * then runs with its owner's rights, never the caller's.
+ */
+void
+lg_begin_as_owner(Oid owner, LgAsOwner *save)
+{
+	GetUserIdAndSecContext(&save->userid, &save->sec_context);
+	SetUserIdAndSecContext(owner,
+						   save->sec_context | SECURITY_RESTRICTED_OPERATION);
+	save->nestlevel = NewGUCNestLevel();
+	(void) set_config_option("search_path", "pg_catalog, pg_temp",
+							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+							 true, 0, false);
+}
+
+void
+lg_end_as_owner(LgAsOwner *save)
+{
+	AtEOXact_GUC(false, save->nestlevel);
+	SetUserIdAndSecContext(save->userid, save->sec_context);
+}
+
+/* Begin reading a source with the rights check_source_owners() chose */
+static void
+source_rights_begin(const TableState *ts, LgAsOwner *save)
+{
+	if (ts->src_as_owner)
+		lg_begin_as_owner(ts->src_owner, save);
+}
+
+static void
+source_rights_end(const TableState *ts, LgAsOwner *save)
+{
+	if (ts->src_as_owner)
+		lg_end_as_owner(save);
 }
 
 /* Names the application's own history gave a column of the 2.0 tables */
@@ -1196,13 +1248,14 @@ writer_finish(Writer *w)
  */
 
 static void
-quarantine_row(ConvertState *st, const char *table, TupleTableSlot *srcslot,
+quarantine_row(ConvertState *st, const TableState *ts, TupleTableSlot *srcslot,
 			   const char *reason)
 {
 	Datum		values[3];
 	Datum		row;
 	Datum		json;
 	int			rc;
+	LgAsOwner	save;
 
 	if (!st->write)
 		return;
@@ -1218,8 +1271,11 @@ quarantine_row(ConvertState *st, const char *table, TupleTableSlot *srcslot,
 		SPI_keepplan(st->quarantine_plan);
 	}
 	row = ExecFetchSlotHeapTupleDatum(srcslot);
+	/* a type of the source's may have its own cast to json: the owner's code */
+	source_rights_begin(ts, &save);
 	json = DirectFunctionCall1(row_to_json, row);
-	values[0] = CStringGetTextDatum(table);
+	source_rights_end(ts, &save);
+	values[0] = CStringGetTextDatum(ts->spec->name);
 	values[1] = CStringGetTextDatum(reason);
 	values[2] = DirectFunctionCall1(jsonb_in,
 									CStringGetDatum(TextDatumGetCString(json)));
@@ -1527,9 +1583,14 @@ eval_casts(ColMap *map, ConvBatch *b, ExprContext *econtext)
 			}
 }
 
-/* Convert the non-key columns of every row of the batch */
+/*
+ * Convert the non-key columns of every row of the batch.  The casts run as
+ * the source is read (a cast of a source's column type is its owner's
+ * choice of code); the target's defaults are the extension's.
+ */
 static void
-convert_values(ColMap *map, ConvBatch *b, ExprContext *econtext, bool casts)
+convert_values(const TableState *ts, ColMap *map, ConvBatch *b,
+			   ExprContext *econtext, bool casts)
 {
 	int			r;
 	int			i;
@@ -1583,7 +1644,13 @@ convert_values(ColMap *map, ConvBatch *b, ExprContext *econtext, bool casts)
 		}
 	}
 	if (casts)
+	{
+		LgAsOwner	save;
+
+		source_rights_begin(ts, &save);
 		eval_casts(map, b, econtext);
+		source_rights_end(ts, &save);
+	}
 	ResetExprContext(econtext);
 }
 
@@ -1994,7 +2061,7 @@ convert_batch_row(ConvertState *st, TableState *ts, TableRun *run, int r)
 	if (quarantine)
 	{
 		/* not converted: kept whole, with its reasons */
-		quarantine_row(st, t->name, row, reason.data);
+		quarantine_row(st, ts, row, reason.data);
 		ts->rows_quarantined++;
 	}
 	else if (id_kind != KEY_BAD)
@@ -2008,7 +2075,7 @@ convert_batch_row(ConvertState *st, TableState *ts, TableRun *run, int r)
 			if (nulled)
 			{
 				/* converted, a key set NULL: the original row is kept too */
-				quarantine_row(st, t->name, row, reason.data);
+				quarantine_row(st, ts, row, reason.data);
 				ts->rows_nulled++;
 			}
 			if (!ts->catch_up ||
@@ -2048,7 +2115,7 @@ convert_batch(ConvertState *st, TableState *ts, TableRun *run)
 	MemoryContext old = MemoryContextSwitchTo(run->batch_cxt);
 	int			r;
 
-	convert_values(run->map, b, run->econtext, run->casts);
+	convert_values(ts, run->map, b, run->econtext, run->casts);
 	MemoryContextSwitchTo(old);
 	for (r = 0; r < b->n; r++)
 		convert_batch_row(st, ts, run, r);
@@ -2118,6 +2185,7 @@ read_source_query(ConvertState *st, TableState *ts, TableRun *run)
 	bool	   *qnulls = palloc(sizeof(bool) * Max(sd->natts, 1));
 	StringInfoData sql;
 	Portal		portal;
+	LgAsOwner	save;
 	int			i;
 
 	initStringInfo(&sql);
@@ -2134,11 +2202,19 @@ read_source_query(ConvertState *st, TableState *ts, TableRun *run)
 	}
 	appendStringInfo(&sql, " FROM %s", run->src_qname);
 
-	/* read-only: the cursor runs with the active snapshot, the run's */
+	/*
+	 * read-only: the cursor runs with the active snapshot, the run's.  It is
+	 * planned, opened and fetched from with the source's rights (its
+	 * owner's, check_source_owners()): planning may run a view's immutable
+	 * functions already.  The rows are converted and written with the
+	 * caller's.
+	 */
+	source_rights_begin(ts, &save);
 	PushActiveSnapshot(run->snapshot);
 	portal = SPI_cursor_open_with_args(NULL, sql.data, 0, NULL, NULL, NULL,
 									   true, 0);
 	PopActiveSnapshot();
+	source_rights_end(ts, &save);
 	if (portal == NULL)
 		elog(ERROR, "could not open a cursor on %s: %s", run->src_qname,
 			 SPI_result_code_string(SPI_result));
@@ -2149,7 +2225,9 @@ read_source_query(ConvertState *st, TableState *ts, TableRun *run)
 		uint64		n;
 		uint64		r;
 
+		source_rights_begin(ts, &save);
 		SPI_cursor_fetch(portal, true, BATCH_TUPLES);
+		source_rights_end(ts, &save);
 		/* the rows' own SPI calls (the quarantine) replace SPI_tuptable */
 		tt = SPI_tuptable;
 		n = SPI_processed;
@@ -2170,7 +2248,10 @@ read_source_query(ConvertState *st, TableState *ts, TableRun *run)
 		}
 		SPI_freetuptable(tt);
 	}
+	/* ending the scan runs the source's code too (a foreign data wrapper's) */
+	source_rights_begin(ts, &save);
 	SPI_cursor_close(portal);
+	source_rights_end(ts, &save);
 	ExecDropSingleTupleTableSlot(srcslot);
 	pfree(attnos);
 	pfree(qvalues);
@@ -2478,6 +2559,63 @@ lock_targets(ConvertState *st)
 }
 
 /*
+ * Whose rights each source is read with.  Reading a source may run code of
+ * its owner's: a view's functions and operators, a foreign table's wrapper,
+ * a cast from a column type, a type's cast to json (the quarantine), and
+ * through a view, any function it calls.  PostgreSQL runs such code with the
+ * rights of whoever reads; convert_legacy() is typically run by a DBA
+ * (superuser) over an application role's tables, so that would hand the
+ * DBA's rights to the application role.  Instead:
+ *
+ * - a caller with the owner's privileges (the owner itself, a member of it,
+ *	 a superuser) reads the source as its owner, in a security-restricted
+ *	 operation: what PostgreSQL's own maintenance commands do (REFRESH
+ *	 MATERIALIZED VIEW, ANALYZE, CLUSTER, index builds), and what the owner
+ *	 could do itself;
+ * - otherwise, an owner with the caller's privileges (a superuser's view
+ *	 granted to a delegate role, say) leaves the source read as the caller,
+ *	 as a SELECT of it would be: its code gains no right it did not have;
+ * - otherwise neither may be lent to the other's code: refused, by name.
+ *
+ * The caller still needs SELECT on every source (check_privileges()).
+ */
+static void
+choose_source_rights(ConvertState *st)
+{
+	Oid			caller = GetUserId();
+	int			i;
+
+	for (i = 0; i < LG_NTABLES; i++)
+	{
+		TableState *ts = &st->tables[i];
+		HeapTuple	tup;
+
+		if (!OidIsValid(ts->src_relid))
+			continue;
+		tup = SearchSysCache1(RELOID, ObjectIdGetDatum(ts->src_relid));
+		if (!HeapTupleIsValid(tup))
+			elog(ERROR, "cache lookup failed for relation %u", ts->src_relid);
+		ts->src_owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
+		ReleaseSysCache(tup);
+
+		if (has_privs_of_role(caller, ts->src_owner))
+			ts->src_as_owner = true;
+		else if (has_privs_of_role(ts->src_owner, caller))
+			ts->src_as_owner = false;
+		else
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("source %s is owned by role %s, whose privileges role %s does not have",
+							qualified(st->src_schema, source_table_name(st, ts->spec)),
+							quote_identifier(GetUserNameFromId(ts->src_owner, false)),
+							quote_identifier(GetUserNameFromId(caller, false))),
+					 errdetail("Reading a source runs code of its owner's (a view's functions, a cast of its column types); convert_legacy() runs it with the owner's rights when the caller has them, or with the caller's when the owner has those, never otherwise."),
+					 errhint("Nothing was converted.  Run convert_legacy() as role %s, a member of it, or a superuser.",
+							 quote_identifier(GetUserNameFromId(ts->src_owner, false)))));
+	}
+}
+
+/*
  * Row-level security, as validate_fk_integrity() refuses it: the conversion
  * reads every row of a source below the executor (a policy would hide some,
  * and they would be lost without a word) and writes the targets in bulk
@@ -2501,6 +2639,21 @@ check_row_security(ConvertState *st)
 							qualified(st->src_schema, source_table_name(st, ts->spec))),
 					 errdetail("convert_legacy must read every row of its sources; a policy would hide some, and they would not be converted."),
 					 errhint("Run it as the table's owner or a role with BYPASSRLS.")));
+
+		/*
+		 * Read through the executor as its owner (a partitioned table, or
+		 * one with inheritance children): FORCE ROW LEVEL SECURITY would
+		 * filter its rows for the owner too.
+		 */
+		if (OidIsValid(ts->src_relid) && ts->src_by_query && ts->src_as_owner &&
+			check_enable_rls(ts->src_relid, ts->src_owner, true) == RLS_ENABLED)
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("row-level security is forced for source table %s, which is read as its owner",
+							qualified(st->src_schema, source_table_name(st, ts->spec))),
+					 errdetail("convert_legacy must read every row of its sources; a policy would hide some, and they would not be converted."),
+					 errhint("ALTER TABLE %s NO FORCE ROW LEVEL SECURITY for the conversion.",
+							 qualified(st->src_schema, source_table_name(st, ts->spec)))));
 		if (check_enable_rls(ts->dst_relid, InvalidOid, true) == RLS_ENABLED)
 			ereport(ERROR,
 					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
@@ -2508,6 +2661,57 @@ check_row_security(ConvertState *st)
 							qualified(st->dst_schema, ts->spec->name)),
 					 errdetail("convert_legacy writes rows in bulk, where the table's policies would not check them."),
 					 errhint("Run it as the table's owner or a role with BYPASSRLS.")));
+	}
+}
+
+/*
+ * A trigger function of a role that does not have the caller's privileges,
+ * not SECURITY DEFINER, would run with the caller's rights when the
+ * extension's writes (events: TRIGGER_TYPE_INSERT, _UPDATE) fire it: refused,
+ * by name.  PostgreSQL's own INSERT or COPY by the caller would run it so;
+ * but the caller of convert_legacy() asked for a conversion, not for
+ * running the code a role with TRIGGER on a table added to it.  A trigger
+ * whose function is the caller's own, a superuser's (the extension's), or
+ * SECURITY DEFINER fires.  what: the writes, for the message.
+ */
+void
+lg_check_trigger_rights(Relation rel, const char *qname, int16 events,
+						const char *what)
+{
+	TriggerDesc *td = rel->trigdesc;
+	Oid			caller = GetUserId();
+	int			j;
+
+	for (j = 0; td && j < td->numtriggers; j++)
+	{
+		Trigger    *tg = &td->triggers[j];
+		HeapTuple	tup;
+		Form_pg_proc proc;
+		Oid			owner;
+		bool		definer;
+
+		if ((tg->tgtype & events) == 0 || !trigger_fires(tg) ||
+			RI_FKey_trigger_type(tg->tgfoid) != RI_TRIGGER_NONE)
+			continue;
+		tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(tg->tgfoid));
+		if (!HeapTupleIsValid(tup))
+			elog(ERROR, "cache lookup failed for function %u", tg->tgfoid);
+		proc = (Form_pg_proc) GETSTRUCT(tup);
+		owner = proc->proowner;
+		definer = proc->prosecdef;
+		ReleaseSysCache(tup);
+		if (definer || has_privs_of_role(owner, caller))
+			continue;
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("trigger \"%s\" on table %s would run function %s of role %s with the rights of role %s",
+						tg->tgname, qname, format_procedure(tg->tgfoid),
+						quote_identifier(GetUserNameFromId(owner, false)),
+						quote_identifier(GetUserNameFromId(caller, false))),
+				 errdetail("%s fire the table's triggers with the caller's rights; the function is not SECURITY DEFINER, and its owner does not have the caller's privileges.",
+						   what),
+				 errhint("Nothing was converted.  Disable the trigger for the conversion (ALTER TABLE %s DISABLE TRIGGER %s), or have a role trusted with your rights own its function.",
+						 qname, quote_identifier(tg->tgname))));
 	}
 }
 
@@ -2544,7 +2748,24 @@ check_target_triggers(ConvertState *st)
 						 errhint("Disable it for the conversion (ALTER TABLE ... DISABLE TRIGGER %s) and enable it again after.",
 								 quote_identifier(tg->tgname))));
 		}
+		lg_check_trigger_rights(dst, qualified(st->dst_schema, ts->spec->name),
+								TRIGGER_TYPE_INSERT, "The conversion's inserts");
 		table_close(dst, NoLock);
+	}
+
+	/* the quarantine is written by an INSERT: its triggers fire too */
+	if (!st->upgrade)
+	{
+		Oid			q = get_relname_relid("legacy_quarantine", st->dst_schema);
+
+		if (OidIsValid(q))
+		{
+			Relation	rel = table_open(q, AccessShareLock);
+
+			lg_check_trigger_rights(rel, qualified(st->dst_schema, "legacy_quarantine"),
+									TRIGGER_TYPE_INSERT, "The conversion's inserts");
+			table_close(rel, AccessShareLock);
+		}
 	}
 }
 
@@ -2668,6 +2889,7 @@ prepare(ConvertState *st)
 	check_privileges(st);
 	read_namespace(st);
 	lock_sources(st, &problems);
+	choose_source_rights(st);
 	lock_targets(st);
 	check_row_security(st);
 	check_target_triggers(st);

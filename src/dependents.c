@@ -55,6 +55,7 @@
 #include "catalog/namespace.h"
 #include "catalog/pg_constraint.h"
 #include "catalog/pg_extension.h"
+#include "catalog/pg_trigger.h"
 #include "catalog/pg_type.h"
 #include "commands/extension.h"
 #include "executor/spi.h"
@@ -1855,6 +1856,105 @@ plan_sequence_users(DepPlan *plan)
 	}
 }
 
+/*
+ * convert_legacy's carry sets a reference to a row that was not converted
+ * NULL (on_orphan 'quarantine' or 'null') by an UPDATE of the application's
+ * table, which checks the row against every CHECK constraint of the table
+ * with the rights of the role converting (typically a superuser; the table
+ * an application role's).  A constraint calling a function (or an
+ * operator's) that is not SECURITY DEFINER, of a role without those
+ * privileges, would lend it those rights: refused, named, before the
+ * UPDATE (everything is rolled back).  The type change of a referencing
+ * column re-checks only the constraints on that column, which the plan
+ * refuses anyway (their expressions would change type).
+ */
+static const char update_rights_sql[] =
+"SELECT pg_catalog.quote_ident(c.conname::pg_catalog.text),"
+"       p.oid::pg_catalog.regprocedure::pg_catalog.text,"
+"       pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(p.proowner)::pg_catalog.text)"
+"  FROM pg_catalog.pg_constraint c"
+"  JOIN pg_catalog.pg_depend d"
+"    ON d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_constraint'::pg_catalog.regclass"
+"   AND d.objid OPERATOR(pg_catalog.=) c.oid"
+"  LEFT JOIN pg_catalog.pg_operator o"
+"    ON d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_operator'::pg_catalog.regclass"
+"   AND o.oid OPERATOR(pg_catalog.=) d.refobjid"
+"  JOIN pg_catalog.pg_proc p"
+"    ON p.oid OPERATOR(pg_catalog.=) CASE WHEN d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass"
+"                                         THEN d.refobjid ELSE o.oprcode::pg_catalog.oid END"
+" WHERE c.conrelid OPERATOR(pg_catalog.=) $1 AND c.contype OPERATOR(pg_catalog.=) 'c'"
+"   AND NOT p.prosecdef"
+"   AND NOT pg_catalog.pg_has_role(p.proowner, $2, 'USAGE')"
+" ORDER BY 1, 2 LIMIT 1";
+
+/*
+ * The quarantine's to_jsonb() of such a row calls the cast to json of a
+ * column's type (not a built-in one), with the caller's rights too.
+ */
+static const char json_cast_rights_sql[] =
+"SELECT pg_catalog.quote_ident(a.attname::pg_catalog.text),"
+"       p.oid::pg_catalog.regprocedure::pg_catalog.text,"
+"       pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(p.proowner)::pg_catalog.text)"
+"  FROM pg_catalog.pg_attribute a"
+"  JOIN pg_catalog.pg_type t ON t.oid OPERATOR(pg_catalog.=) a.atttypid"
+"  JOIN pg_catalog.pg_cast k"
+"    ON k.castsource OPERATOR(pg_catalog.=) ANY (ARRAY[a.atttypid, t.typbasetype, t.typelem])"
+"   AND k.casttarget OPERATOR(pg_catalog.=) 'pg_catalog.json'::pg_catalog.regtype"
+"  JOIN pg_catalog.pg_proc p ON p.oid OPERATOR(pg_catalog.=) k.castfunc"
+" WHERE a.attrelid OPERATOR(pg_catalog.=) $1 AND a.attnum OPERATOR(pg_catalog.>) 0"
+"   AND NOT a.attisdropped"
+"   AND NOT p.prosecdef"
+"   AND NOT pg_catalog.pg_has_role(p.proowner, $2, 'USAGE')"
+" ORDER BY 1, 2 LIMIT 1";
+
+static void
+check_update_rights(DepItem *it)
+{
+	Oid			argtypes[2] = {OIDOID, OIDOID};
+	Datum		args[2];
+	Relation	rel;
+
+	/* its triggers */
+	rel = relation_open(it->relid, AccessShareLock);
+	lg_check_trigger_rights(rel, it->relname, TRIGGER_TYPE_UPDATE,
+							"Setting references to rows that were not converted NULL would");
+	relation_close(rel, AccessShareLock);
+
+	/* its CHECK constraints */
+	args[0] = ObjectIdGetDatum(it->relid);
+	args[1] = ObjectIdGetDatum(GetUserId());
+	if (SPI_execute_with_args(update_rights_sql, 2, argtypes, args, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute_with_args failed");
+	if (SPI_processed > 0)
+	{
+		char	   *conname = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+		char	   *func = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
+		char	   *owner = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3);
+
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("check constraint %s on table %s would run function %s of role %s with the rights of role %s",
+						conname, it->relname, func, owner,
+						quote_identifier(GetUserNameFromId(GetUserId(), false))),
+				 errdetail("Setting references to rows that were not converted NULL checks the rows against the table's constraints with the caller's rights; the function is not SECURITY DEFINER, and its owner does not have the caller's privileges."),
+				 errhint("Nothing was converted.  Drop the constraint for the conversion and add it again after, fix the references first, or have a role trusted with your rights own the function.")));
+	}
+
+	/* the quarantine's copy of the row: its columns' casts to json */
+	if (SPI_execute_with_args(json_cast_rights_sql, 2, argtypes, args, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute_with_args failed");
+	if (SPI_processed > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("column %s of table %s has a cast to json, function %s of role %s, which would run with the rights of role %s",
+						SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1), it->relname,
+						SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2),
+						SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3),
+						quote_identifier(GetUserNameFromId(GetUserId(), false))),
+				 errdetail("Setting references to rows that were not converted NULL keeps the rows as they were in legacy_quarantine, as jsonb, with the caller's rights; the function is not SECURITY DEFINER, and its owner does not have the caller's privileges."),
+				 errhint("Nothing was converted.  Fix the references first, or have a role trusted with your rights own the function.")));
+}
+
 /* Everything above, from build_plan() */
 static void
 plan_carried(DepPlan *plan)
@@ -3491,6 +3591,8 @@ source_dangling(DepPlan *plan, bool orphans_null)
 			total += n;
 			continue;
 		}
+		/* the UPDATE below runs the table's triggers and checks as the caller */
+		check_update_rights(it);
 		spi_exec(psprintf("INSERT INTO %s.legacy_quarantine (table_name, reason, row_data)"
 						  " SELECT %s, %s, pg_catalog.to_jsonb(r) FROM %s r WHERE %s",
 						  nsp, quote_literal_cstr(it->relname),

@@ -67,6 +67,20 @@ extern void lg_table_namespace(LgHasher *hasher, const pg_uuid_t *root,
 extern void lg_map_legacy_id(LgHasher *hasher, const pg_uuid_t *table_ns,
 						   int64 legacy_id, pg_uuid_t *result);
 
+/* convert.c: another role's code run with its owner's rights, never the caller's */
+typedef struct LgAsOwner
+{
+	Oid			userid;			/* the caller's, restored at the end */
+	int			sec_context;
+	int			nestlevel;		/* of the settings changed meanwhile */
+} LgAsOwner;
+
+extern void lg_begin_as_owner(Oid owner, LgAsOwner *save);
+extern void lg_end_as_owner(LgAsOwner *save);
+struct RelationData;
+extern void lg_check_trigger_rights(struct RelationData *rel, const char *qname,
+									int16 events, const char *what);
+
 /* dependents.c: the objects around the 11 tables, carried across an update */
 extern void lg_dependents_update_hook(void);
 extern void lg_dependents_after_convert(const char *prefix);

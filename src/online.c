@@ -53,6 +53,9 @@
  * views over the 2.x tables with integer ids from legacy_id, automatically
  * updatable for the other columns, and an INSTEAD OF INSERT trigger
  * (_compat_write) that maps the ids of a new row through legacy_uuid().
+ * Both read and write with the rights of the role using them
+ * (security_invoker), and the swap grants on the new views what was granted
+ * on the old.
  *
  *-------------------------------------------------------------------------
  */
@@ -100,6 +103,19 @@ PG_FUNCTION_INFO_V1(lg_online_swap);
 
 #define STAGING			"lane_google_online"
 #define COMPAT			"lane_google_v1"
+
+/*
+ * The compatibility views read and write as the role that uses them, as the
+ * 2.x tables would: its privileges on the tables under them and their
+ * row-level security policies apply, not those of the view's owner (the
+ * role that ran online_start(), or the update).  PostgreSQL 13 and 14 have
+ * no such views: there they read with their owner's rights.
+ */
+#if PG_VERSION_NUM >= 150000
+#define COMPAT_VIEW_OPTIONS	" WITH (security_invoker = true)"
+#else
+#define COMPAT_VIEW_OPTIONS	""
+#endif
 #define CHANGES			"changes"
 #define RECHECK			"recheck"
 
@@ -958,7 +974,8 @@ lg_online_start(PG_FUNCTION_ARGS)
 
 		/* expand: the 1.0 layout under a name that survives the swap */
 		resetStringInfo(&sql);
-		appendStringInfo(&sql, "CREATE VIEW " COMPAT ".%s AS SELECT * FROM %s.%s", tq, ext, tq);
+		appendStringInfo(&sql, "CREATE VIEW " COMPAT ".%s" COMPAT_VIEW_OPTIONS " AS SELECT * FROM %s.%s",
+						 tq, ext, tq);
 		spi_run(sql.data, SPI_OK_UTILITY);
 		resetStringInfo(&sql);
 		appendStringInfo(&sql, "CREATE SEQUENCE " COMPAT ".%s AS integer",
@@ -1608,6 +1625,38 @@ recheck_orphans(bool swap)
 }
 
 /*
+ * The GRANT statements that give again what is granted on the compatibility
+ * view of table t to roles other than its owner (none if it is missing).
+ */
+static List *
+compat_view_grants(int t)
+{
+	Oid			nsp = get_namespace_oid(COMPAT, true);
+	Oid			view = OidIsValid(nsp) ? get_relname_relid(lg_tables[t].name, nsp) : InvalidOid;
+	List	   *grants = NIL;
+	uint64		i;
+
+	if (!OidIsValid(view))
+		return NIL;
+	if (SPI_execute(psprintf("SELECT pg_catalog.format('GRANT %%s ON " COMPAT ".%%I TO %%s%%s',"
+							 "        a.privilege_type, c.relname,"
+							 "        CASE WHEN a.grantee OPERATOR(pg_catalog.=) 0::pg_catalog.oid THEN 'PUBLIC'"
+							 "             ELSE pg_catalog.quote_ident(r.rolname::pg_catalog.text) END,"
+							 "        CASE WHEN a.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END)"
+							 "  FROM pg_catalog.pg_class c"
+							 " CROSS JOIN LATERAL pg_catalog.aclexplode(c.relacl) a"
+							 "  LEFT JOIN pg_catalog.pg_roles r ON r.oid OPERATOR(pg_catalog.=) a.grantee"
+							 " WHERE c.oid OPERATOR(pg_catalog.=) %u::pg_catalog.oid"
+							 "   AND a.grantee OPERATOR(pg_catalog.<>) c.relowner"
+							 " ORDER BY 1", view),
+					true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute failed: the grants of view %s.%s", COMPAT, lg_tables[t].name);
+	for (i = 0; i < SPI_processed; i++)
+		grants = lappend(grants, SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1));
+	return grants;
+}
+
+/*
  * The compatibility view of table t over its 2.x table: the 1.0 columns,
  * the id and foreign keys as the legacy ids.  The other columns are the
  * table's own, so the view is automatically updatable: UPDATE and DELETE go
@@ -1615,7 +1664,10 @@ recheck_orphans(bool swap)
  * re-read, not overwritten); the id and foreign keys are not updatable
  * through it.  Inserts are numbered by the view's sequence and written by
  * _compat_write().  Created inside the update script, so detached from the
- * extension: it is the DBA's, until drop_compat().
+ * extension: it is the DBA's, until drop_compat().  Its reads and writes,
+ * and _compat_write()'s INSERT (plpgsql, not SECURITY DEFINER), are checked
+ * as the role that uses it: its privileges on the 2.x tables (the parents'
+ * too: the foreign keys read their legacy_id) and their policies.
  */
 static void
 create_compat_view(int t)
@@ -1630,7 +1682,7 @@ create_compat_view(int t)
 	int			i;
 
 	initStringInfo(&sql);
-	appendStringInfo(&sql, "CREATE VIEW " COMPAT ".%s AS SELECT ", tq);
+	appendStringInfo(&sql, "CREATE VIEW " COMPAT ".%s" COMPAT_VIEW_OPTIONS " AS SELECT ", tq);
 	for (i = 0; i < desc->natts; i++)
 	{
 		Form_pg_attribute att = TupleDescAttr(desc, i);
@@ -1695,6 +1747,7 @@ lg_online_swap(PG_FUNCTION_ARGS)
 	int64		applied;
 	long		lock_ms;
 	int64		next_ids[LG_NTABLES];
+	List	   *view_grants[LG_NTABLES];
 	StringInfoData sql;
 	int			t;
 	int			nestlevel;
@@ -1708,6 +1761,7 @@ lg_online_swap(PG_FUNCTION_ARGS)
 	int			pre_passes = 0;
 	long		pre_ms;
 	List	   *locked = NIL;
+	int			g;
 
 	if (!creating_extension)
 		ereport(ERROR,
@@ -1804,10 +1858,17 @@ lg_online_swap(PG_FUNCTION_ARGS)
 										ext, tq), 1);
 	}
 
-	/* out: the views over the legacy tables, then the legacy tables */
+	/*
+	 * out: the views over the legacy tables, then the legacy tables.  What
+	 * the DBA granted on the views (the application's role, as the README
+	 * says) is granted again on their successors.
+	 */
 	for (t = 0; t < LG_NTABLES; t++)
+	{
+		view_grants[t] = compat_view_grants(t);
 		spi_run(psprintf("DROP VIEW IF EXISTS " COMPAT ".%s", quote_identifier(lg_tables[t].name)),
 				SPI_OK_UTILITY);
+	}
 
 	/*
 	 * The carried views and foreign keys dropped, each referencing column
@@ -1849,6 +1910,8 @@ lg_online_swap(PG_FUNCTION_ARGS)
 							 quote_identifier(psprintf("%s_id_seq", lg_tables[t].name)), next_ids[t]),
 					SPI_OK_SELECT);
 			create_compat_view(t);
+			for (g = 0; g < list_length(view_grants[t]); g++)
+				spi_run((const char *) list_nth(view_grants[t], g), SPI_OK_UTILITY);
 		}
 	}
 	SPI_finish();
