@@ -3248,14 +3248,32 @@ convert_entry(FunctionCallInfo fcinfo, bool problems_only)
 	return (Datum) 0;
 }
 
+static Datum lg_convert_legacy_body(PG_FUNCTION_ARGS);
+
+/* lg_convert_legacy() runs under search_path pg_catalog, pg_temp (guard.c) */
 Datum
 lg_convert_legacy(PG_FUNCTION_ARGS)
+{
+	return lg_guard_call(lg_convert_legacy_body, fcinfo);
+}
+
+static Datum
+lg_convert_legacy_body(PG_FUNCTION_ARGS)
 {
 	return convert_entry(fcinfo, false);
 }
 
+static Datum lg_convert_legacy_problems_body(PG_FUNCTION_ARGS);
+
+/* lg_convert_legacy_problems() runs under search_path pg_catalog, pg_temp (guard.c) */
 Datum
 lg_convert_legacy_problems(PG_FUNCTION_ARGS)
+{
+	return lg_guard_call(lg_convert_legacy_problems_body, fcinfo);
+}
+
+static Datum
+lg_convert_legacy_problems_body(PG_FUNCTION_ARGS)
 {
 	return convert_entry(fcinfo, true);
 }
@@ -3266,8 +3284,17 @@ lg_convert_legacy_problems(PG_FUNCTION_ARGS)
  * into the new, empty 2.0 tables of the same schema; each gets its primary
  * key once loaded.  Orphans are an error.
  */
+static Datum lg_upgrade_convert_body(PG_FUNCTION_ARGS);
+
+/* lg_upgrade_convert() runs under search_path pg_catalog, pg_temp (guard.c) */
 Datum
 lg_upgrade_convert(PG_FUNCTION_ARGS)
+{
+	return lg_guard_call(lg_upgrade_convert_body, fcinfo);
+}
+
+static Datum
+lg_upgrade_convert_body(PG_FUNCTION_ARGS)
 {
 	ConvertState *st = palloc0(sizeof(ConvertState));
 	int			nestlevel;
@@ -3314,8 +3341,17 @@ lg_upgrade_convert(PG_FUNCTION_ARGS)
  * CONSTRAINT does once its check passes.  Only inside the update, which
  * holds ACCESS EXCLUSIVE on every table, so nothing changed in between.
  */
+static Datum lg_upgrade_mark_validated_body(PG_FUNCTION_ARGS);
+
+/* lg_upgrade_mark_validated() runs under search_path pg_catalog, pg_temp (guard.c) */
 Datum
 lg_upgrade_mark_validated(PG_FUNCTION_ARGS)
+{
+	return lg_guard_call(lg_upgrade_mark_validated_body, fcinfo);
+}
+
+static Datum
+lg_upgrade_mark_validated_body(PG_FUNCTION_ARGS)
 {
 	Oid			schema = lg_extension_schema();
 	Relation	conrel;

@@ -311,16 +311,18 @@ oid_array(List *oids)
 }
 
 /*
- * Run with search_path = pg_catalog: every name the deparser prints
+ * Run with search_path = pg_catalog, pg_temp: every name the deparser prints
  * (pg_get_viewdef, pg_get_constraintdef) is then schema-qualified, and every
  * statement built from them means the same objects whatever the user's path.
+ * pg_temp is named last: left out, it would be searched first for relations
+ * and types, and a temporary "text" or "uuid" would capture a cast.
  */
 static int
 enter_catalog_path(void)
 {
 	int			nest = NewGUCNestLevel();
 
-	(void) set_config_option("search_path", "pg_catalog",
+	(void) set_config_option("search_path", LG_SAFE_SEARCH_PATH,
 							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
 							 true, 0, false);
 	return nest;
@@ -2758,8 +2760,17 @@ lg_dependents_after_keys(void)
  */
 static void online_actions(DepPlan *plan);
 
+static Datum lg_conversion_plan_body(PG_FUNCTION_ARGS);
+
+/* lg_conversion_plan() runs under search_path pg_catalog, pg_temp (guard.c) */
 Datum
 lg_conversion_plan(PG_FUNCTION_ARGS)
+{
+	return lg_guard_call(lg_conversion_plan_body, fcinfo);
+}
+
+static Datum
+lg_conversion_plan_body(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	DepPlan    *plan;
@@ -2787,24 +2798,51 @@ lg_conversion_plan(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
+static Datum lg_dependents_detach_body(PG_FUNCTION_ARGS);
+
+/* lg_dependents_detach() runs under search_path pg_catalog, pg_temp (guard.c) */
 Datum
 lg_dependents_detach(PG_FUNCTION_ARGS)
+{
+	return lg_guard_call(lg_dependents_detach_body, fcinfo);
+}
+
+static Datum
+lg_dependents_detach_body(PG_FUNCTION_ARGS)
 {
 	check_in_update("_lg_dependents_detach");
 	do_detach(false);
 	PG_RETURN_VOID();
 }
 
+static Datum lg_dependents_convert_body(PG_FUNCTION_ARGS);
+
+/* lg_dependents_convert() runs under search_path pg_catalog, pg_temp (guard.c) */
 Datum
 lg_dependents_convert(PG_FUNCTION_ARGS)
+{
+	return lg_guard_call(lg_dependents_convert_body, fcinfo);
+}
+
+static Datum
+lg_dependents_convert_body(PG_FUNCTION_ARGS)
 {
 	check_in_update("_lg_dependents_convert");
 	do_convert(text_to_cstring(PG_GETARG_TEXT_PP(0)));
 	PG_RETURN_VOID();
 }
 
+static Datum lg_dependents_attach_body(PG_FUNCTION_ARGS);
+
+/* lg_dependents_attach() runs under search_path pg_catalog, pg_temp (guard.c) */
 Datum
 lg_dependents_attach(PG_FUNCTION_ARGS)
+{
+	return lg_guard_call(lg_dependents_attach_body, fcinfo);
+}
+
+static Datum
+lg_dependents_attach_body(PG_FUNCTION_ARGS)
 {
 	check_in_update("_lg_dependents_attach");
 	do_attach();
@@ -2843,8 +2881,11 @@ lg_dependents_legacy_id(PG_FUNCTION_ARGS)
 		HASHCTL		ctl;
 		uint64		i;
 		char	   *sql;
+		int			guard;
 
 		check_in_update("_lg_dependents_legacy_id");
+		/* the one statement, under the pinned search_path (guard.c) */
+		guard = lg_guard_begin();
 		cache = MemoryContextAllocZero(fcxt, sizeof(IdCache));
 		cache->relid = relid;
 		ctl.keysize = sizeof(pg_uuid_t);
@@ -2868,6 +2909,7 @@ lg_dependents_legacy_id(PG_FUNCTION_ARGS)
 			e->legacy_id = DatumGetInt64(col_datum(i, 2, &isnull));
 		}
 		SPI_finish();
+		lg_guard_end(guard);
 		fcinfo->flinfo->fn_extra = cache;
 	}
 	e = hash_search(cache->hash, id, HASH_FIND, NULL);
@@ -2916,8 +2958,17 @@ reference_column(Oid relid, const char *colname)
  * add_legacy_reference(tab regclass, col name, referenced text): register a
  * column holding ids of one of the 11 tables without a constraint.
  */
+static Datum lg_add_legacy_reference_body(PG_FUNCTION_ARGS);
+
+/* lg_add_legacy_reference() runs under search_path pg_catalog, pg_temp (guard.c) */
 Datum
 lg_add_legacy_reference(PG_FUNCTION_ARGS)
+{
+	return lg_guard_call(lg_add_legacy_reference_body, fcinfo);
+}
+
+static Datum
+lg_add_legacy_reference_body(PG_FUNCTION_ARGS)
 {
 	Oid			relid = PG_GETARG_OID(0);
 	char	   *colname = NameStr(*PG_GETARG_NAME(1));
@@ -3521,8 +3572,17 @@ lg_dependents_source_carry(void *arg, bool orphans_null)
  * dependents => 'carry') would do with every object depending on the
  * application's legacy tables in that schema.
  */
+static Datum lg_conversion_plan_source_body(PG_FUNCTION_ARGS);
+
+/* lg_conversion_plan_source() runs under search_path pg_catalog, pg_temp (guard.c) */
 Datum
 lg_conversion_plan_source(PG_FUNCTION_ARGS)
+{
+	return lg_guard_call(lg_conversion_plan_source_body, fcinfo);
+}
+
+static Datum
+lg_conversion_plan_source_body(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	Oid			src_schema = get_namespace_oid(NameStr(*PG_GETARG_NAME(0)), false);

@@ -646,8 +646,17 @@ create_shadow(int t)
  * the compatibility views over the legacy tables, and the capture triggers.
  * Returns at once: it copies no row.
  */
+static Datum lg_online_start_body(PG_FUNCTION_ARGS);
+
+/* lg_online_start() runs under search_path pg_catalog, pg_temp (guard.c) */
 Datum
 lg_online_start(PG_FUNCTION_ARGS)
+{
+	return lg_guard_call(lg_online_start_body, fcinfo);
+}
+
+static Datum
+lg_online_start_body(PG_FUNCTION_ARGS)
 {
 	const char *ext;
 	LockBudget	b;
@@ -833,8 +842,17 @@ build_primary_key(int t)
  * no index to maintain row by row.  The batch that ends a table's copy
  * builds its primary key, in the same transaction.
  */
+static Datum lg_online_copy_batch_body(PG_FUNCTION_ARGS);
+
+/* lg_online_copy_batch() runs under search_path pg_catalog, pg_temp (guard.c) */
 Datum
 lg_online_copy_batch(PG_FUNCTION_ARGS)
+{
+	return lg_guard_call(lg_online_copy_batch_body, fcinfo);
+}
+
+static Datum
+lg_online_copy_batch_body(PG_FUNCTION_ARGS)
 {
 	int32		batch = PG_GETARG_INT32(0);
 	int			t;
@@ -1118,8 +1136,17 @@ apply_until_small(int *passes)
 }
 
 /* _online_apply(): apply the change log once; returns the entries applied */
+static Datum lg_online_apply_body(PG_FUNCTION_ARGS);
+
+/* lg_online_apply() runs under search_path pg_catalog, pg_temp (guard.c) */
 Datum
 lg_online_apply(PG_FUNCTION_ARGS)
+{
+	return lg_guard_call(lg_online_apply_body, fcinfo);
+}
+
+static Datum
+lg_online_apply_body(PG_FUNCTION_ARGS)
 {
 	int64		n;
 
@@ -1174,8 +1201,17 @@ build_indexes(int t)
  * builds the shadows' unique constraints and indexes, and marks the backfill
  * complete.  When already complete, applies the log.
  */
+static Datum lg_online_finish_body(PG_FUNCTION_ARGS);
+
+/* lg_online_finish() runs under search_path pg_catalog, pg_temp (guard.c) */
 Datum
 lg_online_finish(PG_FUNCTION_ARGS)
+{
+	return lg_guard_call(lg_online_finish_body, fcinfo);
+}
+
+static Datum
+lg_online_finish_body(PG_FUNCTION_ARGS)
 {
 	int64		notcopied;
 	char	   *phase;
@@ -1279,8 +1315,17 @@ drop_staging(void)
  * online_abort(): the capture triggers, the staging schema and the
  * compatibility views go; the legacy tables are as they were.
  */
+static Datum lg_online_abort_body(PG_FUNCTION_ARGS);
+
+/* lg_online_abort() runs under search_path pg_catalog, pg_temp (guard.c) */
 Datum
 lg_online_abort(PG_FUNCTION_ARGS)
+{
+	return lg_guard_call(lg_online_abort_body, fcinfo);
+}
+
+static Datum
+lg_online_abort_body(PG_FUNCTION_ARGS)
 {
 	LockBudget	b;
 	int			t;
@@ -1490,8 +1535,17 @@ create_compat_view(int t)
  * compatibility views by views over them; returns true, and the script's
  * offline conversion sees UUID tables and skips.
  */
+static Datum lg_online_swap_body(PG_FUNCTION_ARGS);
+
+/* lg_online_swap() runs under search_path pg_catalog, pg_temp (guard.c) */
 Datum
 lg_online_swap(PG_FUNCTION_ARGS)
+{
+	return lg_guard_call(lg_online_swap_body, fcinfo);
+}
+
+static Datum
+lg_online_swap_body(PG_FUNCTION_ARGS)
 {
 	LockBudget	b;
 	const char *ext = ext_q();
