@@ -2896,7 +2896,8 @@ parse_rules(ConvertState *st, Jsonb *column_map, ArrayType *ignore_columns,
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("column_map must be a JSON object of \"table.source_column\": \"target_column\"")));
-	tt = rule_query("SELECT e.key, e.value #>> '{}', pg_catalog.jsonb_typeof(e.value) "
+	tt = rule_query("SELECT e.key, e.value OPERATOR(pg_catalog.#>>) '{}'::pg_catalog.text[],"
+					" pg_catalog.jsonb_typeof(e.value) "
 					"FROM pg_catalog.jsonb_each($1) e",
 					JSONBOID, JsonbPGetDatum(column_map));
 	for (i = 0; i < SPI_processed; i++)
@@ -2932,14 +2933,15 @@ parse_rules(ConvertState *st, Jsonb *column_map, ArrayType *ignore_columns,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("value_map must be a JSON object of \"table.column\": {\"source value\": \"label\", ...}")));
 	tt = rule_query("SELECT e.key FROM pg_catalog.jsonb_each($1) e "
-					"WHERE pg_catalog.jsonb_typeof(e.value) <> 'object'",
+					"WHERE pg_catalog.jsonb_typeof(e.value) OPERATOR(pg_catalog.<>) 'object'::pg_catalog.text",
 					JSONBOID, JsonbPGetDatum(value_map));
 	if (SPI_processed > 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("value_map entry \"%s\" must be a JSON object of \"source value\": \"label\"",
 						SPI_getvalue(tt->vals[0], tt->tupdesc, 1))));
-	tt = rule_query("SELECT e.key, v.key, v.value #>> '{}', pg_catalog.jsonb_typeof(v.value) "
+	tt = rule_query("SELECT e.key, v.key, v.value OPERATOR(pg_catalog.#>>) '{}'::pg_catalog.text[],"
+					" pg_catalog.jsonb_typeof(v.value) "
 					"FROM pg_catalog.jsonb_each($1) e, pg_catalog.jsonb_each(e.value) v",
 					JSONBOID, JsonbPGetDatum(value_map));
 	for (i = 0; i < SPI_processed; i++)
