@@ -3,6 +3,7 @@ MODULE_big = lane_google
 OBJS = \
 	$(WIN32RES) \
 	src/lane_google.o \
+	src/guard.o \
 	src/uuid.o \
 	src/legacy.o \
 	src/tables.o \

@@ -3118,7 +3118,8 @@ parse_rules(ConvertState *st, Jsonb *column_map, ArrayType *ignore_columns,
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("column_map must be a JSON object of \"table.source_column\": \"target_column\"")));
-	tt = rule_query("SELECT e.key, e.value #>> '{}', pg_catalog.jsonb_typeof(e.value) "
+	tt = rule_query("SELECT e.key, e.value OPERATOR(pg_catalog.#>>) '{}'::pg_catalog.text[],"
+					" pg_catalog.jsonb_typeof(e.value) "
 					"FROM pg_catalog.jsonb_each($1) e",
 					JSONBOID, JsonbPGetDatum(column_map));
 	for (i = 0; i < SPI_processed; i++)
@@ -3160,14 +3161,15 @@ parse_rules(ConvertState *st, Jsonb *column_map, ArrayType *ignore_columns,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("value_map must be a JSON object of \"table.column\": {\"source value\": \"label\", ...}")));
 	tt = rule_query("SELECT e.key FROM pg_catalog.jsonb_each($1) e "
-					"WHERE pg_catalog.jsonb_typeof(e.value) <> 'object'",
+					"WHERE pg_catalog.jsonb_typeof(e.value) OPERATOR(pg_catalog.<>) 'object'::pg_catalog.text",
 					JSONBOID, JsonbPGetDatum(value_map));
 	if (SPI_processed > 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("value_map entry \"%s\" must be a JSON object of \"source value\": \"label\"",
 						SPI_getvalue(tt->vals[0], tt->tupdesc, 1))));
-	tt = rule_query("SELECT e.key, v.key, v.value #>> '{}', pg_catalog.jsonb_typeof(v.value) "
+	tt = rule_query("SELECT e.key, v.key, v.value OPERATOR(pg_catalog.#>>) '{}'::pg_catalog.text[],"
+					" pg_catalog.jsonb_typeof(v.value) "
 					"FROM pg_catalog.jsonb_each($1) e, pg_catalog.jsonb_each(e.value) v",
 					JSONBOID, JsonbPGetDatum(value_map));
 	for (i = 0; i < SPI_processed; i++)
@@ -3476,14 +3478,32 @@ convert_entry(FunctionCallInfo fcinfo, bool problems_only)
 	return (Datum) 0;
 }
 
+static Datum lg_convert_legacy_body(PG_FUNCTION_ARGS);
+
+/* lg_convert_legacy() runs under search_path pg_catalog, pg_temp (guard.c) */
 Datum
 lg_convert_legacy(PG_FUNCTION_ARGS)
+{
+	return lg_guard_call(lg_convert_legacy_body, fcinfo);
+}
+
+static Datum
+lg_convert_legacy_body(PG_FUNCTION_ARGS)
 {
 	return convert_entry(fcinfo, false);
 }
 
+static Datum lg_convert_legacy_problems_body(PG_FUNCTION_ARGS);
+
+/* lg_convert_legacy_problems() runs under search_path pg_catalog, pg_temp (guard.c) */
 Datum
 lg_convert_legacy_problems(PG_FUNCTION_ARGS)
+{
+	return lg_guard_call(lg_convert_legacy_problems_body, fcinfo);
+}
+
+static Datum
+lg_convert_legacy_problems_body(PG_FUNCTION_ARGS)
 {
 	return convert_entry(fcinfo, true);
 }
@@ -3494,8 +3514,17 @@ lg_convert_legacy_problems(PG_FUNCTION_ARGS)
  * into the new, empty 2.0 tables of the same schema; each gets its primary
  * key once loaded.  Orphans are an error.
  */
+static Datum lg_upgrade_convert_body(PG_FUNCTION_ARGS);
+
+/* lg_upgrade_convert() runs under search_path pg_catalog, pg_temp (guard.c) */
 Datum
 lg_upgrade_convert(PG_FUNCTION_ARGS)
+{
+	return lg_guard_call(lg_upgrade_convert_body, fcinfo);
+}
+
+static Datum
+lg_upgrade_convert_body(PG_FUNCTION_ARGS)
 {
 	ConvertState *st = palloc0(sizeof(ConvertState));
 	int			nestlevel;
@@ -3542,8 +3571,17 @@ lg_upgrade_convert(PG_FUNCTION_ARGS)
  * CONSTRAINT does once its check passes.  Only inside the update, which
  * holds ACCESS EXCLUSIVE on every table, so nothing changed in between.
  */
+static Datum lg_upgrade_mark_validated_body(PG_FUNCTION_ARGS);
+
+/* lg_upgrade_mark_validated() runs under search_path pg_catalog, pg_temp (guard.c) */
 Datum
 lg_upgrade_mark_validated(PG_FUNCTION_ARGS)
+{
+	return lg_guard_call(lg_upgrade_mark_validated_body, fcinfo);
+}
+
+static Datum
+lg_upgrade_mark_validated_body(PG_FUNCTION_ARGS)
 {
 	Oid			schema = lg_extension_schema();
 	Relation	conrel;

@@ -315,16 +315,18 @@ oid_array(List *oids)
 }
 
 /*
- * Run with search_path = pg_catalog: every name the deparser prints
+ * Run with search_path = pg_catalog, pg_temp: every name the deparser prints
  * (pg_get_viewdef, pg_get_constraintdef) is then schema-qualified, and every
  * statement built from them means the same objects whatever the user's path.
+ * pg_temp is named last: left out, it would be searched first for relations
+ * and types, and a temporary "text" or "uuid" would capture a cast.
  */
 static int
 enter_catalog_path(void)
 {
 	int			nest = NewGUCNestLevel();
 
-	(void) set_config_option("search_path", "pg_catalog",
+	(void) set_config_option("search_path", LG_SAFE_SEARCH_PATH,
 							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
 							 true, 0, false);
 	return nest;
@@ -405,57 +407,57 @@ static const char *const dependents_sql =
 "), deps AS ("
 "    SELECT d.classid, d.objid"
 "      FROM pg_catalog.pg_depend d"
-"     WHERE d.deptype IN ('n', 'a')"
-"       AND ((d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass"
-"             AND d.refobjid IN (SELECT relid FROM roots))"
-"         OR (d.refclassid = 'pg_catalog.pg_type'::pg_catalog.regclass"
-"             AND d.refobjid IN (SELECT reltype FROM roots)))"
+"     WHERE d.deptype OPERATOR(pg_catalog.=) ANY (ARRAY['n', 'a']::pg_catalog.\"char\"[])"
+"       AND ((d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass"
+"             AND d.refobjid OPERATOR(pg_catalog.=) ANY (SELECT relid FROM roots))"
+"         OR (d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_type'::pg_catalog.regclass"
+"             AND d.refobjid OPERATOR(pg_catalog.=) ANY (SELECT reltype FROM roots)))"
 "     GROUP BY d.classid, d.objid"
 "), classified(classid, objid, category, ev_class) AS MATERIALIZED ("
 "SELECT d.classid, d.objid,"
-"  CASE d.classid"
-"  WHEN 'pg_catalog.pg_constraint'::pg_catalog.regclass THEN"
-"    (SELECT CASE WHEN con.conrelid IN (SELECT relid FROM roots)"
-"                 THEN CASE WHEN con.conname::text = ANY ($2) OR con.conname LIKE '\\_lg\\_%' THEN 'own'"
+"  CASE"
+"  WHEN d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_constraint'::pg_catalog.regclass THEN"
+"    (SELECT CASE WHEN con.conrelid OPERATOR(pg_catalog.=) ANY (SELECT relid FROM roots)"
+"                 THEN CASE WHEN con.conname::text OPERATOR(pg_catalog.=) ANY ($2) OR con.conname OPERATOR(pg_catalog.~~) '\\_lg\\_%' THEN 'own'"
 "                      ELSE 'constraint' END"
-"                 WHEN con.conparentid <> 0 THEN 'skip'"
-"                 WHEN con.contype = 'f' THEN 'foreign key'"
+"                 WHEN con.conparentid OPERATOR(pg_catalog.<>) 0 THEN 'skip'"
+"                 WHEN con.contype OPERATOR(pg_catalog.=) 'f' THEN 'foreign key'"
 "                 ELSE 'constraint' END"
-"       FROM pg_catalog.pg_constraint con WHERE con.oid = d.objid)"
-"  WHEN 'pg_catalog.pg_class'::pg_catalog.regclass THEN"
-"    (SELECT CASE WHEN c.relkind IN ('i', 'I')"
-"                      AND (c.relname::text = ANY ($2) OR c.relname LIKE '\\_lg\\_%') THEN 'own'"
-"                 WHEN c.relkind IN ('i', 'I') THEN 'index'"
-"                 WHEN c.relkind = 't' THEN 'skip'"
-"                 WHEN c.relkind = 'S' THEN 'sequence'"
+"       FROM pg_catalog.pg_constraint con WHERE con.oid OPERATOR(pg_catalog.=) d.objid)"
+"  WHEN d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass THEN"
+"    (SELECT CASE WHEN c.relkind OPERATOR(pg_catalog.=) ANY (ARRAY['i', 'I']::pg_catalog.\"char\"[])"
+"                      AND (c.relname::text OPERATOR(pg_catalog.=) ANY ($2) OR c.relname OPERATOR(pg_catalog.~~) '\\_lg\\_%') THEN 'own'"
+"                 WHEN c.relkind OPERATOR(pg_catalog.=) ANY (ARRAY['i', 'I']::pg_catalog.\"char\"[]) THEN 'index'"
+"                 WHEN c.relkind OPERATOR(pg_catalog.=) 't' THEN 'skip'"
+"                 WHEN c.relkind OPERATOR(pg_catalog.=) 'S' THEN 'sequence'"
 "                 ELSE 'table' END"
-"       FROM pg_catalog.pg_class c WHERE c.oid = d.objid)"
-"  WHEN 'pg_catalog.pg_rewrite'::pg_catalog.regclass THEN"
-"    (SELECT CASE WHEN c.oid IN (SELECT relid FROM roots) THEN 'rule'"
-"                 WHEN r.rulename = '_RETURN' AND c.relnamespace IN"
-"                      (SELECT n.oid FROM pg_catalog.pg_namespace n WHERE n.nspname = 'lane_google_v1') THEN 'skip'"
-"                 WHEN r.rulename = '_RETURN' AND c.relkind = 'v' THEN 'view'"
-"                 WHEN r.rulename = '_RETURN' AND c.relkind = 'm' THEN 'materialized view'"
+"       FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) d.objid)"
+"  WHEN d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_rewrite'::pg_catalog.regclass THEN"
+"    (SELECT CASE WHEN c.oid OPERATOR(pg_catalog.=) ANY (SELECT relid FROM roots) THEN 'rule'"
+"                 WHEN r.rulename OPERATOR(pg_catalog.=) '_RETURN' AND c.relnamespace IN"
+"                      (SELECT n.oid FROM pg_catalog.pg_namespace n WHERE n.nspname OPERATOR(pg_catalog.=) 'lane_google_v1') THEN 'skip'"
+"                 WHEN r.rulename OPERATOR(pg_catalog.=) '_RETURN' AND c.relkind OPERATOR(pg_catalog.=) 'v' THEN 'view'"
+"                 WHEN r.rulename OPERATOR(pg_catalog.=) '_RETURN' AND c.relkind OPERATOR(pg_catalog.=) 'm' THEN 'materialized view'"
 "                 ELSE 'rule' END"
-"       FROM pg_catalog.pg_rewrite r JOIN pg_catalog.pg_class c ON c.oid = r.ev_class"
-"      WHERE r.oid = d.objid)"
-"  WHEN 'pg_catalog.pg_trigger'::pg_catalog.regclass THEN"
+"       FROM pg_catalog.pg_rewrite r JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) r.ev_class"
+"      WHERE r.oid OPERATOR(pg_catalog.=) d.objid)"
+"  WHEN d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_trigger'::pg_catalog.regclass THEN"
 "    (SELECT CASE WHEN t.tgisinternal THEN 'skip'"
-"                 WHEN t.tgname::text = ANY ($2) OR t.tgname LIKE '\\_lg\\_%'"
-"                      OR t.tgname LIKE 'lane\\_google\\_online\\_%' THEN 'own'"
+"                 WHEN t.tgname::text OPERATOR(pg_catalog.=) ANY ($2) OR t.tgname OPERATOR(pg_catalog.~~) '\\_lg\\_%'"
+"                      OR t.tgname OPERATOR(pg_catalog.~~) 'lane\\_google\\_online\\_%' THEN 'own'"
 "                 ELSE 'trigger' END"
-"       FROM pg_catalog.pg_trigger t WHERE t.oid = d.objid)"
-"  WHEN 'pg_catalog.pg_attrdef'::pg_catalog.regclass THEN"
-"    (SELECT CASE WHEN a.adrelid IN (SELECT relid FROM roots) THEN 'own' ELSE 'default' END"
-"       FROM pg_catalog.pg_attrdef a WHERE a.oid = d.objid)"
-"  WHEN 'pg_catalog.pg_policy'::pg_catalog.regclass THEN 'policy'"
-"  WHEN 'pg_catalog.pg_statistic_ext'::pg_catalog.regclass THEN 'statistics object'"
-"  WHEN 'pg_catalog.pg_publication_rel'::pg_catalog.regclass THEN 'publication'"
-"  WHEN 'pg_catalog.pg_proc'::pg_catalog.regclass THEN 'function'"
-"  WHEN 'pg_catalog.pg_type'::pg_catalog.regclass THEN 'type'"
+"       FROM pg_catalog.pg_trigger t WHERE t.oid OPERATOR(pg_catalog.=) d.objid)"
+"  WHEN d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_attrdef'::pg_catalog.regclass THEN"
+"    (SELECT CASE WHEN a.adrelid OPERATOR(pg_catalog.=) ANY (SELECT relid FROM roots) THEN 'own' ELSE 'default' END"
+"       FROM pg_catalog.pg_attrdef a WHERE a.oid OPERATOR(pg_catalog.=) d.objid)"
+"  WHEN d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_policy'::pg_catalog.regclass THEN 'policy'"
+"  WHEN d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_statistic_ext'::pg_catalog.regclass THEN 'statistics object'"
+"  WHEN d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_publication_rel'::pg_catalog.regclass THEN 'publication'"
+"  WHEN d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass THEN 'function'"
+"  WHEN d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_type'::pg_catalog.regclass THEN 'type'"
 "  ELSE 'other' END,"
-"  CASE WHEN d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass"
-"       THEN (SELECT r.ev_class FROM pg_catalog.pg_rewrite r WHERE r.oid = d.objid) END"
+"  CASE WHEN d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_rewrite'::pg_catalog.regclass"
+"       THEN (SELECT r.ev_class FROM pg_catalog.pg_rewrite r WHERE r.oid OPERATOR(pg_catalog.=) d.objid) END"
 "  FROM deps d"
 ")"
 /*
@@ -463,16 +465,16 @@ static const char *const dependents_sql =
  * names (not what it skips or hands to plan_foreign_keys() and plan_views())
  */
 "SELECT c.objid,"
-"       CASE WHEN c.category IN ('own', 'skip', 'foreign key', 'view', 'materialized view') THEN NULL"
+"       CASE WHEN c.category OPERATOR(pg_catalog.=) ANY (ARRAY['own', 'skip', 'foreign key', 'view', 'materialized view']::pg_catalog.text[]) THEN NULL"
 "            ELSE pg_catalog.pg_describe_object(c.classid, c.objid, 0) END,"
-"       CASE WHEN c.category IN ('own', 'skip', 'foreign key', 'view', 'materialized view') THEN NULL"
+"       CASE WHEN c.category OPERATOR(pg_catalog.=) ANY (ARRAY['own', 'skip', 'foreign key', 'view', 'materialized view']::pg_catalog.text[]) THEN NULL"
 "            ELSE (SELECT pg_catalog.min(pg_catalog.pg_describe_object(d.refclassid, d.refobjid, 0))"
 "                    FROM pg_catalog.pg_depend d"
-"                   WHERE d.classid = c.classid AND d.objid = c.objid AND d.deptype IN ('n', 'a')"
-"                     AND ((d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass"
-"                           AND d.refobjid IN (SELECT relid FROM roots))"
-"                       OR (d.refclassid = 'pg_catalog.pg_type'::pg_catalog.regclass"
-"                           AND d.refobjid IN (SELECT reltype FROM roots)))) END,"
+"                   WHERE d.classid OPERATOR(pg_catalog.=) c.classid AND d.objid OPERATOR(pg_catalog.=) c.objid AND d.deptype OPERATOR(pg_catalog.=) ANY (ARRAY['n', 'a']::pg_catalog.\"char\"[])"
+"                     AND ((d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass"
+"                           AND d.refobjid OPERATOR(pg_catalog.=) ANY (SELECT relid FROM roots))"
+"                       OR (d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_type'::pg_catalog.regclass"
+"                           AND d.refobjid OPERATOR(pg_catalog.=) ANY (SELECT reltype FROM roots)))) END,"
 "       c.category, c.ev_class"
 "  FROM classified c ORDER BY 4, 2";
 
@@ -547,20 +549,20 @@ plan_foreign_keys(DepPlan *plan, List *fk_oids, const char *regtab)
 				   "       pg_catalog.array_length(con.conkey, 1),"
 				   "       (SELECT pg_catalog.string_agg(ra.attname, ',' ORDER BY k.i)"
 				   "          FROM pg_catalog.unnest(con.confkey) WITH ORDINALITY AS k(attnum, i)"
-				   "          JOIN pg_catalog.pg_attribute ra ON ra.attrelid = con.confrelid"
-				   "                                         AND ra.attnum = k.attnum),"
+				   "          JOIN pg_catalog.pg_attribute ra ON ra.attrelid OPERATOR(pg_catalog.=) con.confrelid"
+				   "                                         AND ra.attnum OPERATOR(pg_catalog.=) k.attnum),"
 				   "       a.attname, a.atttypid, pg_catalog.format_type(a.atttypid, a.atttypmod),"
 				   "       %s"
 				   "  FROM pg_catalog.pg_constraint con"
-				   "  JOIN pg_catalog.pg_class c ON c.oid = con.conrelid"
-				   "  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
-				   "  JOIN pg_catalog.pg_attribute a ON a.attrelid = con.conrelid"
-				   "                                AND a.attnum = con.conkey[1]"
+				   "  JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) con.conrelid"
+				   "  JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace"
+				   "  JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) con.conrelid"
+				   "                                AND a.attnum OPERATOR(pg_catalog.=) con.conkey[1]"
 				   " WHERE con.oid OPERATOR(pg_catalog.=) ANY ($1)"
 				   " ORDER BY 2, 3",
 				   regtab
 				   ? psprintf("(SELECT pg_catalog.format_type(r.legacy_type, NULL) FROM %s r"
-							  "  WHERE r.tab = con.conrelid AND r.col = a.attname"
+							  "  WHERE r.tab OPERATOR(pg_catalog.=) con.conrelid AND r.col OPERATOR(pg_catalog.=) a.attname"
 							  "    AND r.legacy_type IS NOT NULL)", regtab)
 				   : "NULL::pg_catalog.text");
 	if (SPI_execute_with_args(sql, 1, argtypes, args, NULL, true, 0) != SPI_OK_SELECT)
@@ -688,9 +690,9 @@ plan_references(DepPlan *plan, const char *regtab)
 					  "       pg_catalog.regexp_replace(r.referenced, '^.*\\.', ''), a.atttypid, pg_catalog.format_type(a.atttypid, a.atttypmod),"
 					  "       pg_catalog.format_type(r.legacy_type, NULL), r.tab::pg_catalog.text"
 					  "  FROM %s r"
-					  "  LEFT JOIN pg_catalog.pg_class c ON c.oid = r.tab"
-					  "  LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
-					  "  LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = r.tab AND a.attname = r.col"
+					  "  LEFT JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) r.tab"
+					  "  LEFT JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace"
+					  "  LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) r.tab AND a.attname OPERATOR(pg_catalog.=) r.col"
 					  "                                    AND NOT a.attisdropped"
 					  " WHERE NOT r.declared AND %s ORDER BY 2, 3", regtab,
 					  references_filter(plan)),
@@ -812,40 +814,40 @@ plan_column_dependents(DepPlan *plan, List **seeds)
 
 	spi_exec(psprintf(
 					  "SELECT DISTINCT d.objid,"
-					  "       CASE WHEN d.category IN ('skip', 'view') THEN NULL"
+					  "       CASE WHEN d.category OPERATOR(pg_catalog.=) ANY (ARRAY['skip', 'view']::pg_catalog.text[]) THEN NULL"
 					  "            ELSE pg_catalog.pg_describe_object(d.classid, d.objid, 0) END,"
-					  "       CASE WHEN d.category IN ('skip', 'view') THEN NULL"
+					  "       CASE WHEN d.category OPERATOR(pg_catalog.=) ANY (ARRAY['skip', 'view']::pg_catalog.text[]) THEN NULL"
 					  "            ELSE pg_catalog.pg_describe_object(d.refclassid, d.refobjid, d.refobjsubid) END,"
 					  "       d.category, d.ev_class, d.relid"
 					  "  FROM (SELECT d.classid, d.objid, d.refclassid, d.refobjid, d.refobjsubid,"
-					  "  CASE d.classid"
-					  "  WHEN 'pg_catalog.pg_constraint'::pg_catalog.regclass THEN"
-					  "    (SELECT CASE WHEN con.contype = 'f' AND con.confrelid IN (%s) THEN 'skip'"
-					  "                 WHEN con.contype IN ('p', 'u') THEN 'skip'"
+					  "  CASE"
+					  "  WHEN d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_constraint'::pg_catalog.regclass THEN"
+					  "    (SELECT CASE WHEN con.contype OPERATOR(pg_catalog.=) 'f' AND con.confrelid OPERATOR(pg_catalog.=) ANY ('{%s}'::pg_catalog.oid[]) THEN 'skip'"
+					  "                 WHEN con.contype OPERATOR(pg_catalog.=) ANY (ARRAY['p', 'u']::pg_catalog.\"char\"[]) THEN 'skip'"
 					  "                 ELSE 'constraint' END"
-					  "       FROM pg_catalog.pg_constraint con WHERE con.oid = d.objid)"
-					  "  WHEN 'pg_catalog.pg_class'::pg_catalog.regclass THEN"
+					  "       FROM pg_catalog.pg_constraint con WHERE con.oid OPERATOR(pg_catalog.=) d.objid)"
+					  "  WHEN d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass THEN"
 					  "    (SELECT CASE WHEN i.indexprs IS NULL AND i.indpred IS NULL THEN 'skip' ELSE 'index' END"
-					  "       FROM pg_catalog.pg_index i WHERE i.indexrelid = d.objid)"
-					  "  WHEN 'pg_catalog.pg_rewrite'::pg_catalog.regclass THEN"
-					  "    (SELECT CASE WHEN r.rulename = '_RETURN' AND c.relkind IN ('v', 'm') THEN 'view'"
+					  "       FROM pg_catalog.pg_index i WHERE i.indexrelid OPERATOR(pg_catalog.=) d.objid)"
+					  "  WHEN d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_rewrite'::pg_catalog.regclass THEN"
+					  "    (SELECT CASE WHEN r.rulename OPERATOR(pg_catalog.=) '_RETURN' AND c.relkind OPERATOR(pg_catalog.=) ANY (ARRAY['v', 'm']::pg_catalog.\"char\"[]) THEN 'view'"
 					  "                 ELSE 'rule' END"
-					  "       FROM pg_catalog.pg_rewrite r JOIN pg_catalog.pg_class c ON c.oid = r.ev_class"
-					  "      WHERE r.oid = d.objid)"
-					  "  WHEN 'pg_catalog.pg_statistic_ext'::pg_catalog.regclass THEN 'skip'"
-					  "  WHEN 'pg_catalog.pg_attrdef'::pg_catalog.regclass THEN 'default'"
-					  "  WHEN 'pg_catalog.pg_policy'::pg_catalog.regclass THEN 'policy'"
-					  "  WHEN 'pg_catalog.pg_trigger'::pg_catalog.regclass THEN 'trigger'"
+					  "       FROM pg_catalog.pg_rewrite r JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) r.ev_class"
+					  "      WHERE r.oid OPERATOR(pg_catalog.=) d.objid)"
+					  "  WHEN d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_statistic_ext'::pg_catalog.regclass THEN 'skip'"
+					  "  WHEN d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_attrdef'::pg_catalog.regclass THEN 'default'"
+					  "  WHEN d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_policy'::pg_catalog.regclass THEN 'policy'"
+					  "  WHEN d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_trigger'::pg_catalog.regclass THEN 'trigger'"
 					  "  ELSE 'other' END,"
-					  "  CASE WHEN d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass"
-					  "       THEN (SELECT r.ev_class FROM pg_catalog.pg_rewrite r WHERE r.oid = d.objid) END,"
+					  "  CASE WHEN d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_rewrite'::pg_catalog.regclass"
+					  "       THEN (SELECT r.ev_class FROM pg_catalog.pg_rewrite r WHERE r.oid OPERATOR(pg_catalog.=) d.objid) END,"
 					  "  p.relid::pg_catalog.oid"
 					  "  FROM pg_catalog.pg_depend d"
 					  "  JOIN (VALUES %s) AS p(relid, attnum)"
-					  "    ON d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass"
-					  "   AND d.refobjid = p.relid::pg_catalog.oid AND d.refobjsubid = p.attnum"
-					  " WHERE d.deptype IN ('n', 'a')"
-					  "   AND d.classid <> 'pg_catalog.pg_type'::pg_catalog.regclass"
+					  "    ON d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass"
+					  "   AND d.refobjid OPERATOR(pg_catalog.=) p.relid::pg_catalog.oid AND d.refobjsubid OPERATOR(pg_catalog.=) p.attnum"
+					  " WHERE d.deptype OPERATOR(pg_catalog.=) ANY (ARRAY['n', 'a']::pg_catalog.\"char\"[])"
+					  "   AND d.classid OPERATOR(pg_catalog.<>) 'pg_catalog.pg_type'::pg_catalog.regclass"
 					  " OFFSET 0) AS d(classid, objid, refclassid, refobjid, refobjsubid, category, ev_class, relid)"
 					  " ORDER BY 2",
 					  roots.data, pairs.data),
@@ -944,13 +946,13 @@ plan_views(DepPlan *plan, List *seeds)
 							  "WITH RECURSIVE v(oid, depth) AS ("
 							  "    SELECT s, 1 FROM pg_catalog.unnest($1) AS s"
 							  "  UNION ALL"
-							  "    SELECT r.ev_class, v.depth + 1 FROM v"
+							  "    SELECT r.ev_class, v.depth OPERATOR(pg_catalog.+) 1 FROM v"
 							  "      JOIN pg_catalog.pg_depend d"
-							  "        ON d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass"
-							  "       AND d.refobjid = v.oid"
-							  "       AND d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass"
-							  "      JOIN pg_catalog.pg_rewrite r ON r.oid = d.objid"
-							  "     WHERE r.ev_class <> v.oid AND v.depth < 100"
+							  "        ON d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass"
+							  "       AND d.refobjid OPERATOR(pg_catalog.=) v.oid"
+							  "       AND d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_rewrite'::pg_catalog.regclass"
+							  "      JOIN pg_catalog.pg_rewrite r ON r.oid OPERATOR(pg_catalog.=) d.objid"
+							  "     WHERE r.ev_class OPERATOR(pg_catalog.<>) v.oid AND v.depth OPERATOR(pg_catalog.<) 100"
 							  ")"
 							  "SELECT v.oid, pg_catalog.max(v.depth),"
 							  "       pg_catalog.format('%I.%I', n.nspname, c.relname), c.relkind,"
@@ -959,26 +961,26 @@ plan_views(DepPlan *plan, List *seeds)
 							  "       pg_catalog.array_to_string(c.reloptions, ', '),"
 							  "       c.relispopulated,"
 							  "       (SELECT ds.description FROM pg_catalog.pg_description ds"
-							  "         WHERE ds.objoid = v.oid AND ds.classoid = 'pg_catalog.pg_class'::pg_catalog.regclass"
-							  "           AND ds.objsubid = 0),"
-							  "       (SELECT t.spcname FROM pg_catalog.pg_tablespace t WHERE t.oid = c.reltablespace),"
+							  "         WHERE ds.objoid OPERATOR(pg_catalog.=) v.oid AND ds.classoid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass"
+							  "           AND ds.objsubid OPERATOR(pg_catalog.=) 0),"
+							  "       (SELECT t.spcname FROM pg_catalog.pg_tablespace t WHERE t.oid OPERATOR(pg_catalog.=) c.reltablespace),"
 							  "       (SELECT pg_catalog.string_agg(pg_catalog.format('GRANT %s ON %I.%I TO %s%s',"
 							  "                 a.privilege_type, n.nspname, c.relname,"
-							  "                 CASE WHEN a.grantee = 0 THEN 'PUBLIC'"
+							  "                 CASE WHEN a.grantee OPERATOR(pg_catalog.=) 0 THEN 'PUBLIC'"
 							  "                      ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(a.grantee)) END,"
 							  "                 CASE WHEN a.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END), '; ')"
 							  "          FROM pg_catalog.aclexplode(c.relacl) AS a),"
 							  "       (SELECT pg_catalog.string_agg(pg_catalog.pg_get_indexdef(i.indexrelid), '; ')"
-							  "          FROM pg_catalog.pg_index i WHERE i.indrelid = v.oid),"
+							  "          FROM pg_catalog.pg_index i WHERE i.indrelid OPERATOR(pg_catalog.=) v.oid),"
 							  "       (SELECT pg_catalog.string_agg(pg_catalog.format('COMMENT ON COLUMN %I.%I.%I IS %L',"
 							  "                 n.nspname, c.relname, a.attname, ds.description), '; ')"
 							  "          FROM pg_catalog.pg_description ds"
-							  "          JOIN pg_catalog.pg_attribute a ON a.attrelid = ds.objoid AND a.attnum = ds.objsubid"
-							  "         WHERE ds.classoid = 'pg_catalog.pg_class'::pg_catalog.regclass"
-							  "           AND ds.objoid = v.oid AND ds.objsubid > 0),"
+							  "          JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) ds.objoid AND a.attnum OPERATOR(pg_catalog.=) ds.objsubid"
+							  "         WHERE ds.classoid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass"
+							  "           AND ds.objoid OPERATOR(pg_catalog.=) v.oid AND ds.objsubid OPERATOR(pg_catalog.>) 0),"
 							  "       c.relacl IS NOT NULL"
-							  "  FROM v JOIN pg_catalog.pg_class c ON c.oid = v.oid"
-							  "  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+							  "  FROM v JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) v.oid"
+							  "  JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace"
 							  " GROUP BY v.oid, n.nspname, c.relname, c.relkind, c.relowner, c.reloptions,"
 							  "          c.relispopulated, c.reltablespace, c.relacl"
 							  " ORDER BY 2, 3",
@@ -1056,11 +1058,11 @@ plan_views(DepPlan *plan, List *seeds)
 	if (SPI_execute_with_args(
 							  "SELECT r.ev_class, pg_catalog.string_agg(DISTINCT pg_catalog.format('%I.%I', n.nspname, c.relname), ', ')"
 							  "  FROM pg_catalog.pg_rewrite r"
-							  "  JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass"
-							  "                             AND d.objid = r.oid"
-							  "                             AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass"
-							  "  JOIN pg_catalog.pg_class c ON c.oid = d.refobjid AND c.oid <> r.ev_class"
-							  "  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+							  "  JOIN pg_catalog.pg_depend d ON d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_rewrite'::pg_catalog.regclass"
+							  "                             AND d.objid OPERATOR(pg_catalog.=) r.oid"
+							  "                             AND d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass"
+							  "  JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) d.refobjid AND c.oid OPERATOR(pg_catalog.<>) r.ev_class"
+							  "  JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace"
 							  " WHERE r.ev_class OPERATOR(pg_catalog.=) ANY ($1)"
 							  " GROUP BY r.ev_class",
 							  1, argtypes, args, NULL, true, 0) != SPI_OK_SELECT)
@@ -1078,11 +1080,11 @@ plan_views(DepPlan *plan, List *seeds)
 	/* the views other carried views read: the trial re-creates those */
 	if (SPI_execute_with_args(
 							  "SELECT DISTINCT d.refobjid FROM pg_catalog.pg_rewrite r"
-							  "  JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass"
-							  "                             AND d.objid = r.oid"
-							  "                             AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass"
+							  "  JOIN pg_catalog.pg_depend d ON d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_rewrite'::pg_catalog.regclass"
+							  "                             AND d.objid OPERATOR(pg_catalog.=) r.oid"
+							  "                             AND d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass"
 							  " WHERE r.ev_class OPERATOR(pg_catalog.=) ANY ($1)"
-							  "   AND d.refobjid OPERATOR(pg_catalog.=) ANY ($1) AND d.refobjid <> r.ev_class",
+							  "   AND d.refobjid OPERATOR(pg_catalog.=) ANY ($1) AND d.refobjid OPERATOR(pg_catalog.<>) r.ev_class",
 							  1, argtypes, args, NULL, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "SPI_execute_with_args failed");
 	for (i = 0; i < SPI_processed; i++)
@@ -1099,26 +1101,26 @@ plan_views(DepPlan *plan, List *seeds)
 	if (SPI_execute_with_args(
 							  "SELECT DISTINCT pg_catalog.pg_describe_object(d.classid, d.objid, 0),"
 							  "       pg_catalog.pg_describe_object(d.refclassid, d.refobjid, 0),"
-							  "       CASE d.classid"
-							  "         WHEN 'pg_catalog.pg_trigger'::pg_catalog.regclass THEN 'trigger'"
-							  "         WHEN 'pg_catalog.pg_rewrite'::pg_catalog.regclass THEN 'rule'"
-							  "         WHEN 'pg_catalog.pg_proc'::pg_catalog.regclass THEN 'function'"
-							  "         WHEN 'pg_catalog.pg_policy'::pg_catalog.regclass THEN 'policy'"
-							  "         WHEN 'pg_catalog.pg_statistic_ext'::pg_catalog.regclass THEN 'statistics object'"
-							  "         WHEN 'pg_catalog.pg_publication_rel'::pg_catalog.regclass THEN 'publication'"
+							  "       CASE"
+							  "         WHEN d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_trigger'::pg_catalog.regclass THEN 'trigger'"
+							  "         WHEN d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_rewrite'::pg_catalog.regclass THEN 'rule'"
+							  "         WHEN d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass THEN 'function'"
+							  "         WHEN d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_policy'::pg_catalog.regclass THEN 'policy'"
+							  "         WHEN d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_statistic_ext'::pg_catalog.regclass THEN 'statistics object'"
+							  "         WHEN d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_publication_rel'::pg_catalog.regclass THEN 'publication'"
 							  "         ELSE 'other' END"
 							  "  FROM pg_catalog.pg_depend d"
 							  "  JOIN pg_catalog.pg_class v ON v.oid OPERATOR(pg_catalog.=) ANY ($1)"
-							  " WHERE d.deptype IN ('n', 'a')"
-							  "   AND ((d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.refobjid = v.oid)"
-							  "     OR (d.refclassid = 'pg_catalog.pg_type'::pg_catalog.regclass AND d.refobjid = v.reltype))"
-							  "   AND NOT (d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass"
-							  "            AND (SELECT r.ev_class FROM pg_catalog.pg_rewrite r WHERE r.oid = d.objid)"
+							  " WHERE d.deptype OPERATOR(pg_catalog.=) ANY (ARRAY['n', 'a']::pg_catalog.\"char\"[])"
+							  "   AND ((d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass AND d.refobjid OPERATOR(pg_catalog.=) v.oid)"
+							  "     OR (d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_type'::pg_catalog.regclass AND d.refobjid OPERATOR(pg_catalog.=) v.reltype))"
+							  "   AND NOT (d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_rewrite'::pg_catalog.regclass"
+							  "            AND (SELECT r.ev_class FROM pg_catalog.pg_rewrite r WHERE r.oid OPERATOR(pg_catalog.=) d.objid)"
 							  "                OPERATOR(pg_catalog.=) ANY ($1))"
-							  "   AND NOT (d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass"
-							  "            AND (SELECT c.relkind FROM pg_catalog.pg_class c WHERE c.oid = d.objid) IN ('i', 't'))"
-							  "   AND d.classid <> 'pg_catalog.pg_type'::pg_catalog.regclass"
-							  "   AND d.classid <> 'pg_catalog.pg_attrdef'::pg_catalog.regclass"
+							  "   AND NOT (d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass"
+							  "            AND (SELECT c.relkind FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) d.objid) OPERATOR(pg_catalog.=) ANY (ARRAY['i', 't']::pg_catalog.\"char\"[]))"
+							  "   AND d.classid OPERATOR(pg_catalog.<>) 'pg_catalog.pg_type'::pg_catalog.regclass"
+							  "   AND d.classid OPERATOR(pg_catalog.<>) 'pg_catalog.pg_attrdef'::pg_catalog.regclass"
 							  " ORDER BY 1",
 							  1, argtypes, args, NULL, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "SPI_execute_with_args failed");
@@ -1147,26 +1149,26 @@ plan_root_grants(DepPlan *plan)
 							  "SELECT pg_catalog.string_agg(g, '; ' ORDER BY g) FROM ("
 							  "  SELECT pg_catalog.format('GRANT %s ON %I.%I TO %s%s', a.privilege_type,"
 							  "           n.nspname, c.relname,"
-							  "           CASE WHEN a.grantee = 0 THEN 'PUBLIC'"
+							  "           CASE WHEN a.grantee OPERATOR(pg_catalog.=) 0 THEN 'PUBLIC'"
 							  "                ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(a.grantee)) END,"
 							  "           CASE WHEN a.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END) AS g"
 							  "    FROM pg_catalog.pg_class c"
-							  "    JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace,"
+							  "    JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace,"
 							  "         pg_catalog.aclexplode(c.relacl) AS a"
-							  "   WHERE c.oid OPERATOR(pg_catalog.=) ANY ($1) AND a.grantee <> c.relowner"
+							  "   WHERE c.oid OPERATOR(pg_catalog.=) ANY ($1) AND a.grantee OPERATOR(pg_catalog.<>) c.relowner"
 							  "  UNION ALL"
 							  "  SELECT pg_catalog.format('GRANT %s (%I) ON %I.%I TO %s%s', a.privilege_type,"
 							  "           att.attname, n.nspname, c.relname,"
-							  "           CASE WHEN a.grantee = 0 THEN 'PUBLIC'"
+							  "           CASE WHEN a.grantee OPERATOR(pg_catalog.=) 0 THEN 'PUBLIC'"
 							  "                ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(a.grantee)) END,"
 							  "           CASE WHEN a.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END)"
 							  "    FROM pg_catalog.pg_class c"
-							  "    JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
-							  "    JOIN pg_catalog.pg_attribute att ON att.attrelid = c.oid AND att.attnum > 0"
+							  "    JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace"
+							  "    JOIN pg_catalog.pg_attribute att ON att.attrelid OPERATOR(pg_catalog.=) c.oid AND att.attnum OPERATOR(pg_catalog.>) 0"
 							  "                                    AND NOT att.attisdropped,"
 							  "         pg_catalog.aclexplode(att.attacl) AS a"
-							  "   WHERE c.oid OPERATOR(pg_catalog.=) ANY ($1) AND a.grantee <> c.relowner"
-							  "     AND att.attname <> 'legacy_id') AS gr",
+							  "   WHERE c.oid OPERATOR(pg_catalog.=) ANY ($1) AND a.grantee OPERATOR(pg_catalog.<>) c.relowner"
+							  "     AND att.attname OPERATOR(pg_catalog.<>) 'legacy_id') AS gr",
 							  1, argtypes, args, NULL, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "SPI_execute_with_args failed");
 	plan->root_grants = SPI_processed > 0 ? col(plan, 0, 1) : NULL;
@@ -1279,13 +1281,13 @@ plan_triggers(DepPlan *plan)
 	carry_query("SELECT pg_catalog.pg_describe_object(t.tableoid, t.oid, 0),"
 				"       pg_catalog.format('%I.%I', n.nspname, c.relname),"
 				"       pg_catalog.quote_ident(t.tgname), pg_catalog.pg_get_triggerdef(t.oid),"
-				"       CASE t.tgenabled WHEN 'D' THEN 'DISABLE' WHEN 'R' THEN 'ENABLE REPLICA'"
-				"                        WHEN 'A' THEN 'ENABLE ALWAYS' END,"
+				"       CASE WHEN t.tgenabled OPERATOR(pg_catalog.=) 'D' THEN 'DISABLE' WHEN t.tgenabled OPERATOR(pg_catalog.=) 'R' THEN 'ENABLE REPLICA'"
+				"                        WHEN t.tgenabled OPERATOR(pg_catalog.=) 'A' THEN 'ENABLE ALWAYS' END,"
 				"       pg_catalog.obj_description(t.oid, 'pg_trigger'),"
-				"       t.tgname LIKE 'lane\\_google\\_online\\_%'"
+				"       t.tgname OPERATOR(pg_catalog.~~) 'lane\\_google\\_online\\_%'"
 				"  FROM pg_catalog.pg_trigger t"
-				"  JOIN pg_catalog.pg_class c ON c.oid = t.tgrelid"
-				"  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+				"  JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) t.tgrelid"
+				"  JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace"
 				" WHERE t.oid OPERATOR(pg_catalog.=) ANY ($1) ORDER BY 1",
 				plan->carry_oids[CARRY_TRIGGER], plan);
 	for (i = 0; i < SPI_processed; i++)
@@ -1335,9 +1337,9 @@ plan_policies(DepPlan *plan)
 				"       pg_catalog.format('%I.%I', n.nspname, c.relname),"
 				"       pg_catalog.quote_ident(p.polname),"
 				"       CASE WHEN p.polpermissive THEN 'PERMISSIVE' ELSE 'RESTRICTIVE' END,"
-				"       CASE p.polcmd WHEN 'r' THEN 'SELECT' WHEN 'a' THEN 'INSERT'"
-				"                     WHEN 'w' THEN 'UPDATE' WHEN 'd' THEN 'DELETE' ELSE 'ALL' END,"
-				"       (SELECT pg_catalog.string_agg(CASE WHEN r.r = 0 THEN 'PUBLIC'"
+				"       CASE WHEN p.polcmd OPERATOR(pg_catalog.=) 'r' THEN 'SELECT' WHEN p.polcmd OPERATOR(pg_catalog.=) 'a' THEN 'INSERT'"
+				"                     WHEN p.polcmd OPERATOR(pg_catalog.=) 'w' THEN 'UPDATE' WHEN p.polcmd OPERATOR(pg_catalog.=) 'd' THEN 'DELETE' ELSE 'ALL' END,"
+				"       (SELECT pg_catalog.string_agg(CASE WHEN r.r OPERATOR(pg_catalog.=) 0 THEN 'PUBLIC'"
 				"                 ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(r.r)) END, ', ' ORDER BY r.i)"
 				"          FROM pg_catalog.unnest(p.polroles) WITH ORDINALITY AS r(r, i)),"
 				"       pg_catalog.pg_get_expr(p.polqual, p.polrelid),"
@@ -1345,8 +1347,8 @@ plan_policies(DepPlan *plan)
 				"       pg_catalog.obj_description(p.oid, 'pg_policy'),"
 				"       p.polrelid OPERATOR(pg_catalog.=) ANY ($2)"
 				"  FROM pg_catalog.pg_policy p"
-				"  JOIN pg_catalog.pg_class c ON c.oid = p.polrelid"
-				"  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+				"  JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) p.polrelid"
+				"  JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace"
 				" WHERE p.oid OPERATOR(pg_catalog.=) ANY ($1) ORDER BY 1",
 				plan->carry_oids[CARRY_POLICY], plan);
 	for (i = 0; i < SPI_processed; i++)
@@ -1421,13 +1423,13 @@ plan_statistics(DepPlan *plan)
 				"       pg_catalog.format('%I.%I', n.nspname, s.stxname),"
 				"       pg_catalog.pg_get_statisticsobjdef(s.oid),"
 				"       pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(s.stxowner)),"
-				"       CASE WHEN s.stxstattarget >= 0 THEN s.stxstattarget END,"
+				"       CASE WHEN s.stxstattarget OPERATOR(pg_catalog.>=) 0 THEN s.stxstattarget END,"
 				"       pg_catalog.obj_description(s.oid, 'pg_statistic_ext'),"
 				"       pg_catalog.format('%I.%I', cn.nspname, c.relname)"
 				"  FROM pg_catalog.pg_statistic_ext s"
-				"  JOIN pg_catalog.pg_namespace n ON n.oid = s.stxnamespace"
-				"  JOIN pg_catalog.pg_class c ON c.oid = s.stxrelid"
-				"  JOIN pg_catalog.pg_namespace cn ON cn.oid = c.relnamespace"
+				"  JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) s.stxnamespace"
+				"  JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) s.stxrelid"
+				"  JOIN pg_catalog.pg_namespace cn ON cn.oid OPERATOR(pg_catalog.=) c.relnamespace"
 				" WHERE s.oid OPERATOR(pg_catalog.=) ANY ($1) ORDER BY 1",
 				plan->carry_oids[CARRY_STATISTICS], plan);
 	for (i = 0; i < SPI_processed; i++)
@@ -1479,9 +1481,9 @@ plan_indexes(DepPlan *plan)
 				"       pg_catalog.obj_description(ic.oid, 'pg_class'),"
 				"       pg_catalog.format('%I.%I', n.nspname, c.relname)"
 				"  FROM pg_catalog.pg_index i"
-				"  JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid"
-				"  JOIN pg_catalog.pg_class c ON c.oid = i.indrelid"
-				"  JOIN pg_catalog.pg_namespace n ON n.oid = ic.relnamespace"
+				"  JOIN pg_catalog.pg_class ic ON ic.oid OPERATOR(pg_catalog.=) i.indexrelid"
+				"  JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) i.indrelid"
+				"  JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) ic.relnamespace"
 				" WHERE ic.oid OPERATOR(pg_catalog.=) ANY ($1) ORDER BY 1",
 				plan->carry_oids[CARRY_INDEX], plan);
 	for (i = 0; i < SPI_processed; i++)
@@ -1533,15 +1535,15 @@ plan_publications(DepPlan *plan)
 #if PG_VERSION_NUM >= 150000
 				"       (SELECT pg_catalog.string_agg(pg_catalog.quote_ident(a.attname), ', ' ORDER BY k.i)"
 				"          FROM pg_catalog.unnest(pr.prattrs::pg_catalog.int2[]) WITH ORDINALITY AS k(attnum, i)"
-				"          JOIN pg_catalog.pg_attribute a ON a.attrelid = pr.prrelid AND a.attnum = k.attnum),"
+				"          JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) pr.prrelid AND a.attnum OPERATOR(pg_catalog.=) k.attnum),"
 				"       pg_catalog.pg_get_expr(pr.prqual, pr.prrelid)"
 #else
 				"       NULL::pg_catalog.text, NULL::pg_catalog.text"
 #endif
 				"  FROM pg_catalog.pg_publication_rel pr"
-				"  JOIN pg_catalog.pg_publication p ON p.oid = pr.prpubid"
-				"  JOIN pg_catalog.pg_class c ON c.oid = pr.prrelid"
-				"  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+				"  JOIN pg_catalog.pg_publication p ON p.oid OPERATOR(pg_catalog.=) pr.prpubid"
+				"  JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) pr.prrelid"
+				"  JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace"
 				" WHERE pr.oid OPERATOR(pg_catalog.=) ANY ($1) ORDER BY 1",
 				plan->carry_oids[CARRY_PUBLICATION], plan);
 	for (i = 0; i < SPI_processed; i++)
@@ -1581,13 +1583,13 @@ plan_rules(DepPlan *plan)
 	carry_query("SELECT pg_catalog.pg_describe_object(r.tableoid, r.oid, 0),"
 				"       pg_catalog.format('%I.%I', n.nspname, c.relname),"
 				"       pg_catalog.quote_ident(r.rulename), pg_catalog.pg_get_ruledef(r.oid),"
-				"       CASE r.ev_enabled WHEN 'D' THEN 'DISABLE' WHEN 'R' THEN 'ENABLE REPLICA'"
-				"                         WHEN 'A' THEN 'ENABLE ALWAYS' END,"
+				"       CASE WHEN r.ev_enabled OPERATOR(pg_catalog.=) 'D' THEN 'DISABLE' WHEN r.ev_enabled OPERATOR(pg_catalog.=) 'R' THEN 'ENABLE REPLICA'"
+				"                         WHEN r.ev_enabled OPERATOR(pg_catalog.=) 'A' THEN 'ENABLE ALWAYS' END,"
 				"       pg_catalog.obj_description(r.oid, 'pg_rewrite'),"
 				"       r.ev_class OPERATOR(pg_catalog.=) ANY ($2)"
 				"  FROM pg_catalog.pg_rewrite r"
-				"  JOIN pg_catalog.pg_class c ON c.oid = r.ev_class"
-				"  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+				"  JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) r.ev_class"
+				"  JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace"
 				" WHERE r.oid OPERATOR(pg_catalog.=) ANY ($1) ORDER BY 1",
 				plan->carry_oids[CARRY_RULE], plan);
 	for (i = 0; i < SPI_processed; i++)
@@ -1643,12 +1645,12 @@ plan_functions(DepPlan *plan)
 		return;
 	carry_query("SELECT pg_catalog.pg_describe_object(p.tableoid, p.oid, 0),"
 				"       p.oid::pg_catalog.regprocedure::pg_catalog.text,"
-				"       CASE WHEN p.prokind <> 'a' THEN pg_catalog.pg_get_functiondef(p.oid) END,"
+				"       CASE WHEN p.prokind OPERATOR(pg_catalog.<>) 'a' THEN pg_catalog.pg_get_functiondef(p.oid) END,"
 				"       pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(p.proowner)),"
 				"       p.proacl IS NOT NULL,"
 				"       (SELECT pg_catalog.string_agg(pg_catalog.format('GRANT %s ON ROUTINE %s TO %s%s',"
 				"                 a.privilege_type, p.oid::pg_catalog.regprocedure,"
-				"                 CASE WHEN a.grantee = 0 THEN 'PUBLIC'"
+				"                 CASE WHEN a.grantee OPERATOR(pg_catalog.=) 0 THEN 'PUBLIC'"
 				"                      ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(a.grantee)) END,"
 				"                 CASE WHEN a.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END), '; ')"
 				"          FROM pg_catalog.aclexplode(p.proacl) AS a),"
@@ -1657,10 +1659,10 @@ plan_functions(DepPlan *plan)
 				"       (SELECT pg_catalog.string_agg(DISTINCT pg_catalog.format('%I.%I', n.nspname, c.relname), ', ')"
 				"          FROM pg_catalog.pg_depend d"
 				"          JOIN pg_catalog.pg_class c"
-				"            ON (d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass AND c.oid = d.refobjid)"
-				"            OR (d.refclassid = 'pg_catalog.pg_type'::pg_catalog.regclass AND c.reltype = d.refobjid)"
-				"          JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
-				"         WHERE d.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND d.objid = p.oid"
+				"            ON (d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass AND c.oid OPERATOR(pg_catalog.=) d.refobjid)"
+				"            OR (d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_type'::pg_catalog.regclass AND c.reltype OPERATOR(pg_catalog.=) d.refobjid)"
+				"          JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace"
+				"         WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass AND d.objid OPERATOR(pg_catalog.=) p.oid"
 				"           AND c.oid OPERATOR(pg_catalog.=) ANY ($2))"
 				"  FROM pg_catalog.pg_proc p"
 				" WHERE p.oid OPERATOR(pg_catalog.=) ANY ($1)"
@@ -1720,23 +1722,23 @@ plan_functions(DepPlan *plan)
 	/* what the update does not re-create around them */
 	if (funcs == NIL)
 		return;
-	carry_query("SELECT CASE WHEN d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass"
+	carry_query("SELECT CASE WHEN d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_rewrite'::pg_catalog.regclass"
 				"            THEN (SELECT pg_catalog.pg_describe_object(r.tableoid, r.oid, 0) FROM pg_catalog.pg_rewrite w"
-				"                    JOIN pg_catalog.pg_class r ON r.oid = w.ev_class WHERE w.oid = d.objid)"
+				"                    JOIN pg_catalog.pg_class r ON r.oid OPERATOR(pg_catalog.=) w.ev_class WHERE w.oid OPERATOR(pg_catalog.=) d.objid)"
 				"            ELSE pg_catalog.pg_describe_object(d.classid, d.objid, 0) END,"
 				"       pg_catalog.pg_describe_object(d.refclassid, d.refobjid, 0),"
-				"       CASE d.classid"
-				"         WHEN 'pg_catalog.pg_rewrite'::pg_catalog.regclass THEN 'view'"
-				"         WHEN 'pg_catalog.pg_attrdef'::pg_catalog.regclass THEN 'default'"
-				"         WHEN 'pg_catalog.pg_proc'::pg_catalog.regclass THEN 'function'"
-				"         WHEN 'pg_catalog.pg_policy'::pg_catalog.regclass THEN 'policy'"
-				"         WHEN 'pg_catalog.pg_trigger'::pg_catalog.regclass THEN 'trigger'"
-				"         WHEN 'pg_catalog.pg_constraint'::pg_catalog.regclass THEN 'constraint'"
-				"         WHEN 'pg_catalog.pg_class'::pg_catalog.regclass THEN 'index'"
+				"       CASE"
+				"         WHEN d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_rewrite'::pg_catalog.regclass THEN 'view'"
+				"         WHEN d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_attrdef'::pg_catalog.regclass THEN 'default'"
+				"         WHEN d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass THEN 'function'"
+				"         WHEN d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_policy'::pg_catalog.regclass THEN 'policy'"
+				"         WHEN d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_trigger'::pg_catalog.regclass THEN 'trigger'"
+				"         WHEN d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_constraint'::pg_catalog.regclass THEN 'constraint'"
+				"         WHEN d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass THEN 'index'"
 				"         ELSE 'other' END"
 				"  FROM pg_catalog.pg_depend d"
-				" WHERE d.refclassid = 'pg_catalog.pg_proc'::pg_catalog.regclass"
-				"   AND d.refobjid OPERATOR(pg_catalog.=) ANY ($1) AND d.deptype = 'n'"
+				" WHERE d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass"
+				"   AND d.refobjid OPERATOR(pg_catalog.=) ANY ($1) AND d.deptype OPERATOR(pg_catalog.=) 'n'"
 				" ORDER BY 1",
 				funcs, plan);
 	for (i = 0; i < SPI_processed; i++)
@@ -1769,21 +1771,21 @@ plan_view_columns(DepPlan *plan)
 				"       pg_catalog.concat_ws('; ',"
 				"         (SELECT pg_catalog.string_agg(pg_catalog.format('GRANT %s (%I) ON %I.%I TO %s%s',"
 				"                   x.privilege_type, a.attname, n.nspname, c.relname,"
-				"                   CASE WHEN x.grantee = 0 THEN 'PUBLIC'"
+				"                   CASE WHEN x.grantee OPERATOR(pg_catalog.=) 0 THEN 'PUBLIC'"
 				"                        ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(x.grantee)) END,"
 				"                   CASE WHEN x.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END), '; ')"
 				"            FROM pg_catalog.aclexplode(a.attacl) AS x),"
 				"         (SELECT pg_catalog.format('ALTER %s %I.%I ALTER COLUMN %I SET DEFAULT %s',"
-				"                   CASE c.relkind WHEN 'm' THEN 'MATERIALIZED VIEW' ELSE 'VIEW' END,"
+				"                   CASE WHEN c.relkind OPERATOR(pg_catalog.=) 'm' THEN 'MATERIALIZED VIEW' ELSE 'VIEW' END,"
 				"                   n.nspname, c.relname, a.attname, pg_catalog.pg_get_expr(ad.adbin, ad.adrelid))"
-				"            FROM pg_catalog.pg_attrdef ad WHERE ad.adrelid = a.attrelid AND ad.adnum = a.attnum)),"
+				"            FROM pg_catalog.pg_attrdef ad WHERE ad.adrelid OPERATOR(pg_catalog.=) a.attrelid AND ad.adnum OPERATOR(pg_catalog.=) a.attnum)),"
 				"       (SELECT pg_catalog.format('ALTER VIEW %I.%I ALTER COLUMN %I SET DEFAULT %s',"
 				"                   n.nspname, c.relname, a.attname, pg_catalog.pg_get_expr(ad.adbin, ad.adrelid))"
-				"          FROM pg_catalog.pg_attrdef ad WHERE ad.adrelid = a.attrelid AND ad.adnum = a.attnum)"
+				"          FROM pg_catalog.pg_attrdef ad WHERE ad.adrelid OPERATOR(pg_catalog.=) a.attrelid AND ad.adnum OPERATOR(pg_catalog.=) a.attnum)"
 				"  FROM pg_catalog.pg_attribute a"
-				"  JOIN pg_catalog.pg_class c ON c.oid = a.attrelid"
-				"  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
-				" WHERE a.attrelid OPERATOR(pg_catalog.=) ANY ($1) AND a.attnum > 0 AND NOT a.attisdropped"
+				"  JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) a.attrelid"
+				"  JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace"
+				" WHERE a.attrelid OPERATOR(pg_catalog.=) ANY ($1) AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped"
 				"   AND (a.attacl IS NOT NULL OR a.atthasdef)"
 				" ORDER BY a.attrelid, a.attnum",
 				views, plan);
@@ -1831,15 +1833,15 @@ plan_sequence_users(DepPlan *plan)
 				"       pg_catalog.format('sequence %I.%I', n.nspname, s.relname),"
 				"       pg_catalog.format('%I.%I', n.nspname, s.relname)"
 				"  FROM pg_catalog.pg_depend o"
-				"  JOIN pg_catalog.pg_class s ON s.oid = o.objid AND s.relkind = 'S'"
-				"  JOIN pg_catalog.pg_namespace n ON n.oid = s.relnamespace"
-				"  JOIN pg_catalog.pg_depend d ON d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass"
-				"                             AND d.refobjid = s.oid AND d.deptype = 'n'"
-				" WHERE o.classid = 'pg_catalog.pg_class'::pg_catalog.regclass"
-				"   AND o.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass"
-				"   AND o.refobjid OPERATOR(pg_catalog.=) ANY ($2) AND o.deptype IN ('a', 'i')"
-				"   AND NOT (d.classid = 'pg_catalog.pg_attrdef'::pg_catalog.regclass"
-				"            AND (SELECT ad.adrelid FROM pg_catalog.pg_attrdef ad WHERE ad.oid = d.objid)"
+				"  JOIN pg_catalog.pg_class s ON s.oid OPERATOR(pg_catalog.=) o.objid AND s.relkind OPERATOR(pg_catalog.=) 'S'"
+				"  JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) s.relnamespace"
+				"  JOIN pg_catalog.pg_depend d ON d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass"
+				"                             AND d.refobjid OPERATOR(pg_catalog.=) s.oid AND d.deptype OPERATOR(pg_catalog.=) 'n'"
+				" WHERE o.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass"
+				"   AND o.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass"
+				"   AND o.refobjid OPERATOR(pg_catalog.=) ANY ($2) AND o.deptype OPERATOR(pg_catalog.=) ANY (ARRAY['a', 'i']::pg_catalog.\"char\"[])"
+				"   AND NOT (d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_attrdef'::pg_catalog.regclass"
+				"            AND (SELECT ad.adrelid FROM pg_catalog.pg_attrdef ad WHERE ad.oid OPERATOR(pg_catalog.=) d.objid)"
 				"                OPERATOR(pg_catalog.=) ANY ($2))"
 				" ORDER BY 1",
 				NIL, plan);
@@ -2458,16 +2460,16 @@ check_reference_orphans(DepPlan *plan, DepItem *it, const char *prefix)
 	char	   *sql;
 
 	if (plan->to_uuid)
-		sql = psprintf("SELECT pg_catalog.count(*), pg_catalog.string_agg(v, ', ') FILTER (WHERE rn <= 10)"
+		sql = psprintf("SELECT pg_catalog.count(*), pg_catalog.string_agg(v, ', ') FILTER (WHERE rn OPERATOR(pg_catalog.<=) 10)"
 					   "  FROM (SELECT r.%s::pg_catalog.text AS v, pg_catalog.row_number() OVER () AS rn"
 					   "          FROM %s r WHERE r.%s IS NOT NULL AND NOT EXISTS"
-					   "               (SELECT FROM %s.%s p WHERE p.id::pg_catalog.text = pg_catalog.btrim(r.%s::pg_catalog.text))) AS o",
+					   "               (SELECT FROM %s.%s p WHERE p.id::pg_catalog.text OPERATOR(pg_catalog.=) pg_catalog.btrim(r.%s::pg_catalog.text))) AS o",
 					   c, it->relname, c, nsp, src, c);
 	else
-		sql = psprintf("SELECT pg_catalog.count(*), pg_catalog.string_agg(v, ', ') FILTER (WHERE rn <= 10)"
+		sql = psprintf("SELECT pg_catalog.count(*), pg_catalog.string_agg(v, ', ') FILTER (WHERE rn OPERATOR(pg_catalog.<=) 10)"
 					   "  FROM (SELECT r.%s::pg_catalog.text AS v, pg_catalog.row_number() OVER () AS rn"
 					   "          FROM %s r WHERE r.%s IS NOT NULL AND NOT EXISTS"
-					   "               (SELECT FROM %s.%s p WHERE p.id = r.%s)) AS o",
+					   "               (SELECT FROM %s.%s p WHERE p.id OPERATOR(pg_catalog.=) r.%s)) AS o",
 					   c, it->relname, c, nsp, src, c);
 	spi_exec(sql, SPI_OK_SELECT);
 	if (SPI_processed > 0)
@@ -2750,19 +2752,21 @@ do_attach(void)
 				continue;
 			if (plan->to_uuid && it->type == DT_FK)
 				spi_exec(psprintf("INSERT INTO %s (tab, col, referenced, legacy_type, declared)"
-								  " VALUES (%u, %s, %s, %s::pg_catalog.regtype, true)"
+								  " VALUES ('%u'::pg_catalog.regclass, %s, %s, %s::pg_catalog.regtype, true)"
 								  " ON CONFLICT (tab, col) DO UPDATE SET legacy_type = excluded.legacy_type",
 								  regtab, it->relid, quote_literal_cstr(it->colname),
 								  quote_literal_cstr(it->referenced), quote_literal_cstr(it->from_type)),
 						 SPI_OK_INSERT);
 			else if (plan->to_uuid)
 				spi_exec(psprintf("UPDATE %s SET legacy_type = %s::pg_catalog.regtype"
-								  " WHERE tab = %u AND col = %s",
+								  " WHERE tab OPERATOR(pg_catalog.=) '%u'::pg_catalog.oid"
+								  "   AND col OPERATOR(pg_catalog.=) %s::pg_catalog.name",
 								  regtab, quote_literal_cstr(it->from_type), it->relid,
 								  quote_literal_cstr(it->colname)),
 						 SPI_OK_UPDATE);
 			else if (it->type == DT_FK)
-				spi_exec(psprintf("DELETE FROM %s WHERE tab = %u AND col = %s AND declared",
+				spi_exec(psprintf("DELETE FROM %s WHERE tab OPERATOR(pg_catalog.=) '%u'::pg_catalog.oid"
+								  " AND col OPERATOR(pg_catalog.=) %s::pg_catalog.name AND declared",
 								  regtab, it->relid, quote_literal_cstr(it->colname)),
 						 SPI_OK_DELETE);
 		}
@@ -2878,8 +2882,17 @@ lg_dependents_after_keys(void)
  */
 static void online_actions(DepPlan *plan);
 
+static Datum lg_conversion_plan_body(PG_FUNCTION_ARGS);
+
+/* lg_conversion_plan() runs under search_path pg_catalog, pg_temp (guard.c) */
 Datum
 lg_conversion_plan(PG_FUNCTION_ARGS)
+{
+	return lg_guard_call(lg_conversion_plan_body, fcinfo);
+}
+
+static Datum
+lg_conversion_plan_body(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	DepPlan    *plan;
@@ -2907,24 +2920,51 @@ lg_conversion_plan(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
+static Datum lg_dependents_detach_body(PG_FUNCTION_ARGS);
+
+/* lg_dependents_detach() runs under search_path pg_catalog, pg_temp (guard.c) */
 Datum
 lg_dependents_detach(PG_FUNCTION_ARGS)
+{
+	return lg_guard_call(lg_dependents_detach_body, fcinfo);
+}
+
+static Datum
+lg_dependents_detach_body(PG_FUNCTION_ARGS)
 {
 	check_in_update("_lg_dependents_detach");
 	do_detach(false);
 	PG_RETURN_VOID();
 }
 
+static Datum lg_dependents_convert_body(PG_FUNCTION_ARGS);
+
+/* lg_dependents_convert() runs under search_path pg_catalog, pg_temp (guard.c) */
 Datum
 lg_dependents_convert(PG_FUNCTION_ARGS)
+{
+	return lg_guard_call(lg_dependents_convert_body, fcinfo);
+}
+
+static Datum
+lg_dependents_convert_body(PG_FUNCTION_ARGS)
 {
 	check_in_update("_lg_dependents_convert");
 	do_convert(text_to_cstring(PG_GETARG_TEXT_PP(0)));
 	PG_RETURN_VOID();
 }
 
+static Datum lg_dependents_attach_body(PG_FUNCTION_ARGS);
+
+/* lg_dependents_attach() runs under search_path pg_catalog, pg_temp (guard.c) */
 Datum
 lg_dependents_attach(PG_FUNCTION_ARGS)
+{
+	return lg_guard_call(lg_dependents_attach_body, fcinfo);
+}
+
+static Datum
+lg_dependents_attach_body(PG_FUNCTION_ARGS)
 {
 	check_in_update("_lg_dependents_attach");
 	do_attach();
@@ -2963,8 +3003,11 @@ lg_dependents_legacy_id(PG_FUNCTION_ARGS)
 		HASHCTL		ctl;
 		uint64		i;
 		char	   *sql;
+		int			guard;
 
 		check_in_update("_lg_dependents_legacy_id");
+		/* the one statement, under the pinned search_path (guard.c) */
+		guard = lg_guard_begin();
 		cache = MemoryContextAllocZero(fcxt, sizeof(IdCache));
 		cache->relid = relid;
 		ctl.keysize = sizeof(pg_uuid_t);
@@ -2988,6 +3031,7 @@ lg_dependents_legacy_id(PG_FUNCTION_ARGS)
 			e->legacy_id = DatumGetInt64(col_datum(i, 2, &isnull));
 		}
 		SPI_finish();
+		lg_guard_end(guard);
 		fcinfo->flinfo->fn_extra = cache;
 	}
 	e = hash_search(cache->hash, id, HASH_FIND, NULL);
@@ -3083,8 +3127,17 @@ reference_column(Oid relid, const char *colname)
  * add_legacy_reference(tab regclass, col name, referenced text): register a
  * column holding ids of one of the 11 tables without a constraint.
  */
+static Datum lg_add_legacy_reference_body(PG_FUNCTION_ARGS);
+
+/* lg_add_legacy_reference() runs under search_path pg_catalog, pg_temp (guard.c) */
 Datum
 lg_add_legacy_reference(PG_FUNCTION_ARGS)
+{
+	return lg_guard_call(lg_add_legacy_reference_body, fcinfo);
+}
+
+static Datum
+lg_add_legacy_reference_body(PG_FUNCTION_ARGS)
 {
 	Oid			relid;
 	char	   *colname;
@@ -3139,12 +3192,12 @@ lg_add_legacy_reference(PG_FUNCTION_ARGS)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	spi_exec(psprintf("INSERT INTO %s.legacy_references (tab, col, referenced, legacy_type)"
-					  " VALUES (%u, %s, %s, %s)"
+					  " VALUES ('%u'::pg_catalog.regclass, %s, %s, %s)"
 					  " ON CONFLICT (tab, col) DO UPDATE SET referenced = excluded.referenced,"
 					  "   declared = false",
 					  quote_identifier(get_namespace_name(schema)), relid,
 					  quote_literal_cstr(colname), quote_literal_cstr(referenced),
-					  to_uuid ? psprintf("%u", atttypid) : "NULL"),
+					  to_uuid ? psprintf("'%u'::pg_catalog.regtype", atttypid) : "NULL"),
 			 SPI_OK_INSERT);
 	SPI_finish();
 	PG_RETURN_VOID();
@@ -3168,50 +3221,50 @@ static const char *const source_dependents_sql =
 "    SELECT d.classid, d.objid,"
 "           pg_catalog.min(pg_catalog.pg_describe_object(d.refclassid, d.refobjid, 0)) AS on_what"
 "      FROM pg_catalog.pg_depend d"
-"     WHERE d.deptype IN ('n', 'a')"
-"       AND ((d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass"
-"             AND d.refobjid IN (SELECT relid FROM roots))"
-"         OR (d.refclassid = 'pg_catalog.pg_type'::pg_catalog.regclass"
-"             AND d.refobjid IN (SELECT reltype FROM roots)))"
+"     WHERE d.deptype OPERATOR(pg_catalog.=) ANY (ARRAY['n', 'a']::pg_catalog.\"char\"[])"
+"       AND ((d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass"
+"             AND d.refobjid OPERATOR(pg_catalog.=) ANY (SELECT relid FROM roots))"
+"         OR (d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_type'::pg_catalog.regclass"
+"             AND d.refobjid OPERATOR(pg_catalog.=) ANY (SELECT reltype FROM roots)))"
 "     GROUP BY d.classid, d.objid"
 ")"
 "SELECT d.objid, pg_catalog.pg_describe_object(d.classid, d.objid, 0), d.on_what,"
-"  CASE d.classid"
-"  WHEN 'pg_catalog.pg_constraint'::pg_catalog.regclass THEN"
-"    (SELECT CASE WHEN con.conrelid IN (SELECT relid FROM roots) THEN 'skip'"
-"                 WHEN con.conparentid <> 0 THEN 'skip'"
-"                 WHEN con.contype = 'f' THEN 'foreign key'"
+"  CASE"
+"  WHEN d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_constraint'::pg_catalog.regclass THEN"
+"    (SELECT CASE WHEN con.conrelid OPERATOR(pg_catalog.=) ANY (SELECT relid FROM roots) THEN 'skip'"
+"                 WHEN con.conparentid OPERATOR(pg_catalog.<>) 0 THEN 'skip'"
+"                 WHEN con.contype OPERATOR(pg_catalog.=) 'f' THEN 'foreign key'"
 "                 ELSE 'constraint' END"
-"       FROM pg_catalog.pg_constraint con WHERE con.oid = d.objid)"
-"  WHEN 'pg_catalog.pg_class'::pg_catalog.regclass THEN"
-"    (SELECT CASE WHEN c.relkind IN ('i', 'I', 't', 'S') THEN 'skip' ELSE 'table' END"
-"       FROM pg_catalog.pg_class c WHERE c.oid = d.objid)"
-"  WHEN 'pg_catalog.pg_rewrite'::pg_catalog.regclass THEN"
-"    (SELECT CASE WHEN c.oid IN (SELECT relid FROM roots) THEN 'skip'"
-"                 WHEN r.rulename = '_RETURN' AND c.relkind = 'v' THEN 'view'"
-"                 WHEN r.rulename = '_RETURN' AND c.relkind = 'm' THEN 'materialized view'"
+"       FROM pg_catalog.pg_constraint con WHERE con.oid OPERATOR(pg_catalog.=) d.objid)"
+"  WHEN d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass THEN"
+"    (SELECT CASE WHEN c.relkind OPERATOR(pg_catalog.=) ANY (ARRAY['i', 'I', 't', 'S']::pg_catalog.\"char\"[]) THEN 'skip' ELSE 'table' END"
+"       FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) d.objid)"
+"  WHEN d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_rewrite'::pg_catalog.regclass THEN"
+"    (SELECT CASE WHEN c.oid OPERATOR(pg_catalog.=) ANY (SELECT relid FROM roots) THEN 'skip'"
+"                 WHEN r.rulename OPERATOR(pg_catalog.=) '_RETURN' AND c.relkind OPERATOR(pg_catalog.=) 'v' THEN 'view'"
+"                 WHEN r.rulename OPERATOR(pg_catalog.=) '_RETURN' AND c.relkind OPERATOR(pg_catalog.=) 'm' THEN 'materialized view'"
 "                 ELSE 'rule' END"
-"       FROM pg_catalog.pg_rewrite r JOIN pg_catalog.pg_class c ON c.oid = r.ev_class"
-"      WHERE r.oid = d.objid)"
-"  WHEN 'pg_catalog.pg_trigger'::pg_catalog.regclass THEN"
-"    (SELECT CASE WHEN t.tgisinternal OR t.tgrelid IN (SELECT relid FROM roots) THEN 'skip'"
+"       FROM pg_catalog.pg_rewrite r JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) r.ev_class"
+"      WHERE r.oid OPERATOR(pg_catalog.=) d.objid)"
+"  WHEN d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_trigger'::pg_catalog.regclass THEN"
+"    (SELECT CASE WHEN t.tgisinternal OR t.tgrelid OPERATOR(pg_catalog.=) ANY (SELECT relid FROM roots) THEN 'skip'"
 "                 ELSE 'trigger' END"
-"       FROM pg_catalog.pg_trigger t WHERE t.oid = d.objid)"
-"  WHEN 'pg_catalog.pg_attrdef'::pg_catalog.regclass THEN"
-"    (SELECT CASE WHEN a.adrelid IN (SELECT relid FROM roots) THEN 'skip' ELSE 'default' END"
-"       FROM pg_catalog.pg_attrdef a WHERE a.oid = d.objid)"
-"  WHEN 'pg_catalog.pg_policy'::pg_catalog.regclass THEN"
-"    (SELECT CASE WHEN p.polrelid IN (SELECT relid FROM roots) THEN 'skip' ELSE 'policy' END"
-"       FROM pg_catalog.pg_policy p WHERE p.oid = d.objid)"
-"  WHEN 'pg_catalog.pg_statistic_ext'::pg_catalog.regclass THEN"
-"    (SELECT CASE WHEN s.stxrelid IN (SELECT relid FROM roots) THEN 'skip' ELSE 'statistics object' END"
-"       FROM pg_catalog.pg_statistic_ext s WHERE s.oid = d.objid)"
-"  WHEN 'pg_catalog.pg_publication_rel'::pg_catalog.regclass THEN 'skip'"
-"  WHEN 'pg_catalog.pg_proc'::pg_catalog.regclass THEN 'function'"
-"  WHEN 'pg_catalog.pg_type'::pg_catalog.regclass THEN 'type'"
+"       FROM pg_catalog.pg_trigger t WHERE t.oid OPERATOR(pg_catalog.=) d.objid)"
+"  WHEN d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_attrdef'::pg_catalog.regclass THEN"
+"    (SELECT CASE WHEN a.adrelid OPERATOR(pg_catalog.=) ANY (SELECT relid FROM roots) THEN 'skip' ELSE 'default' END"
+"       FROM pg_catalog.pg_attrdef a WHERE a.oid OPERATOR(pg_catalog.=) d.objid)"
+"  WHEN d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_policy'::pg_catalog.regclass THEN"
+"    (SELECT CASE WHEN p.polrelid OPERATOR(pg_catalog.=) ANY (SELECT relid FROM roots) THEN 'skip' ELSE 'policy' END"
+"       FROM pg_catalog.pg_policy p WHERE p.oid OPERATOR(pg_catalog.=) d.objid)"
+"  WHEN d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_statistic_ext'::pg_catalog.regclass THEN"
+"    (SELECT CASE WHEN s.stxrelid OPERATOR(pg_catalog.=) ANY (SELECT relid FROM roots) THEN 'skip' ELSE 'statistics object' END"
+"       FROM pg_catalog.pg_statistic_ext s WHERE s.oid OPERATOR(pg_catalog.=) d.objid)"
+"  WHEN d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_publication_rel'::pg_catalog.regclass THEN 'skip'"
+"  WHEN d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass THEN 'function'"
+"  WHEN d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_type'::pg_catalog.regclass THEN 'type'"
 "  ELSE 'other' END,"
-"  CASE WHEN d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass"
-"       THEN (SELECT r.ev_class FROM pg_catalog.pg_rewrite r WHERE r.oid = d.objid) END"
+"  CASE WHEN d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_rewrite'::pg_catalog.regclass"
+"       THEN (SELECT r.ev_class FROM pg_catalog.pg_rewrite r WHERE r.oid OPERATOR(pg_catalog.=) d.objid) END"
 "  FROM deps d ORDER BY 4, 2";
 
 static const char *
@@ -3504,7 +3557,7 @@ lg_dependents_source_plan(Oid src_schema)
 		if (it->type != DT_REF)
 			continue;
 		c = quote_identifier(it->colname);
-		spi_exec(psprintf("SELECT pg_catalog.count(*), pg_catalog.string_agg(pg_catalog.quote_literal(v), ', ') FILTER (WHERE rn <= 5)"
+		spi_exec(psprintf("SELECT pg_catalog.count(*), pg_catalog.string_agg(pg_catalog.quote_literal(v), ', ') FILTER (WHERE rn OPERATOR(pg_catalog.<=) 5)"
 						  "  FROM (SELECT r.%s::pg_catalog.text AS v, pg_catalog.row_number() OVER () AS rn"
 						  "          FROM %s r WHERE r.%s IS NOT NULL"
 						  "           AND r.%s::pg_catalog.text OPERATOR(pg_catalog.!~) '^\\s*-?[0-9]{1,18}\\s*$') AS o",
@@ -3568,7 +3621,7 @@ source_dangling(DepPlan *plan, bool orphans_null)
 						" WHERE p.id OPERATOR(pg_catalog.=) %s.legacy_uuid(%s, pg_catalog.btrim(r.%s::pg_catalog.text)::pg_catalog.int8))",
 						c, nsp, quote_identifier(it->referenced), nsp,
 						quote_literal_cstr(it->referenced), c);
-		spi_exec(psprintf("SELECT pg_catalog.count(*), pg_catalog.string_agg(v, ', ') FILTER (WHERE rn <= 5)"
+		spi_exec(psprintf("SELECT pg_catalog.count(*), pg_catalog.string_agg(v, ', ') FILTER (WHERE rn OPERATOR(pg_catalog.<=) 5)"
 						  "  FROM (SELECT r.%s::pg_catalog.text AS v, pg_catalog.row_number() OVER () AS rn"
 						  "          FROM %s r WHERE %s) AS o", c, it->relname, cond),
 				 SPI_OK_SELECT);
@@ -3689,7 +3742,9 @@ lg_dependents_source_carry(void *arg, bool orphans_null)
 		DepItem    *it = lfirst(lc);
 
 		if (it->type == DT_REF)
-			spi_exec(psprintf("UPDATE %s SET referenced = %s WHERE tab = %u AND col = %s",
+			spi_exec(psprintf("UPDATE %s SET referenced = %s"
+							  " WHERE tab OPERATOR(pg_catalog.=) '%u'::pg_catalog.oid"
+							  "   AND col OPERATOR(pg_catalog.=) %s::pg_catalog.name",
 							  references_table(plan), quote_literal_cstr(it->referenced),
 							  it->relid, quote_literal_cstr(it->colname)),
 					 SPI_OK_UPDATE);
@@ -3703,8 +3758,17 @@ lg_dependents_source_carry(void *arg, bool orphans_null)
  * dependents => 'carry') would do with every object depending on the
  * application's legacy tables in that schema.
  */
+static Datum lg_conversion_plan_source_body(PG_FUNCTION_ARGS);
+
+/* lg_conversion_plan_source() runs under search_path pg_catalog, pg_temp (guard.c) */
 Datum
 lg_conversion_plan_source(PG_FUNCTION_ARGS)
+{
+	return lg_guard_call(lg_conversion_plan_source_body, fcinfo);
+}
+
+static Datum
+lg_conversion_plan_source_body(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	Oid			src_schema = get_namespace_oid(NameStr(*PG_GETARG_NAME(0)), false);
@@ -3789,7 +3853,7 @@ add_source_reference(Oid relid, const char *colname, const char *referenced)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	spi_exec(psprintf("INSERT INTO %s.legacy_references (tab, col, referenced, legacy_type)"
-					  " VALUES (%u, %s, %s, %u)"
+					  " VALUES ('%u'::pg_catalog.regclass, %s, %s, '%u'::pg_catalog.regtype)"
 					  " ON CONFLICT (tab, col) DO UPDATE SET referenced = excluded.referenced,"
 					  "   legacy_type = excluded.legacy_type, declared = false",
 					  quote_identifier(get_namespace_name(schema)), relid,

@@ -6,7 +6,8 @@
  *	  settings; legacy.c the id -> uuid mapping; keyset.c (keyset.h) the key
  *	  sets of parents' keys, their budget and fallbacks; convert.c the
  *	  conversion engine; validate.c validate_fk_integrity(); uuid.c version 7;
- *	  online.c the online conversion (shadows, capture, backfill, swap).
+ *	  online.c the online conversion (shadows, capture, backfill, swap);
+ *	  guard.c the search_path every entry point runs under.
  *
  *-------------------------------------------------------------------------
  */
@@ -15,6 +16,7 @@
 
 #include "postgres.h"
 
+#include "fmgr.h"
 #include "nodes/pg_list.h"
 #include "utils/uuid.h"
 
@@ -48,6 +50,16 @@ extern int	lg_max_memory_kb;	/* lane_google.max_memory */
 extern int	lg_progress_rows;	/* lane_google.progress_rows */
 
 extern Oid	lg_extension_schema(void);
+
+/*
+ * guard.c: every SQL-callable entry point that runs SQL or looks anything up
+ * by name runs under search_path "pg_catalog, pg_temp" (see guard.c)
+ */
+#define LG_SAFE_SEARCH_PATH "pg_catalog, pg_temp"
+
+extern int	lg_guard_begin(void);
+extern void lg_guard_end(int nestlevel);
+extern Datum lg_guard_call(PGFunction fn, FunctionCallInfo fcinfo);
 
 /* online.c: online conversion */
 extern int	lg_swap_lock_timeout_ms;	/* lane_google.swap_lock_timeout */

@@ -660,7 +660,8 @@ swap_prelock(void)
 	b.timeout_ms = lg_swap_lock_timeout_ms + DeadlockTimeout;
 	b.plus_deadlock = true;
 	if (SPI_execute(psprintf("SELECT c.oid, c.relname FROM pg_catalog.pg_class c"
-							 " WHERE c.relnamespace = %u AND c.relkind IN ('r', 'p')"
+							 " WHERE c.relnamespace OPERATOR(pg_catalog.=) '%u'::pg_catalog.oid"
+							 "   AND c.relkind OPERATOR(pg_catalog.=) ANY ('{r,p}'::pg_catalog.\"char\"[])"
 							 " ORDER BY c.relname", nsp),
 					false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "SPI_execute failed: the staging tables");
@@ -837,14 +838,14 @@ create_shadow(int t)
 
 	resetStringInfo(&sql);
 	appendStringInfo(&sql,
-					 "ALTER TABLE " STAGING ".%s ALTER COLUMN id TYPE uuid USING NULL,"
+					 "ALTER TABLE " STAGING ".%s ALTER COLUMN id TYPE pg_catalog.uuid USING NULL,"
 					 " ALTER COLUMN id SET DEFAULT %s.uuid_generate_v7()",
 					 tq, ext);
 	for (i = 0; i < lg_tables[t].nfks; i++)
-		appendStringInfo(&sql, ", ALTER COLUMN %s TYPE uuid USING NULL",
+		appendStringInfo(&sql, ", ALTER COLUMN %s TYPE pg_catalog.uuid USING NULL",
 						 quote_identifier(lg_tables[t].fks[i].column));
 	/* the primary key comes with the copy's last batch */
-	appendStringInfoString(&sql, ", ADD COLUMN legacy_id bigint");
+	appendStringInfoString(&sql, ", ADD COLUMN legacy_id pg_catalog.int8");
 	spi_run(sql.data, SPI_OK_UTILITY);
 }
 
@@ -853,8 +854,17 @@ create_shadow(int t)
  * the compatibility views over the legacy tables, and the capture triggers.
  * Returns at once: it copies no row.
  */
+static Datum lg_online_start_body(PG_FUNCTION_ARGS);
+
+/* lg_online_start() runs under search_path pg_catalog, pg_temp (guard.c) */
 Datum
 lg_online_start(PG_FUNCTION_ARGS)
+{
+	return lg_guard_call(lg_online_start_body, fcinfo);
+}
+
+static Datum
+lg_online_start_body(PG_FUNCTION_ARGS)
 {
 	const char *ext;
 	LockBudget	b;
@@ -910,22 +920,23 @@ lg_online_start(PG_FUNCTION_ARGS)
 	depend_on_extension(STAGING);
 	spi_run("REVOKE ALL ON SCHEMA " STAGING " FROM PUBLIC", SPI_OK_UTILITY);
 	spi_run("CREATE TABLE " STAGING ".state ("
-			" phase text NOT NULL CHECK (phase IN ('copying', 'complete')),"
-			" started_at timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),"
-			" completed_at timestamptz)", SPI_OK_UTILITY);
+			" phase pg_catalog.text NOT NULL"
+			"   CHECK (phase OPERATOR(pg_catalog.=) ANY ('{copying,complete}'::pg_catalog.text[])),"
+			" started_at pg_catalog.timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),"
+			" completed_at pg_catalog.timestamptz)", SPI_OK_UTILITY);
 	spi_run("INSERT INTO " STAGING ".state (phase) VALUES ('copying')", SPI_OK_INSERT);
 	spi_run("CREATE TABLE " STAGING ".progress ("
-			" ord smallint PRIMARY KEY,"
-			" table_name text NOT NULL UNIQUE,"
-			" target_id bigint NOT NULL,"
-			" last_id bigint NOT NULL,"
-			" rows_estimated bigint NOT NULL,"
-			" rows_copied bigint NOT NULL DEFAULT 0,"
-			" batches bigint NOT NULL DEFAULT 0,"
-			" copied boolean NOT NULL DEFAULT false,"
-			" changes_applied bigint NOT NULL DEFAULT 0)", SPI_OK_UTILITY);
+			" ord pg_catalog.int2 PRIMARY KEY,"
+			" table_name pg_catalog.text NOT NULL UNIQUE,"
+			" target_id pg_catalog.int8 NOT NULL,"
+			" last_id pg_catalog.int8 NOT NULL,"
+			" rows_estimated pg_catalog.int8 NOT NULL,"
+			" rows_copied pg_catalog.int8 NOT NULL DEFAULT 0,"
+			" batches pg_catalog.int8 NOT NULL DEFAULT 0,"
+			" copied pg_catalog.bool NOT NULL DEFAULT false,"
+			" changes_applied pg_catalog.int8 NOT NULL DEFAULT 0)", SPI_OK_UTILITY);
 	/* no index: the capture trigger writes it below the executor */
-	spi_run("CREATE TABLE " STAGING "." CHANGES " (tab smallint NOT NULL, legacy_id bigint NOT NULL)",
+	spi_run("CREATE TABLE " STAGING "." CHANGES " (tab pg_catalog.int2 NOT NULL, legacy_id pg_catalog.int8 NOT NULL)",
 			SPI_OK_UTILITY);
 	spi_run("CREATE SCHEMA " COMPAT, SPI_OK_UTILITY);
 	depend_on_extension(COMPAT);
@@ -944,9 +955,10 @@ lg_online_start(PG_FUNCTION_ARGS)
 		resetStringInfo(&sql);
 		appendStringInfo(&sql,
 						 "INSERT INTO " STAGING ".progress (ord, table_name, target_id, last_id, rows_estimated)"
-						 " SELECT %d, %s, coalesce((SELECT max(id) FROM %s.%s), 0),"
-						 "        coalesce((SELECT min(id) - 1 FROM %s.%s), 0),"
-						 "        greatest(c.reltuples, 0)::bigint FROM pg_catalog.pg_class c WHERE c.oid = %u",
+						 " SELECT %d, %s, coalesce((SELECT pg_catalog.max(id) FROM %s.%s), 0),"
+						 "        coalesce((SELECT pg_catalog.min(id) OPERATOR(pg_catalog.-) 1 FROM %s.%s), 0),"
+						 "        greatest(c.reltuples, 0)::pg_catalog.int8 FROM pg_catalog.pg_class c"
+						 "  WHERE c.oid OPERATOR(pg_catalog.=) '%u'::pg_catalog.oid",
 						 t, quote_literal_cstr(lg_tables[t].name), ext, tq, ext, tq, legacy_relid(t));
 		spi_run(sql.data, SPI_OK_INSERT);
 
@@ -978,7 +990,7 @@ lg_online_start(PG_FUNCTION_ARGS)
 						 tq, ext, tq);
 		spi_run(sql.data, SPI_OK_UTILITY);
 		resetStringInfo(&sql);
-		appendStringInfo(&sql, "CREATE SEQUENCE " COMPAT ".%s AS integer",
+		appendStringInfo(&sql, "CREATE SEQUENCE " COMPAT ".%s AS pg_catalog.int4",
 						 quote_identifier(psprintf("%s_id_seq", lg_tables[t].name)));
 		spi_run(sql.data, SPI_OK_UTILITY);
 	}
@@ -1024,7 +1036,7 @@ build_primary_key(int t)
 	 * 2.1 has no index on legacy_id).  Built by a sort with the primary key,
 	 * not maintained row by row during the copy.
 	 */
-	spi_run(psprintf("CREATE INDEX %s ON " STAGING ".%s ((legacy_id::integer))",
+	spi_run(psprintf("CREATE INDEX %s ON " STAGING ".%s ((legacy_id::pg_catalog.int4))",
 					 quote_identifier(psprintf("_lg_compat_%s_legacy_id", lg_tables[t].name)),
 					 quote_identifier(lg_tables[t].name)),
 			SPI_OK_UTILITY);
@@ -1043,8 +1055,17 @@ build_primary_key(int t)
  * no index to maintain row by row.  The batch that ends a table's copy
  * builds its primary key, in the same transaction.
  */
+static Datum lg_online_copy_batch_body(PG_FUNCTION_ARGS);
+
+/* lg_online_copy_batch() runs under search_path pg_catalog, pg_temp (guard.c) */
 Datum
 lg_online_copy_batch(PG_FUNCTION_ARGS)
+{
+	return lg_guard_call(lg_online_copy_batch_body, fcinfo);
+}
+
+static Datum
+lg_online_copy_batch_body(PG_FUNCTION_ARGS)
 {
 	int32		batch = PG_GETARG_INT32(0);
 	int			t;
@@ -1133,8 +1154,9 @@ lg_online_copy_batch(PG_FUNCTION_ARGS)
 	resetStringInfo(&sql);
 	appendStringInfo(&sql,
 					 "UPDATE " STAGING ".progress SET last_id = " INT64_FORMAT ","
-					 " rows_copied = rows_copied + " INT64_FORMAT ", batches = batches + 1,"
-					 " copied = %s WHERE ord = %d RETURNING rows_copied",
+					 " rows_copied = rows_copied OPERATOR(pg_catalog.+) " INT64_FORMAT ","
+					 " batches = batches OPERATOR(pg_catalog.+) 1,"
+					 " copied = %s WHERE ord OPERATOR(pg_catalog.=) %d RETURNING rows_copied",
 					 hi, ninserted, done ? "true" : "false", t);
 	if (SPI_execute(sql.data, false, 0) != SPI_OK_UPDATE_RETURNING || SPI_processed != 1)
 		elog(ERROR, "SPI_execute failed: %s", sql.data);
@@ -1280,8 +1302,9 @@ apply_changes(void)
 
 		resetStringInfo(&sql);
 		appendStringInfo(&sql,
-						 "UPDATE " STAGING ".progress SET changes_applied = changes_applied + " INT64_FORMAT
-						 " WHERE ord = %d", nlogged[t], t);
+						 "UPDATE " STAGING ".progress"
+						 " SET changes_applied = changes_applied OPERATOR(pg_catalog.+) " INT64_FORMAT
+						 " WHERE ord OPERATOR(pg_catalog.=) %d", nlogged[t], t);
 		spi_run(sql.data, SPI_OK_UPDATE);
 		total += nlogged[t];
 	}
@@ -1329,8 +1352,17 @@ apply_until_small(int *passes)
 }
 
 /* _online_apply(): apply the change log once; returns the entries applied */
+static Datum lg_online_apply_body(PG_FUNCTION_ARGS);
+
+/* lg_online_apply() runs under search_path pg_catalog, pg_temp (guard.c) */
 Datum
 lg_online_apply(PG_FUNCTION_ARGS)
+{
+	return lg_guard_call(lg_online_apply_body, fcinfo);
+}
+
+static Datum
+lg_online_apply_body(PG_FUNCTION_ARGS)
 {
 	int64		n;
 
@@ -1361,12 +1393,14 @@ build_indexes(int t)
 					 "SELECT CASE WHEN c.oid IS NOT NULL"
 					 "   THEN pg_catalog.format('ALTER TABLE " STAGING ".%%I ADD CONSTRAINT %%I %%s', %s, c.conname, pg_catalog.pg_get_constraintdef(c.oid))"
 					 "   ELSE pg_catalog.format('CREATE %%sINDEX %%I ON " STAGING ".%%I %%s', CASE WHEN i.indisunique THEN 'UNIQUE ' ELSE '' END,"
-					 "        ic.relname, %s, pg_catalog.substring(pg_catalog.pg_get_indexdef(i.indexrelid), ' USING .*$')) END"
+					 "        ic.relname, %s, pg_catalog.substring(pg_catalog.pg_get_indexdef(i.indexrelid), ' USING .*$'::pg_catalog.text)) END"
 					 "  FROM pg_catalog.pg_index i"
-					 "  JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid"
-					 "  LEFT JOIN pg_catalog.pg_constraint c ON c.conindid = i.indexrelid AND c.conrelid = i.indrelid"
-					 "       AND c.contype IN ('u', 'x')"
-					 " WHERE i.indrelid = %u AND NOT i.indisprimary ORDER BY ic.relname",
+					 "  JOIN pg_catalog.pg_class ic ON ic.oid OPERATOR(pg_catalog.=) i.indexrelid"
+					 "  LEFT JOIN pg_catalog.pg_constraint c ON c.conindid OPERATOR(pg_catalog.=) i.indexrelid"
+					 "       AND c.conrelid OPERATOR(pg_catalog.=) i.indrelid"
+					 "       AND c.contype OPERATOR(pg_catalog.=) ANY ('{u,x}'::pg_catalog.\"char\"[])"
+					 " WHERE i.indrelid OPERATOR(pg_catalog.=) '%u'::pg_catalog.oid AND NOT i.indisprimary"
+					 " ORDER BY ic.relname",
 					 quote_literal_cstr(lg_tables[t].name), quote_literal_cstr(lg_tables[t].name),
 					 legacy_relid(t));
 	if (SPI_execute(sql.data, false, 0) != SPI_OK_SELECT)
@@ -1386,8 +1420,17 @@ build_indexes(int t)
  * builds the shadows' unique constraints and indexes, and marks the backfill
  * complete.  When already complete, applies the log.
  */
+static Datum lg_online_finish_body(PG_FUNCTION_ARGS);
+
+/* lg_online_finish() runs under search_path pg_catalog, pg_temp (guard.c) */
 Datum
 lg_online_finish(PG_FUNCTION_ARGS)
+{
+	return lg_guard_call(lg_online_finish_body, fcinfo);
+}
+
+static Datum
+lg_online_finish_body(PG_FUNCTION_ARGS)
 {
 	int64		notcopied;
 	char	   *phase;
@@ -1402,7 +1445,7 @@ lg_online_finish(PG_FUNCTION_ARGS)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 
-	notcopied = spi_int8("SELECT count(*) FROM " STAGING ".progress WHERE NOT copied", 0);
+	notcopied = spi_int8("SELECT pg_catalog.count(*) FROM " STAGING ".progress WHERE NOT copied", 0);
 	if (notcopied > 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -1434,12 +1477,13 @@ lg_online_finish(PG_FUNCTION_ARGS)
 	 * checks their foreign keys again (a session with session_replication_role
 	 * = replica writes without its foreign keys).
 	 */
-	spi_run("CREATE TABLE " STAGING "." RECHECK " (tab smallint NOT NULL, legacy_id bigint NOT NULL)",
+	spi_run("CREATE TABLE " STAGING "." RECHECK " (tab pg_catalog.int2 NOT NULL, legacy_id pg_catalog.int8 NOT NULL)",
 			SPI_OK_UTILITY);
 	if (SPI_execute(psprintf("SELECT pg_catalog.string_agg(pg_catalog.format('%%s (%%s -> %%s): %%s rows, keys %%s',"
 							 " v.constraint_name, v.table_name, v.referenced_table, v.rows,"
 							 " pg_catalog.array_to_string(v.sample, ', ')), E'\\n')"
-							 "  FROM %s.validate_fk_integrity(%s) AS v WHERE v.problem = 'orphan_rows'",
+							 "  FROM %s.validate_fk_integrity(%s) AS v"
+							 " WHERE v.problem OPERATOR(pg_catalog.=) 'orphan_rows'::pg_catalog.text",
 							 ext_q(), quote_literal_cstr(get_namespace_name(lg_extension_schema()))),
 					false, 0) != SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "SPI_execute failed: orphan check");
@@ -1492,8 +1536,17 @@ drop_staging(void)
  * online_abort(): the capture triggers, the staging schema and the
  * compatibility views go; the legacy tables are as they were.
  */
+static Datum lg_online_abort_body(PG_FUNCTION_ARGS);
+
+/* lg_online_abort() runs under search_path pg_catalog, pg_temp (guard.c) */
 Datum
 lg_online_abort(PG_FUNCTION_ARGS)
+{
+	return lg_guard_call(lg_online_abort_body, fcinfo);
+}
+
+static Datum
+lg_online_abort_body(PG_FUNCTION_ARGS)
 {
 	LockBudget	b;
 	int			t;
@@ -1590,14 +1643,16 @@ recheck_orphans(bool swap)
 			if (!touched[t] && !touched[p])
 				continue;
 			sql = psprintf("SELECT pg_catalog.count(*),"
-						   "       pg_catalog.string_agg(o.id || ' -> ' || o.ref, ', ' ORDER BY o.id) FILTER (WHERE o.rn <= 10)"
-						   "  FROM (SELECT c.id, c.ref, pg_catalog.row_number() OVER (ORDER BY c.id) AS rn"
+						   "       pg_catalog.string_agg(pg_catalog.concat(o.id, ' -> ', o.ref), ', ' ORDER BY o.id)"
+						   "         FILTER (WHERE o.rn OPERATOR(pg_catalog.<=) 10)"
+						   "  FROM (SELECT c.id, c.ref,"
+						   "               pg_catalog.row_number() OVER (ORDER BY c.id) AS rn"
 						   "          FROM (SELECT l.id, l.%s AS ref FROM %s.%s l"
-						   "                 WHERE l.id OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT DISTINCT r.legacy_id FROM " STAGING "." RECHECK " r WHERE r.tab = %d))"
+						   "                 WHERE l.id OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT DISTINCT r.legacy_id FROM " STAGING "." RECHECK " r WHERE r.tab OPERATOR(pg_catalog.=) %d))"
 						   "                 UNION"
 						   "                SELECT l.id, l.%s FROM %s.%s l"
 						   "                 WHERE l.%s OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT DISTINCT r.legacy_id FROM " STAGING "." RECHECK " r"
-						   "                        WHERE r.tab = %d AND NOT EXISTS (SELECT FROM %s.%s p WHERE p.id OPERATOR(pg_catalog.=) r.legacy_id)))) c"
+						   "                        WHERE r.tab OPERATOR(pg_catalog.=) %d AND NOT EXISTS (SELECT FROM %s.%s p WHERE p.id OPERATOR(pg_catalog.=) r.legacy_id)))) c"
 						   "         WHERE c.ref IS NOT NULL"
 						   "           AND NOT EXISTS (SELECT FROM %s.%s p WHERE p.id OPERATOR(pg_catalog.=) c.ref)) o",
 						   cq, ext, tq, t,
@@ -1692,10 +1747,10 @@ create_compat_view(int t)
 		if (att->attisdropped || strcmp(name, "legacy_id") == 0)
 			continue;
 		if (strcmp(name, "id") == 0)
-			appendStringInfoString(&sql, "x.legacy_id::integer AS id, ");
+			appendStringInfoString(&sql, "x.legacy_id::pg_catalog.int4 AS id, ");
 		else if (parent)
 			appendStringInfo(&sql,
-							 "(SELECT p.legacy_id FROM %s.%s p WHERE p.id OPERATOR(pg_catalog.=) x.%s)::integer AS %s, ",
+							 "(SELECT p.legacy_id FROM %s.%s p WHERE p.id OPERATOR(pg_catalog.=) x.%s)::pg_catalog.int4 AS %s, ",
 							 ext, quote_identifier(parent), quote_identifier(name),
 							 quote_identifier(name));
 		else
@@ -1713,8 +1768,9 @@ create_compat_view(int t)
 	if (SPI_execute(psprintf("SELECT pg_catalog.format('ALTER VIEW " COMPAT ".%%I ALTER COLUMN %%I SET DEFAULT %%s', %s, a.attname,"
 							 " pg_catalog.pg_get_expr(d.adbin, d.adrelid))"
 							 "  FROM pg_catalog.pg_attrdef d JOIN pg_catalog.pg_attribute a"
-							 "    ON a.attrelid = d.adrelid AND a.attnum = d.adnum"
-							 " WHERE d.adrelid = '%s.%s'::pg_catalog.regclass AND a.attname <> 'id'",
+							 "    ON a.attrelid OPERATOR(pg_catalog.=) d.adrelid AND a.attnum OPERATOR(pg_catalog.=) d.adnum"
+							 " WHERE d.adrelid OPERATOR(pg_catalog.=) '%s.%s'::pg_catalog.regclass"
+							 "   AND a.attname OPERATOR(pg_catalog.<>) 'id'::pg_catalog.name",
 							 quote_literal_cstr(lg_tables[t].name), ext, tq),
 					 false, 0) == SPI_OK_SELECT)
 	{
@@ -1738,8 +1794,17 @@ create_compat_view(int t)
  * compatibility views by views over them; returns true, and the script's
  * offline conversion sees UUID tables and skips.
  */
+static Datum lg_online_swap_body(PG_FUNCTION_ARGS);
+
+/* lg_online_swap() runs under search_path pg_catalog, pg_temp (guard.c) */
 Datum
 lg_online_swap(PG_FUNCTION_ARGS)
+{
+	return lg_guard_call(lg_online_swap_body, fcinfo);
+}
+
+static Datum
+lg_online_swap_body(PG_FUNCTION_ARGS)
 {
 	LockBudget	b;
 	const char *ext = ext_q();
@@ -1852,8 +1917,9 @@ lg_online_swap(PG_FUNCTION_ARGS)
 	{
 		const char *tq = quote_identifier(lg_tables[t].name);
 
-		next_ids[t] = spi_int8(psprintf("SELECT greatest((SELECT CASE WHEN is_called THEN last_value + 1 ELSE last_value END"
-										" FROM %s.%s), (SELECT coalesce(max(id), 0) + 1 FROM %s.%s))",
+		next_ids[t] = spi_int8(psprintf("SELECT greatest((SELECT CASE WHEN is_called THEN last_value OPERATOR(pg_catalog.+) 1"
+										"  ELSE last_value END FROM %s.%s),"
+										" (SELECT coalesce(pg_catalog.max(id), 0) OPERATOR(pg_catalog.+) 1 FROM %s.%s))",
 										ext, quote_identifier(psprintf("%s_id_seq", lg_tables[t].name)),
 										ext, tq), 1);
 	}
@@ -1906,8 +1972,10 @@ lg_online_swap(PG_FUNCTION_ARGS)
 	{
 		for (t = 0; t < LG_NTABLES; t++)
 		{
-			spi_run(psprintf("SELECT pg_catalog.setval('" COMPAT ".%s', " INT64_FORMAT ", false)",
-							 quote_identifier(psprintf("%s_id_seq", lg_tables[t].name)), next_ids[t]),
+			spi_run(psprintf("SELECT pg_catalog.setval(%s::pg_catalog.regclass, " INT64_FORMAT ", false)",
+							 quote_literal_cstr(psprintf(COMPAT ".%s",
+														 quote_identifier(psprintf("%s_id_seq", lg_tables[t].name)))),
+							 next_ids[t]),
 					SPI_OK_SELECT);
 			create_compat_view(t);
 			for (g = 0; g < list_length(view_grants[t]); g++)
