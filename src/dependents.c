@@ -394,6 +394,11 @@ root_name(DepPlan *plan, Oid relid)
 	return NULL;
 }
 
+/*
+ * A NOT NULL constraint (contype 'n', PostgreSQL 18 on: see
+ * LG_PG_NOTNULL_CONSTRAINTS) is part of its table, as attnotnull is before
+ * 18: never a dependent of the application's.
+ */
 static const char *const dependents_sql =
 "WITH roots AS ("
 "    SELECT c.oid AS relid, c.reltype FROM pg_catalog.pg_class c"
@@ -411,7 +416,8 @@ static const char *const dependents_sql =
 "SELECT d.classid, d.objid,"
 "  CASE d.classid"
 "  WHEN 'pg_catalog.pg_constraint'::pg_catalog.regclass THEN"
-"    (SELECT CASE WHEN con.conrelid IN (SELECT relid FROM roots)"
+"    (SELECT CASE WHEN con.contype = 'n' THEN 'skip'"
+"                 WHEN con.conrelid IN (SELECT relid FROM roots)"
 "                 THEN CASE WHEN con.conname::text = ANY ($2) OR con.conname LIKE '\\_lg\\_%' THEN 'own'"
 "                      ELSE 'constraint' END"
 "                 WHEN con.conparentid <> 0 THEN 'skip'"
@@ -772,7 +778,8 @@ plan_references(DepPlan *plan, const char *regtab)
 
 /*
  * What depends on a referencing column that changes type: its plain indexes
- * and unique keys are rebuilt, views over it are carried; anything else
+ * and unique keys are rebuilt, its NOT NULL constraint (18) stays, views over
+ * it are carried; anything else
  * (a CHECK, a default, an expression index, a policy, a trigger's WHEN)
  * would not survive the type change.
  */
@@ -812,7 +819,7 @@ plan_column_dependents(DepPlan *plan, List **seeds)
 					  "  CASE d.classid"
 					  "  WHEN 'pg_catalog.pg_constraint'::pg_catalog.regclass THEN"
 					  "    (SELECT CASE WHEN con.contype = 'f' AND con.confrelid IN (%s) THEN 'skip'"
-					  "                 WHEN con.contype IN ('p', 'u') THEN 'skip'"
+					  "                 WHEN con.contype IN ('p', 'u', 'n') THEN 'skip'"
 					  "                 ELSE 'constraint' END"
 					  "       FROM pg_catalog.pg_constraint con WHERE con.oid = d.objid)"
 					  "  WHEN 'pg_catalog.pg_class'::pg_catalog.regclass THEN"
@@ -1521,14 +1528,10 @@ plan_publications(DepPlan *plan)
 	carry_query("SELECT pg_catalog.pg_describe_object(pr.tableoid, pr.oid, 0),"
 				"       pg_catalog.quote_ident(p.pubname),"
 				"       pg_catalog.format('%I.%I', n.nspname, c.relname),"
-#if PG_VERSION_NUM >= 150000
 				"       (SELECT pg_catalog.string_agg(pg_catalog.quote_ident(a.attname), ', ' ORDER BY k.i)"
 				"          FROM pg_catalog.unnest(pr.prattrs::pg_catalog.int2[]) WITH ORDINALITY AS k(attnum, i)"
 				"          JOIN pg_catalog.pg_attribute a ON a.attrelid = pr.prrelid AND a.attnum = k.attnum),"
 				"       pg_catalog.pg_get_expr(pr.prqual, pr.prrelid)"
-#else
-				"       NULL::pg_catalog.text, NULL::pg_catalog.text"
-#endif
 				"  FROM pg_catalog.pg_publication_rel pr"
 				"  JOIN pg_catalog.pg_publication p ON p.oid = pr.prpubid"
 				"  JOIN pg_catalog.pg_class c ON c.oid = pr.prrelid"
@@ -2086,19 +2089,11 @@ trial_shadows(DepPlan *plan, bool may_wait)
 static void
 analyse_query(const char *sql)
 {
-#if PG_VERSION_NUM >= 140000
 	List	   *raw = raw_parser(sql, RAW_PARSE_DEFAULT);
-#else
-	List	   *raw = raw_parser(sql);
-#endif
 
 	if (list_length(raw) != 1)
 		elog(ERROR, "a view definition is one statement");
-#if PG_VERSION_NUM >= 150000
 	(void) parse_analyze_fixedparams(linitial_node(RawStmt, raw), sql, NULL, 0, NULL);
-#else
-	(void) parse_analyze(linitial_node(RawStmt, raw), sql, NULL, 0, NULL);
-#endif
 }
 
 /* Inside the trial's subtransaction: shadows, then each view in turn */
@@ -2901,11 +2896,7 @@ reference_column(Oid relid, const char *colname)
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 				 errmsg("\"%s\" is not a table", get_rel_name(relid))));
-#if PG_VERSION_NUM >= 160000
 	if (!object_ownercheck(RelationRelationId, relid, GetUserId()))
-#else
-	if (!pg_class_ownercheck(relid, GetUserId()))
-#endif
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("must be owner of table %s", get_rel_name(relid))));
@@ -3228,11 +3219,7 @@ check_source_owners(DepPlan *plan)
 
 		if (it->type != DT_FK && it->type != DT_REF && it->type != DT_VIEW)
 			continue;
-#if PG_VERSION_NUM >= 160000
 		if (!object_ownercheck(RelationRelationId, relid, GetUserId()))
-#else
-		if (!pg_class_ownercheck(relid, GetUserId()))
-#endif
 			ereport(ERROR,
 					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 					 errmsg("must be owner of %s %s to carry it onto lane_google's tables",
@@ -3559,11 +3546,7 @@ lg_conversion_plan_source(PG_FUNCTION_ARGS)
 static void
 add_source_reference(Oid relid, const char *colname, const char *referenced)
 {
-#if PG_VERSION_NUM >= 160000
-	List	   *names = stringToQualifiedNameList(referenced, NULL);
-#else
-	List	   *names = stringToQualifiedNameList(referenced);
-#endif
+	List	   *names = lg_stringToQualifiedNameList(referenced);
 	Oid			schema = lg_extension_schema();
 	Oid			src_schema;
 	const char *table;

@@ -15,6 +15,8 @@
 
 #include "postgres.h"
 
+#include "pg_version_compat.h"
+
 #include "nodes/pg_list.h"
 #include "utils/uuid.h"
 
