@@ -120,8 +120,14 @@ lg_pg_source() {
     if [ ! -f "$LG_PG_SRCDIR/configure" ]; then
         lg_log "apt-get source postgresql-$major=$dsc_ver"
         mkdir -p "$LG_PG_CACHE/src"
-        (cd "$LG_PG_CACHE/src" && lg_apt_private apt-get source -qq --only-source "postgresql-$major=$dsc_ver" \
-            >"$LG_PG_CACHE/src/source-$major.log" 2>&1) ||
+        # PostgreSQL's own source, without Debian's patches: the first of them
+        # installs the libraries into /usr/lib/postgresql/M/lib, whatever the
+        # prefix, and the others serve Debian's packaging
+        rm -rf "$LG_PG_SRCDIR"
+        (cd "$LG_PG_CACHE/src" &&
+            lg_apt_private apt-get source -qq --download-only --only-source "postgresql-$major=$dsc_ver" &&
+            dpkg-source -x --skip-patches "postgresql-${major}_${dsc_ver#*:}.dsc" "$LG_PG_SRCDIR") \
+            >"$LG_PG_CACHE/src/source-$major.log" 2>&1 ||
             { cat "$LG_PG_CACHE/src/source-$major.log" >&2; return 1; }
     fi
     export LG_PG_SRCDIR LG_PG_VERSION
@@ -227,6 +233,11 @@ lg_pg_headers() {
 lg_build_install() {
     lg_find_pg_config
     lg_log "building with $($PG_CONFIG --version)"
+    # objects built against another server's headers are not reused
+    if [ "$(cat "$LG_ROOT/.lg_pg_config" 2>/dev/null)" != "$PG_CONFIG" ]; then
+        make -C "$LG_ROOT" -s PG_CONFIG="$PG_CONFIG" clean >/dev/null
+        echo "$PG_CONFIG" >"$LG_ROOT/.lg_pg_config"
+    fi
     make -C "$LG_ROOT" -s PG_CONFIG="$PG_CONFIG" COPT="-Werror ${LG_COPT:-}" >/dev/null
     make -C "$LG_ROOT" -s PG_CONFIG="$PG_CONFIG" install >/dev/null
 }

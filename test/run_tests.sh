@@ -10,14 +10,22 @@
 #   bash test/run_tests.sh               everything
 #   bash test/run_tests.sh NAME...       only the suites whose name contains a
 #                                        NAME (convert, 020_crash, bench_uuid)
+#   bash test/run_tests.sh --pg 18 ...   against another server: a major (15,
+#                                        18: one not installed is built from
+#                                        Debian's source package, see
+#                                        lg_build_pg in lib.sh, about 15 min
+#                                        once) or a pg_config; repeat --pg for
+#                                        several servers, one after the other
+#                                        (LG_PG="15 18" does the same)
+# Test names start with the server's major: "ok - [18] regress install".
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
 passed=0
 failed=0
 failures=()
-pass() { passed=$((passed + 1)); echo "ok - $*"; }
-fail() { failed=$((failed + 1)); failures+=("$*"); echo "not ok - $*"; }
+pass() { passed=$((passed + 1)); echo "ok - [$LG_MAJOR] $*"; }
+fail() { failed=$((failed + 1)); failures+=("[$LG_MAJOR] $*"); echo "not ok - [$LG_MAJOR] $*"; }
 # wanted NAME: is the suite NAME selected by the command line?
 wanted() {
     local p
@@ -27,15 +35,45 @@ wanted() {
     done
     return 1
 }
-LG_ONLY=("$@")
+LG_ONLY=()
+servers=(${LG_PG:-})
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --pg) servers+=("$2"); shift 2 ;;
+        --pg=*) servers+=("${1#--pg=}"); shift ;;
+        *) LG_ONLY+=("$1"); shift ;;
+    esac
+done
 
 lg_install_deps || exit 1
 # PGXS's warning flags plus -Wextra, less the three PostgreSQL's own headers
 # and fmgr conventions trip (PostgreSQL builds without them too)
 LG_COPT=${LG_COPT:--Wextra -Wno-unused-parameter -Wno-sign-compare -Wno-missing-field-initializers}
 export LG_COPT
-lg_build_install || { echo "build failed"; echo "0 passed, 1 failed"; exit 1; }
-pass "build with -Werror $LG_COPT"
+LG_DEFAULT_PG_CONFIG=$PG_CONFIG
+[ ${#servers[@]} -eq 0 ] && servers=(default)
+
+# select_server SPEC: point PG_CONFIG at the server SPEC names
+select_server() {
+    case "$1" in
+        default) PG_CONFIG=$LG_DEFAULT_PG_CONFIG ;;
+        */*) PG_CONFIG=$1 ;;
+        *)
+            if [ "$("$LG_DEFAULT_PG_CONFIG" --version | sed -E 's/^PostgreSQL ([0-9]+).*/\1/')" = "$1" ]; then
+                PG_CONFIG=$LG_DEFAULT_PG_CONFIG
+            else
+                lg_build_pg "$1" || return 1
+            fi
+            ;;
+    esac
+    export PG_CONFIG
+    LG_MAJOR=$("$PG_CONFIG" --version | sed -E 's/^PostgreSQL ([0-9]+).*/\1/')
+}
+
+# run_suites: everything below against the server PG_CONFIG names
+run_suites() {
+lg_build_install || { fail "build with -Werror $LG_COPT"; return; }
+pass "build with -Werror $LG_COPT ($("$PG_CONFIG" --version))"
 
 # Static analysis: any finding fails
 if command -v cppcheck >/dev/null; then
@@ -115,11 +153,24 @@ for b in "$LG_ROOT"/test/bench_*.sh; do
     fi
 done
 
+failed_before=${failed_before:-0}
+[ $failed -eq "$failed_before" ] && rm -rf "$work"
+}
+
+for server in "${servers[@]}"; do
+    LG_MAJOR=$server
+    if ! select_server "$server"; then
+        fail "server $server: build or install failed"
+        continue
+    fi
+    echo "== PostgreSQL $LG_MAJOR: $("$PG_CONFIG" --version) ($PG_CONFIG)"
+    failed_before=$failed
+    run_suites
+done
+
 echo
 if [ $failed -gt 0 ]; then
     printf 'failed: %s\n' "${failures[@]}"
-else
-    rm -rf "$work"
 fi
 echo "$passed passed, $failed failed"
 [ $failed -eq 0 ]
