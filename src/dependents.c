@@ -2685,6 +2685,68 @@ update_target(void)
 	return result;
 }
 
+#ifdef LG_PG_NOTNULL_CONSTRAINTS
+/*
+ * PostgreSQL 18 on: before an update rebuilds the 11 tables, their NOT NULL
+ * constraints (pg_constraint rows named <table>_<column>_not_null) step
+ * aside, as the scripts' own renames do for the primary keys.  A constraint
+ * name is chosen unique within the schema, so the new tables, created while
+ * the old ones still exist, would otherwise get <table>_<column>_not_null1
+ * and the like, unlike a fresh CREATE EXTENSION.  The old tables go at the
+ * end of the update, these constraints with them; a failed update rolls the
+ * renames back.
+ */
+static void
+set_aside_notnull_names(Oid schema)
+{
+	Oid			argtypes[2] = {OIDOID, TEXTARRAYOID};
+	Datum		args[2];
+	Datum		names[LG_NTABLES];
+	const char *nspname = get_namespace_name(schema);
+	uint64		n;
+	uint64		i;
+	int			t;
+
+	for (t = 0; t < LG_NTABLES; t++)
+		names[t] = CStringGetTextDatum(lg_tables[t].name);
+	args[0] = ObjectIdGetDatum(schema);
+	args[1] = PointerGetDatum(construct_array(names, LG_NTABLES, TEXTOID, -1, false, TYPALIGN_INT));
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute_with_args("SELECT c.relname::pg_catalog.text, con.conname::pg_catalog.text"
+							  "  FROM pg_catalog.pg_constraint con"
+							  "  JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) con.conrelid"
+							  " WHERE con.contype OPERATOR(pg_catalog.=) 'n'"
+							  "   AND c.relnamespace OPERATOR(pg_catalog.=) $1"
+							  "   AND c.relname::pg_catalog.text OPERATOR(pg_catalog.=) ANY ($2)"
+							  " ORDER BY 1, 2",
+							  2, argtypes, args, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute_with_args failed");
+	n = SPI_processed;
+	{
+		SPITupleTable *tt = SPI_tuptable;
+		char	  **rels = palloc(sizeof(char *) * (n + 1));
+		char	  **cons = palloc(sizeof(char *) * (n + 1));
+
+		for (i = 0; i < n; i++)
+		{
+			rels[i] = SPI_getvalue(tt->vals[i], tt->tupdesc, 1);
+			cons[i] = SPI_getvalue(tt->vals[i], tt->tupdesc, 2);
+		}
+		for (i = 0; i < n; i++)
+		{
+			char	   *aside = ChooseConstraintName("_lg_old", cons[i], "aside", schema, NIL);
+
+			spi_exec(psprintf("ALTER TABLE %s.%s RENAME CONSTRAINT %s TO %s",
+							  quote_identifier(nspname), quote_identifier(rels[i]),
+							  quote_identifier(cons[i]), quote_identifier(aside)),
+					 SPI_OK_UTILITY);
+		}
+	}
+	SPI_finish();
+}
+#endif
+
 /*
  * Called first thing by validate_fk_integrity(), which the released update
  * scripts' pre-flight calls before reading any row.  ALTER EXTENSION records
@@ -2696,10 +2758,19 @@ lg_dependents_update_hook(void)
 {
 	char	   *target = update_target();
 	Oid			schema;
+#ifdef LG_PG_NOTNULL_CONSTRAINTS
+	bool		rebuilds;
+#endif
 
 	if (target == NULL)
 		return;
 	schema = lg_extension_schema();
+#ifdef LG_PG_NOTNULL_CONSTRAINTS
+	/* an update between 1.x and 2.x rebuilds the tables */
+	rebuilds = (strcmp(target, "1.0") == 0 || strcmp(target, "1.1") == 0 ||
+				strcmp(target, "2.0") == 0 || strcmp(target, "2.1") == 0) &&
+		(target[0] == '2') == keys_are_integer(schema);
+#endif
 	if (strcmp(target, "2.0") == 0 && keys_are_integer(schema))
 		do_detach(true);
 	else if (strcmp(target, "1.0") == 0 && !keys_are_integer(schema))
@@ -2723,6 +2794,10 @@ lg_dependents_update_hook(void)
 			refuse(plan, "Nothing was changed and no row was read.  Update to 2.1 and then to 1.1, which carries them across: ALTER EXTENSION lane_google UPDATE TO '2.1'; ALTER EXTENSION lane_google UPDATE TO '1.1';");
 		}
 	}
+#ifdef LG_PG_NOTNULL_CONSTRAINTS
+	if (rebuilds)
+		set_aside_notnull_names(schema);
+#endif
 }
 
 /* End of _lg_upgrade_convert(): the 1.0 tables are set aside under prefix */

@@ -8,7 +8,7 @@
 #     generated headers (lg_pg_headers in lib.sh: a minute, no build).
 # A major whose headers cannot be had is reported as skipped.
 #
-#   bash test/compile_check.sh            majors 15 16 17 18 19
+#   bash test/compile_check.sh            majors 15 16 17 18 (19: name it)
 #   bash test/compile_check.sh 16 17      those
 # Ends with "N passed, N failed"; exits non-zero on any failure.
 set -uo pipefail
@@ -16,7 +16,7 @@ set -uo pipefail
 
 LG_COPT=${LG_COPT:--Wextra -Wno-unused-parameter -Wno-sign-compare -Wno-missing-field-initializers}
 majors=("$@")
-[ ${#majors[@]} -eq 0 ] && majors=(15 16 17 18 19)
+[ ${#majors[@]} -eq 0 ] && majors=(15 16 17 18)
 lg_find_pg_config
 default_pg_config=$PG_CONFIG
 

@@ -94,11 +94,13 @@ lg_apt_private_update() {
         keyring="[signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] "
     : >"$a/sources.list.new"
     for s in $LG_PG_SUITES; do
+        echo "deb ${keyring}$mirror $s main" >>"$a/sources.list.new"
         echo "deb-src ${keyring}$mirror $s main" >>"$a/sources.list.new"
     done
+    cmp -s "$a/sources.list.new" "$a/sources.list" || rm -f "$a"/lists/*Sources* "$a"/lists/*Packages*
     mv "$a/sources.list.new" "$a/sources.list"
     # at most once a day
-    if [ -z "$(find "$a/lists" -maxdepth 1 -name '*Sources*' -mtime -1 2>/dev/null | head -1)" ]; then
+    if [ -z "$(find "$a/lists" -maxdepth 1 -name '*Packages*' -mtime -1 2>/dev/null | head -1)" ]; then
         lg_log "apt-get update (private deb-src list: $LG_PG_SUITES of $mirror)"
         lg_apt_private apt-get update -qq >/dev/null 2>"$a/update.err" || { cat "$a/update.err" >&2; return 1; }
     fi
@@ -204,11 +206,38 @@ lg_build_pg() {
 }
 
 # lg_pg_headers MAJOR: the server headers of PostgreSQL MAJOR, enough to
-# compile against (configure and the generated headers: a minute, no build);
-# sets LG_PG_INCLUDES (the -I flags) and LG_PG_CFLAGS (the server's CFLAGS),
-# LG_PG_VERSION.  Reuses a configured tree of the same version.
+# compile against: Debian's postgresql-server-dev-MAJOR binary package of
+# one of $LG_PG_SUITES, unpacked (seconds), else its source package,
+# configured for the generated headers (minutes, no build).  Sets
+# LG_PG_INCLUDES (the -I flags), LG_PG_CFLAGS and LG_PG_CPPFLAGS (the
+# server's flags; for a binary package, those of the newest server installed
+# here, the same compiler), LG_PG_VERSION.  Reuses what it unpacked before.
 lg_pg_headers() {
-    local major=$1 b
+    local major=$1 b deb a=$LG_PG_CACHE/apt pc
+    [ "$(id -u)" -eq 0 ] || { lg_log "lg_pg_headers: run as root"; return 1; }
+    lg_apt_private_update || return 1
+    LG_PG_VERSION=$(lg_apt_private apt-cache show "postgresql-server-dev-$major" 2>/dev/null |
+        awk '/^Version:/ { print $2 }' | sort -V | tail -1)
+    if [ -n "$LG_PG_VERSION" ]; then
+        b=$LG_PG_CACHE/headers/server-dev-$major-$LG_PG_VERSION
+        if [ ! -f "$b/lane_google.stamp" ]; then
+            rm -rf "$b"
+            mkdir -p "$b"
+            (cd "$b" && lg_apt_private apt-get download -qq "postgresql-server-dev-$major=$LG_PG_VERSION" &&
+                dpkg-deb -x ./*.deb root) >"$b/download.log" 2>&1 &&
+                echo "$LG_PG_VERSION" >"$b/lane_google.stamp"
+        fi
+        if [ -f "$b/lane_google.stamp" ]; then
+            LG_PG_INCLUDES="-I$b/root/usr/include/postgresql/$major/server -I/usr/include/postgresql"
+            for pc in "$(lg_pg_prefix 18)/bin/pg_config" "${PG_CONFIG:-}" /usr/bin/pg_config; do
+                [ -x "$pc" ] && break
+            done
+            LG_PG_CFLAGS=$("$pc" --cflags)
+            LG_PG_CPPFLAGS="-D_GNU_SOURCE"
+            export LG_PG_INCLUDES LG_PG_CFLAGS LG_PG_CPPFLAGS LG_PG_VERSION
+            return 0
+        fi
+    fi
     lg_pg_source "$major" || return 1
     b=$LG_PG_CACHE/headers/pg$major-$LG_PG_VERSION
     if [ ! -f "$b/lane_google.stamp" ]; then

@@ -17,6 +17,8 @@
 #                                        once) or a pg_config; repeat --pg for
 #                                        several servers, one after the other
 #                                        (LG_PG="15 18" does the same)
+#   bash test/run_tests.sh --compile-check  also test/compile_check.sh: every
+#                                        major whose headers can be had
 # Test names start with the server's major: "ok - [18] regress install".
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -36,11 +38,13 @@ wanted() {
     return 1
 }
 LG_ONLY=()
+compile_check=0
 servers=(${LG_PG:-})
 while [ $# -gt 0 ]; do
     case "$1" in
         --pg) servers+=("$2"); shift 2 ;;
         --pg=*) servers+=("${1#--pg=}"); shift ;;
+        --compile-check) compile_check=1; shift ;;
         *) LG_ONLY+=("$1"); shift ;;
     esac
 done
@@ -167,6 +171,17 @@ for server in "${servers[@]}"; do
     failed_before=$failed
     run_suites
 done
+
+if [ "$compile_check" = 1 ]; then
+    while read -r line; do
+        case "$line" in
+            "ok - "*) passed=$((passed + 1)); echo "$line" ;;
+            "not ok - "*) failed=$((failed + 1)); failures+=("${line#not ok - }"); echo "$line" ;;
+            "skip - "*) echo "$line" ;;
+            *) echo "$line" ;;
+        esac
+    done < <(PG_CONFIG=$LG_DEFAULT_PG_CONFIG bash "$LG_ROOT/test/compile_check.sh" 2>&1 | grep -v ' passed, ')
+fi
 
 echo
 if [ $failed -gt 0 ]; then
