@@ -119,6 +119,10 @@ done < <(grep -E '^(test |ok |not ok | +[A-Za-z0-9_]+ +\.\.\. )' "$out" | grep -
 if [ $regress_rc -ne 0 ]; then
     [ -f "$work/src_tree/regression.diffs" ] && cat "$work/src_tree/regression.diffs"
     grep -q "not ok\|FAILED" "$out" || fail "pg_regress (exit $regress_rc)"
+    # a file pg_regress stopped before (a missing expected file ends the run)
+    for f in "${regress[@]}"; do
+        grep -Eq "^(ok|not ok) +[0-9]+ +- $f |^test $f .*\.\.\.|^ +$f +\.\.\." "$out" || fail "regress $f (no result)"
+    done
 fi
 lg_cluster_stop
 trap - EXIT
