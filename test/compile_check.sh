@@ -42,7 +42,7 @@ for m in "${majors[@]}"; do
         includes=$LG_PG_INCLUDES
         cflags=$LG_PG_CFLAGS
         cppflags=$LG_PG_CPPFLAGS
-        version="PostgreSQL $LG_PG_VERSION (headers of Debian's source package)"
+        version="PostgreSQL $LG_PG_VERSION (Debian's server headers)"
     fi
     if [ -z "$includes" ]; then
         echo "skip - [$m] compile: no server headers of PostgreSQL $m to be had"
