@@ -2694,7 +2694,8 @@ update_target(void)
  * the old ones still exist, would otherwise get <table>_<column>_not_null1
  * and the like, unlike a fresh CREATE EXTENSION.  The old tables go at the
  * end of the update, these constraints with them; a failed update rolls the
- * renames back.
+ * renames back.  The tables are taken in lg_tables' order, parents first, the
+ * order in which the scripts lock them.
  */
 static void
 set_aside_notnull_names(Oid schema)
@@ -2719,7 +2720,7 @@ set_aside_notnull_names(Oid schema)
 							  " WHERE con.contype OPERATOR(pg_catalog.=) 'n'"
 							  "   AND c.relnamespace OPERATOR(pg_catalog.=) $1"
 							  "   AND c.relname::pg_catalog.text OPERATOR(pg_catalog.=) ANY ($2)"
-							  " ORDER BY 1, 2",
+							  " ORDER BY pg_catalog.array_position($2, c.relname::pg_catalog.text), 2",
 							  2, argtypes, args, NULL, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "SPI_execute_with_args failed");
 	n = SPI_processed;
