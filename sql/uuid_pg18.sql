@@ -125,7 +125,7 @@ SELECT shift,
 
 -- monotonic within a backend: uuidv7(), uuidv7(shift) with a fixed shift and
 -- uuid_generate_v7() share one clock, so their values, interleaved, strictly
--- increase; and so does a negative shift, and one to before 1970
+-- increase; and so do negative shifts, of an hour and of decades
 SELECT count(*) FILTER (WHERE u <= prev) AS not_increasing
   FROM (SELECT u, lag(u) OVER (ORDER BY n) AS prev
           FROM (SELECT n, CASE n % 3 WHEN 0 THEN uuidv7()
@@ -135,24 +135,44 @@ SELECT count(*) FILTER (WHERE u <= prev) AS not_increasing
 SELECT shift, count(*) FILTER (WHERE u <= prev) AS not_increasing
   FROM (SELECT shift, u, lag(u) OVER (PARTITION BY shift ORDER BY n) AS prev
           FROM (SELECT shift, n, uuidv7(shift) AS u
-                  FROM unnest(ARRAY['-1 hour', '-100 years']::interval[]) AS shift,
+                  FROM unnest(ARRAY['-1 hour', '-50 years']::interval[]) AS shift,
                        generate_series(1, 10000) n) g) s
  GROUP BY shift ORDER BY shift;
 
--- the range check: timestamptz + interval must stay within PostgreSQL's
+-- the range checks: timestamptz + interval must stay within PostgreSQL's
 -- timestamp range, as in PostgreSQL 18
 SELECT uuidv7(interval '300000 years');
 SELECT uuidv7(interval '-300000 years');
--- past the 48-bit field (year 10889) the milliseconds wrap around, 2^48 ms
--- (about 8919 years) back, as in PostgreSQL 18, which leaves that range
--- unchecked on purpose: no error
-SELECT uuid_extract_version(u) AS version,
-       uuid_extract_timestamp(u) + interval '281474976710.656 seconds'
-         >= date_trunc('milliseconds', t0 + interval '9000 years') AS wrapped_not_before,
-       uuid_extract_timestamp(u) + interval '281474976710.656 seconds'
-         <= t1 + interval '9000 years 1 second' AS wrapped_not_after
-  FROM (SELECT clock_timestamp() AS t0, uuidv7(interval '9000 years') AS u,
-               clock_timestamp() AS t1) s;
+-- and, as from PostgreSQL 18.6 on (18.0 to 18.5 wrapped the milliseconds
+-- around 2^48), within the 48-bit field's: 1970-01-01 00:00:00 UTC to
+-- 10889-08-02 05:31:50.655 UTC (2^48 - 1 ms), an error past either end
+SELECT uuidv7(interval '9000 years');
+SELECT uuidv7(interval '-1000 years');
+-- at the ends: a shift to an hour inside either end is taken, to an hour
+-- outside refused (the shift is computed from a clock reading taken before
+-- uuidv7()'s own, which is later by far less than an hour)
+SELECT uuid_extract_timestamp(uuidv7(timestamptz '1970-01-01 01:00:00 UTC' - clock_timestamp()))
+         BETWEEN '1970-01-01 01:00:00 UTC' AND '1970-01-01 01:01:00 UTC' AS lowest_taken,
+       uuid_extract_timestamp(uuidv7(timestamptz '10889-08-02 04:31:50.655 UTC' - clock_timestamp()))
+         BETWEEN '10889-08-02 04:31:50.655 UTC' AND '10889-08-02 04:32:50.655 UTC' AS highest_taken;
+SELECT uuidv7(timestamptz '1969-12-31 23:00:00 UTC' - clock_timestamp());
+SELECT uuidv7(timestamptz '10889-08-02 06:31:50.655 UTC' - clock_timestamp());
+-- the SQLSTATE of both: datetime_field_overflow (22008)
+DO $$
+DECLARE
+    shift interval;
+    state text;
+BEGIN
+    FOREACH shift IN ARRAY ARRAY['9000 years', '-1000 years']::interval[] LOOP
+        BEGIN
+            PERFORM uuidv7(shift);
+        EXCEPTION WHEN OTHERS THEN
+            GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE;
+            RAISE NOTICE 'uuidv7(%): SQLSTATE %', shift, state;
+        END;
+    END LOOP;
+END
+$$;
 
 -- STRICT: NULL in, NULL out
 SELECT uuidv7(NULL::interval) IS NULL AS shift_null,

@@ -1055,14 +1055,8 @@ writer_open(Writer *w, Relation rel, bool maintain_indexes)
 	if (w->fire_triggers)
 	{
 		/* where the queued events find the table again */
-#if PG_VERSION_NUM >= 140000
 		w->estate->es_opened_result_relations =
 			lappend(w->estate->es_opened_result_relations, w->rri);
-#else
-		w->estate->es_result_relations = w->rri;
-		w->estate->es_num_result_relations = 1;
-		w->estate->es_result_relation_info = w->rri;
-#endif
 		AfterTriggerBeginQuery();
 		ExecBSInsertTriggers(w->estate, w->rri);
 		w->transition = MakeTransitionCaptureState(w->rri->ri_TrigDesc,
@@ -1089,13 +1083,8 @@ writer_flush(Writer *w)
 			List	   *r;
 
 			econtext->ecxt_scantuple = w->slots[i];
-#if PG_VERSION_NUM >= 160000
-			r = ExecInsertIndexTuples(w->rri, w->slots[i], w->estate,
-									  false, false, NULL, NIL, false);
-#else
-			r = ExecInsertIndexTuples(w->rri, w->slots[i], w->estate,
-									  false, false, NULL, NIL);
-#endif
+			r = lg_ExecInsertIndexTuples(w->rri, w->slots[i], w->estate,
+										 false, false, NULL, NIL, false);
 			list_free(r);
 			ResetPerTupleExprContext(w->estate);
 		}
@@ -1167,11 +1156,7 @@ writer_update(Writer *w, ItemPointer tid, Datum *values, bool *nulls,
 	HeapTuple	tup;
 	MemoryContext old;
 
-#if PG_VERSION_NUM >= 160000
 	TU_UpdateIndexes update_indexes;
-#else
-	bool		update_indexes;
-#endif
 
 	/* pending inserts first: the last slot serves the update */
 	writer_flush(w);
@@ -1181,11 +1166,7 @@ writer_update(Writer *w, ItemPointer tid, Datum *values, bool *nulls,
 	ExecStoreHeapTuple(tup, slot, false);
 	writer_check(w, slot);
 	simple_table_tuple_update(w->rel, tid, slot, snapshot, &update_indexes);
-#if PG_VERSION_NUM >= 160000
 	if (update_indexes != TU_None && w->rri->ri_NumIndices > 0)
-#else
-	if (update_indexes && w->rri->ri_NumIndices > 0)
-#endif
 	{
 		ExprContext *econtext = GetPerTupleExprContext(w->estate);
 		List	   *r;
@@ -1195,13 +1176,8 @@ writer_update(Writer *w, ItemPointer tid, Datum *values, bool *nulls,
 		 * bottom-up deletion, from a range table this executor state has not
 		 */
 		econtext->ecxt_scantuple = slot;
-#if PG_VERSION_NUM >= 160000
-		r = ExecInsertIndexTuples(w->rri, slot, w->estate, false, false, NULL,
-								  NIL, update_indexes == TU_Summarizing);
-#else
-		r = ExecInsertIndexTuples(w->rri, slot, w->estate, false, false, NULL,
-								  NIL);
-#endif
+		r = lg_ExecInsertIndexTuples(w->rri, slot, w->estate, false, false, NULL,
+									 NIL, update_indexes == TU_Summarizing);
 		list_free(r);
 		ResetPerTupleExprContext(w->estate);
 	}
@@ -1306,17 +1282,9 @@ table_is_empty(Relation rel, Snapshot snapshot)
 static void
 rebuild_indexes(Oid relid)
 {
-#if PG_VERSION_NUM >= 140000
 	ReindexParams params = {0};
 
-#if PG_VERSION_NUM >= 170000
-	reindex_relation(NULL, relid, REINDEX_REL_CHECK_CONSTRAINTS, &params);
-#else
-	reindex_relation(relid, REINDEX_REL_CHECK_CONSTRAINTS, &params);
-#endif
-#else
-	reindex_relation(relid, REINDEX_REL_CHECK_CONSTRAINTS, 0);
-#endif
+	lg_reindex_relation(relid, REINDEX_REL_CHECK_CONSTRAINTS, &params);
 	CommandCounterIncrement();
 }
 
@@ -1819,7 +1787,6 @@ table_run_begin(ConvertState *st, TableState *ts, TableRun *run)
 			b->copies[i] = MakeSingleTupleTableSlot(RelationGetDescr(run->src),
 													&TTSOpsMinimalTuple);
 
-#if PG_VERSION_NUM >= 140000
 	pgstat_progress_start_command(PROGRESS_COMMAND_COPY, ts->src_relid);
 	{
 		const int	idx[3] = {PROGRESS_COPY_COMMAND, PROGRESS_COPY_TYPE,
@@ -1832,7 +1799,6 @@ table_run_begin(ConvertState *st, TableState *ts, TableRun *run)
 			val[2] = (int64) RelationGetNumberOfBlocks(run->src) * BLCKSZ;
 		pgstat_progress_update_multi_param(3, idx, val);
 	}
-#endif
 
 	run->rowctx.table = run->src_qname;
 	run->errcb.callback = row_error_callback;
@@ -2090,7 +2056,6 @@ convert_batch_row(ConvertState *st, TableState *ts, TableRun *run, int r)
 	MemoryContextSwitchTo(old);
 	MemoryContextReset(run->row_cxt);
 
-#if PG_VERSION_NUM >= 140000
 	if ((ts->rows_read & 1023) == 0)
 	{
 		const int	idx[3] = {PROGRESS_COPY_TUPLES_PROCESSED,
@@ -2101,7 +2066,6 @@ convert_batch_row(ConvertState *st, TableState *ts, TableRun *run, int r)
 			val[2] = (int64) ItemPointerGetBlockNumber(&b->tids[r]) * BLCKSZ;
 		pgstat_progress_update_multi_param(3, idx, val);
 	}
-#endif
 	if (lg_progress_rows > 0 && ts->rows_read % lg_progress_rows == 0)
 		elog(DEBUG1, "lane_google: %s: " INT64_FORMAT " rows read",
 			 t->name, ts->rows_read);
@@ -2284,9 +2248,7 @@ table_run_end(ConvertState *st, TableState *ts, TableRun *run)
 	run->rowctx.row = 0;
 	writer_close(&run->w);
 	error_context_stack = run->errcb.previous;
-#if PG_VERSION_NUM >= 140000
 	pgstat_progress_end_command();
-#endif
 	for (i = 0; i < LG_NTABLES; i++)
 		lg_keyset_probe_close(st->tables[i].ukeys);
 	UnregisterSnapshot(st->probe_snapshot);
@@ -2374,11 +2336,7 @@ parse_orphan_mode(const char *s)
 static AclResult
 object_aclcheck_namespace(Oid nspid)
 {
-#if PG_VERSION_NUM >= 160000
 	return object_aclcheck(NamespaceRelationId, nspid, GetUserId(), ACL_USAGE);
-#else
-	return pg_namespace_aclcheck(nspid, GetUserId(), ACL_USAGE);
-#endif
 }
 
 /*

@@ -400,6 +400,11 @@ root_name(DepPlan *plan, Oid relid)
 	return NULL;
 }
 
+/*
+ * A NOT NULL constraint (contype 'n', PostgreSQL 18 on: see
+ * LG_PG_NOTNULL_CONSTRAINTS) is part of its table, as attnotnull is before
+ * 18: never a dependent of the application's.
+ */
 static const char *const dependents_sql =
 "WITH roots AS ("
 "    SELECT c.oid AS relid, c.reltype FROM pg_catalog.pg_class c"
@@ -417,7 +422,8 @@ static const char *const dependents_sql =
 "SELECT d.classid, d.objid,"
 "  CASE"
 "  WHEN d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_constraint'::pg_catalog.regclass THEN"
-"    (SELECT CASE WHEN con.conrelid OPERATOR(pg_catalog.=) ANY (SELECT relid FROM roots)"
+"    (SELECT CASE WHEN con.contype OPERATOR(pg_catalog.=) 'n' THEN 'skip'"
+"                 WHEN con.conrelid OPERATOR(pg_catalog.=) ANY (SELECT relid FROM roots)"
 "                 THEN CASE WHEN con.conname::text OPERATOR(pg_catalog.=) ANY ($2) OR con.conname OPERATOR(pg_catalog.~~) '\\_lg\\_%' THEN 'own'"
 "                      ELSE 'constraint' END"
 "                 WHEN con.conparentid OPERATOR(pg_catalog.<>) 0 THEN 'skip'"
@@ -783,7 +789,8 @@ plan_references(DepPlan *plan, const char *regtab)
 
 /*
  * What depends on a referencing column that changes type: its plain indexes
- * and unique keys are rebuilt, views over it are carried; anything else
+ * and unique keys are rebuilt, its NOT NULL constraint (18) stays, views over
+ * it are carried; anything else
  * (a CHECK, a default, an expression index, a policy, a trigger's WHEN)
  * would not survive the type change.
  */
@@ -823,7 +830,7 @@ plan_column_dependents(DepPlan *plan, List **seeds)
 					  "  CASE"
 					  "  WHEN d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_constraint'::pg_catalog.regclass THEN"
 					  "    (SELECT CASE WHEN con.contype OPERATOR(pg_catalog.=) 'f' AND con.confrelid OPERATOR(pg_catalog.=) ANY ('{%s}'::pg_catalog.oid[]) THEN 'skip'"
-					  "                 WHEN con.contype OPERATOR(pg_catalog.=) ANY (ARRAY['p', 'u']::pg_catalog.\"char\"[]) THEN 'skip'"
+					  "                 WHEN con.contype OPERATOR(pg_catalog.=) ANY (ARRAY['p', 'u', 'n']::pg_catalog.\"char\"[]) THEN 'skip'"
 					  "                 ELSE 'constraint' END"
 					  "       FROM pg_catalog.pg_constraint con WHERE con.oid OPERATOR(pg_catalog.=) d.objid)"
 					  "  WHEN d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass THEN"
@@ -1532,14 +1539,10 @@ plan_publications(DepPlan *plan)
 	carry_query("SELECT pg_catalog.pg_describe_object(pr.tableoid, pr.oid, 0),"
 				"       pg_catalog.quote_ident(p.pubname),"
 				"       pg_catalog.format('%I.%I', n.nspname, c.relname),"
-#if PG_VERSION_NUM >= 150000
 				"       (SELECT pg_catalog.string_agg(pg_catalog.quote_ident(a.attname), ', ' ORDER BY k.i)"
 				"          FROM pg_catalog.unnest(pr.prattrs::pg_catalog.int2[]) WITH ORDINALITY AS k(attnum, i)"
 				"          JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) pr.prrelid AND a.attnum OPERATOR(pg_catalog.=) k.attnum),"
 				"       pg_catalog.pg_get_expr(pr.prqual, pr.prrelid)"
-#else
-				"       NULL::pg_catalog.text, NULL::pg_catalog.text"
-#endif
 				"  FROM pg_catalog.pg_publication_rel pr"
 				"  JOIN pg_catalog.pg_publication p ON p.oid OPERATOR(pg_catalog.=) pr.prpubid"
 				"  JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) pr.prrelid"
@@ -2196,19 +2199,11 @@ trial_shadows(DepPlan *plan, bool may_wait)
 static void
 analyse_query(const char *sql)
 {
-#if PG_VERSION_NUM >= 140000
 	List	   *raw = raw_parser(sql, RAW_PARSE_DEFAULT);
-#else
-	List	   *raw = raw_parser(sql);
-#endif
 
 	if (list_length(raw) != 1)
 		elog(ERROR, "a view definition is one statement");
-#if PG_VERSION_NUM >= 150000
 	(void) parse_analyze_fixedparams(linitial_node(RawStmt, raw), sql, NULL, 0, NULL);
-#else
-	(void) parse_analyze(linitial_node(RawStmt, raw), sql, NULL, 0, NULL);
-#endif
 }
 
 /* Inside the trial's subtransaction: shadows, then each view in turn */
@@ -2814,6 +2809,69 @@ update_target(void)
 	return result;
 }
 
+#ifdef LG_PG_NOTNULL_CONSTRAINTS
+/*
+ * PostgreSQL 18 on: before an update rebuilds the 11 tables, their NOT NULL
+ * constraints (pg_constraint rows named <table>_<column>_not_null) step
+ * aside, as the scripts' own renames do for the primary keys.  A constraint
+ * name is chosen unique within the schema, so the new tables, created while
+ * the old ones still exist, would otherwise get <table>_<column>_not_null1
+ * and the like, unlike a fresh CREATE EXTENSION.  The old tables go at the
+ * end of the update, these constraints with them; a failed update rolls the
+ * renames back.  The tables are taken in lg_tables' order, parents first, the
+ * order in which the scripts lock them.
+ */
+static void
+set_aside_notnull_names(Oid schema)
+{
+	Oid			argtypes[2] = {OIDOID, TEXTARRAYOID};
+	Datum		args[2];
+	Datum		names[LG_NTABLES];
+	const char *nspname = get_namespace_name(schema);
+	uint64		n;
+	uint64		i;
+	int			t;
+
+	for (t = 0; t < LG_NTABLES; t++)
+		names[t] = CStringGetTextDatum(lg_tables[t].name);
+	args[0] = ObjectIdGetDatum(schema);
+	args[1] = PointerGetDatum(construct_array(names, LG_NTABLES, TEXTOID, -1, false, TYPALIGN_INT));
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute_with_args("SELECT c.relname::pg_catalog.text, con.conname::pg_catalog.text"
+							  "  FROM pg_catalog.pg_constraint con"
+							  "  JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) con.conrelid"
+							  " WHERE con.contype OPERATOR(pg_catalog.=) 'n'"
+							  "   AND c.relnamespace OPERATOR(pg_catalog.=) $1"
+							  "   AND c.relname::pg_catalog.text OPERATOR(pg_catalog.=) ANY ($2)"
+							  " ORDER BY pg_catalog.array_position($2, c.relname::pg_catalog.text), 2",
+							  2, argtypes, args, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute_with_args failed");
+	n = SPI_processed;
+	{
+		SPITupleTable *tt = SPI_tuptable;
+		char	  **rels = palloc(sizeof(char *) * (n + 1));
+		char	  **cons = palloc(sizeof(char *) * (n + 1));
+
+		for (i = 0; i < n; i++)
+		{
+			rels[i] = SPI_getvalue(tt->vals[i], tt->tupdesc, 1);
+			cons[i] = SPI_getvalue(tt->vals[i], tt->tupdesc, 2);
+		}
+		for (i = 0; i < n; i++)
+		{
+			char	   *aside = ChooseConstraintName("_lg_old", cons[i], "aside", schema, NIL);
+
+			spi_exec(psprintf("ALTER TABLE %s.%s RENAME CONSTRAINT %s TO %s",
+							  quote_identifier(nspname), quote_identifier(rels[i]),
+							  quote_identifier(cons[i]), quote_identifier(aside)),
+					 SPI_OK_UTILITY);
+		}
+	}
+	SPI_finish();
+}
+#endif
+
 /*
  * Called first thing by validate_fk_integrity(), which the released update
  * scripts' pre-flight calls before reading any row.  ALTER EXTENSION records
@@ -2825,10 +2883,19 @@ lg_dependents_update_hook(void)
 {
 	char	   *target = update_target();
 	Oid			schema;
+#ifdef LG_PG_NOTNULL_CONSTRAINTS
+	bool		rebuilds;
+#endif
 
 	if (target == NULL)
 		return;
 	schema = lg_extension_schema();
+#ifdef LG_PG_NOTNULL_CONSTRAINTS
+	/* an update between 1.x and 2.x rebuilds the tables */
+	rebuilds = (strcmp(target, "1.0") == 0 || strcmp(target, "1.1") == 0 ||
+				strcmp(target, "2.0") == 0 || strcmp(target, "2.1") == 0) &&
+		(target[0] == '2') == keys_are_integer(schema);
+#endif
 	if (strcmp(target, "2.0") == 0 && keys_are_integer(schema))
 		do_detach(true);
 	else if (strcmp(target, "1.0") == 0 && !keys_are_integer(schema))
@@ -2852,6 +2919,10 @@ lg_dependents_update_hook(void)
 			refuse(plan, "Nothing was changed and no row was read.  Update to 2.1 and then to 1.1, which carries them across: ALTER EXTENSION lane_google UPDATE TO '2.1'; ALTER EXTENSION lane_google UPDATE TO '1.1';");
 		}
 	}
+#ifdef LG_PG_NOTNULL_CONSTRAINTS
+	if (rebuilds)
+		set_aside_notnull_names(schema);
+#endif
 }
 
 /* End of _lg_upgrade_convert(): the 1.0 tables are set aside under prefix */
@@ -3112,11 +3183,7 @@ reference_column(Oid relid, const char *colname)
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 				 errmsg("\"%s\" is not a table", get_rel_name(relid))));
-#if PG_VERSION_NUM >= 160000
 	if (!object_ownercheck(RelationRelationId, relid, GetUserId()))
-#else
-	if (!pg_class_ownercheck(relid, GetUserId()))
-#endif
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("must be owner of table %s", get_rel_name(relid))));
@@ -3461,11 +3528,7 @@ check_source_owners(DepPlan *plan)
 
 		if (it->type != DT_FK && it->type != DT_REF && it->type != DT_VIEW)
 			continue;
-#if PG_VERSION_NUM >= 160000
 		if (!object_ownercheck(RelationRelationId, relid, GetUserId()))
-#else
-		if (!pg_class_ownercheck(relid, GetUserId()))
-#endif
 			ereport(ERROR,
 					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 					 errmsg("must be owner of %s %s to carry it onto lane_google's tables",
@@ -3805,11 +3868,7 @@ lg_conversion_plan_source_body(PG_FUNCTION_ARGS)
 static void
 add_source_reference(Oid relid, const char *colname, const char *referenced)
 {
-#if PG_VERSION_NUM >= 160000
-	List	   *names = stringToQualifiedNameList(referenced, NULL);
-#else
-	List	   *names = stringToQualifiedNameList(referenced);
-#endif
+	List	   *names = lg_stringToQualifiedNameList(referenced);
 	Oid			schema = lg_extension_schema();
 	Oid			src_schema;
 	const char *table;

@@ -1210,7 +1210,7 @@ lg_keyset_probe_open(LgKeySet *ks, Snapshot snapshot)
 
 	ks->prel = table_open(ks->relid, AccessShareLock);
 	if (!OidIsValid(indexoid))
-		indexoid = RelationGetPrimaryKeyIndex(ks->prel);
+		indexoid = lg_RelationGetPrimaryKeyIndex(ks->prel);
 	if (!OidIsValid(indexoid))
 		elog(ERROR, "table \"%s\" has no primary key to probe",
 			 RelationGetRelationName(ks->prel));
@@ -1242,7 +1242,7 @@ lg_keyset_probe_open(LgKeySet *ks, Snapshot snapshot)
 		ks->idxcoll[i] = ks->irel->rd_indcollation[i];
 	}
 	ks->probe_snapshot = snapshot;
-	ks->iscan = index_beginscan(ks->prel, ks->irel, snapshot, ks->nkeys, 0);
+	ks->iscan = lg_index_beginscan(ks->prel, ks->irel, snapshot, ks->nkeys, 0);
 	ks->pslot = table_slot_create(ks->prel, NULL);
 	MemoryContextSwitchTo(old);
 }
@@ -1404,8 +1404,8 @@ lg_keysort_merge(LgKeySort *sort, Snapshot snapshot, int mem_kb,
 	MemoryContextDelete(rowcxt);
 	tuplesort_performsort(keys);
 
-	have_p = tuplesort_getdatum(keys, true, &pv, &isnull, NULL);
-	while (tuplesort_getdatum(sort->values, true, &cv, &isnull, NULL))
+	have_p = lg_tuplesort_getdatum(keys, true, &pv, &isnull, NULL);
+	while (lg_tuplesort_getdatum(sort->values, true, &cv, &isnull, NULL))
 	{
 		int32		c = -1;
 
@@ -1415,7 +1415,7 @@ lg_keysort_merge(LgKeySort *sort, Snapshot snapshot, int mem_kb,
 		{
 			if (!ks->sorttypbyval)
 				pfree(DatumGetPointer(pv));
-			have_p = tuplesort_getdatum(keys, true, &pv, &isnull, NULL);
+			have_p = lg_tuplesort_getdatum(keys, true, &pv, &isnull, NULL);
 		}
 		if (!have_p || c != 0)
 			orphan(arg, cv);

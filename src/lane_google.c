@@ -23,10 +23,6 @@
 
 PG_MODULE_MAGIC;
 
-#if PG_VERSION_NUM < 150000
-#define MarkGUCPrefixReserved(prefix) EmitWarningsOnPlaceholders(prefix)
-#endif
-
 int			lg_max_memory_kb = 65536;
 int			lg_progress_rows = 1000000;
 

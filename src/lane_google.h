@@ -16,6 +16,8 @@
 
 #include "postgres.h"
 
+#include "pg_version_compat.h"
+
 #include "fmgr.h"
 #include "nodes/pg_list.h"
 #include "utils/uuid.h"

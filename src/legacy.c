@@ -188,7 +188,7 @@ lg_hasher_create(void)
 		hasher_openssl_error("EVP_MD_fetch");
 #endif
 	return hasher;
-#elif PG_VERSION_NUM >= 140000
+#else
 	/* pg_cryptohash ties its context to the resource owner */
 	LgHasher   *hasher = palloc(sizeof(LgHasher));
 
@@ -198,12 +198,6 @@ lg_hasher_create(void)
 				(errcode(ERRCODE_OUT_OF_MEMORY),
 				 errmsg("out of memory")));
 	return hasher;
-#else
-	ereport(ERROR,
-			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-			 errmsg("legacy UUIDs need PostgreSQL 14 or later"),
-			 errdetail("PostgreSQL 13 does not export a SHA-1 implementation.")));
-	return NULL;
 #endif
 }
 
@@ -215,7 +209,7 @@ lg_hasher_free(LgHasher *hasher)
 #ifdef LG_SHA1_OPENSSL
 	/* the struct stays with its context, whose callback still points at it */
 	hasher_release(hasher);
-#elif PG_VERSION_NUM >= 140000
+#else
 	pg_cryptohash_free(hasher->ctx);
 	pfree(hasher);
 #endif
@@ -243,7 +237,7 @@ lg_uuid_v5(LgHasher *hasher, const pg_uuid_t *ns,
 		!EVP_DigestFinal_ex(hasher->evp, digest, &dlen))
 		hasher_openssl_error("EVP_Digest");
 	Assert(dlen == 20);
-#elif PG_VERSION_NUM >= 140000
+#else
 	uint8		digest[20];
 
 	if (pg_cryptohash_init(hasher->ctx) < 0 ||
@@ -253,8 +247,6 @@ lg_uuid_v5(LgHasher *hasher, const pg_uuid_t *ns,
 		ereport(ERROR,
 				(errcode(ERRCODE_INTERNAL_ERROR),
 				 errmsg("could not compute SHA-1 hash")));
-#else
-	uint8		digest[20] = {0};	/* unreachable: no hasher exists */
 #endif
 	memcpy(result->data, digest, UUID_LEN);
 	result->data[6] = (result->data[6] & 0x0f) | 0x50;

@@ -1020,7 +1020,7 @@ build_primary_key(int t)
 				(errcode(ERRCODE_UNDEFINED_TABLE),
 				 errmsg("table %s.%s is missing", STAGING, lg_tables[t].name)));
 	rel = table_open(relid, AccessShareLock);
-	pk = RelationGetPrimaryKeyIndex(rel);
+	pk = lg_RelationGetPrimaryKeyIndex(rel);
 	table_close(rel, AccessShareLock);
 	if (OidIsValid(pk))
 		return;

@@ -59,6 +59,14 @@ PG_FUNCTION_INFO_V1(lg_uuid_extract_version);
 #define UNIX_TO_PG_EPOCH_US \
 	((int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY)
 
+/*
+ * The times (PostgreSQL's microseconds) uuidv7(interval) accepts: those the
+ * 48-bit field holds, as PostgreSQL 18.6's UUIDV7_MIN_TIMESTAMP and
+ * UUIDV7_MAX_TIMESTAMP
+ */
+#define UUIDV7_MIN_TIMESTAMP	(-UNIX_TO_PG_EPOCH_US)
+#define UUIDV7_MAX_TIMESTAMP	(UNIX_MS_MAX * US_PER_MS - UNIX_TO_PG_EPOCH_US)
+
 /* version 1 counts 100 ns intervals from the Gregorian epoch, 1582-10-15 */
 #define GREGORIAN_EPOCH_JDATE	INT64CONST(2299161)
 #define GREGORIAN_TO_PG_EPOCH_US \
@@ -193,10 +201,10 @@ lg_uuid_generate_v7(PG_FUNCTION_ARGS)
  * arithmetic in the session's time zone, "timestamp out of range" past
  * PostgreSQL's timestamp range), at microsecond precision, the nanoseconds of
  * the clock reading carried over.  The same ascending clock as uuidv7(), so a
- * fixed shift gives increasing values.  Like PostgreSQL 18, a time outside
- * the 48-bit field (before 1970, after 10889) wraps around modulo 2^48
- * milliseconds rather than raising an error; the millisecond is the floor of
- * the time, so values before 1970 keep increasing too.
+ * fixed shift gives increasing values.  As PostgreSQL 18.6 does (18.0 to 18.5
+ * wrapped such times around modulo 2^48 milliseconds), an infinite interval
+ * and a time the 48-bit field cannot hold (before 1970, after 10889) are
+ * errors, with its messages and SQLSTATE.
  */
 Datum
 lg_uuidv7_interval(PG_FUNCTION_ARGS)
@@ -207,20 +215,26 @@ lg_uuidv7_interval(PG_FUNCTION_ARGS)
 	int64		unix_us;
 	int64		unix_ms;
 
+	/* infinite intervals exist from PostgreSQL 17 on */
+	if (lg_interval_not_finite(shift))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("interval out of range for UUID version 7"),
+				 errdetail("UUID version 7 does not support infinite intervals.")));
+
 	ts = (TimestampTz) (ns / NS_PER_US) - UNIX_TO_PG_EPOCH_US;
 	ts = DatumGetTimestampTz(DirectFunctionCall2(timestamptz_pl_interval,
 												 TimestampTzGetDatum(ts),
 												 IntervalPGetDatum(shift)));
-	/* from PostgreSQL 17 on, an infinite interval gives an infinite time */
-	if (TIMESTAMP_NOT_FINITE(ts))
+	/* compared before the conversion to Unix time, which cannot overflow then */
+	if (ts < UUIDV7_MIN_TIMESTAMP || ts > UUIDV7_MAX_TIMESTAMP)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-				 errmsg("timestamp out of range")));
+				 errmsg("timestamp out of range for UUID version 7"),
+				 errdetail("UUID version 7 supports timestamps from 1970-01-01 to approximately year 10889.")));
 
 	unix_us = ts + UNIX_TO_PG_EPOCH_US;
 	unix_ms = unix_us / US_PER_MS;
-	if (unix_us % US_PER_MS < 0)
-		unix_ms--;
 
 	PG_RETURN_UUID_P(make_uuid_v7((uint64) unix_ms,
 								  (uint32) ((unix_us - unix_ms * US_PER_MS) * NS_PER_US +

@@ -7,6 +7,11 @@
 #   lg_cluster_start DIR start a throwaway cluster in DIR on a Unix socket
 #   lg_cluster_stop      stop it (also done at exit)
 #   lg_scratch_cluster N a temporary directory $dir with a started cluster
+#   lg_pg_source MAJOR   Debian's postgresql-MAJOR source tree (as root); sets
+#                        LG_PG_SRCDIR
+#   lg_build_pg MAJOR    build and install that server under a prefix of its
+#                        own, or reuse the build of the same version; sets
+#                        PG_CONFIG
 
 LG_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 export LG_ROOT
@@ -89,15 +94,221 @@ lg_sanitizer_reports() {
     return $found
 }
 
+# --- other PostgreSQL majors, built from Debian's source packages ------------
+# Debian packages PostgreSQL 15 alone for this release; the other majors come
+# from the source packages of a newer suite of the same archive, fetched
+# through a private apt configuration (its own sources file, lists and cache
+# under $LG_PG_CACHE/apt: the machine's own lists stay untouched).
+#   LG_PG_CACHE      source packages and apt state (/var/cache/lane_google)
+#   LG_PG_PREFIX     where major M is installed (/opt/lane_google/pgM)
+#   LG_PG_SUITES     the suites tried, in order ("sid trixie experimental")
+LG_PG_CACHE=${LG_PG_CACHE:-/var/cache/lane_google}
+LG_PG_SUITES=${LG_PG_SUITES:-sid trixie experimental}
+LG_PG_BUILD_DEPS="dpkg-dev bison flex gcc make perl pkg-config libreadline-dev zlib1g-dev libssl-dev libicu-dev uuid-dev libipc-run-perl"
+
+lg_pg_prefix() { echo "${LG_PG_PREFIX:-/opt/lane_google/pg$1}"; }
+
+# The archive the machine's own Debian list uses (deb822 or one-line format)
+lg_debian_mirror() {
+    local uri
+    uri=$(cat /etc/apt/sources.list.d/*.sources 2>/dev/null |
+        awk '/^URIs:/ { u = $2 } /^Suites:/ && u != "" && $0 !~ /-security/ { print u; exit }')
+    [ -n "$uri" ] || uri=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null |
+        awk '$1 == "deb" && $0 ~ /debian/ && $0 !~ /security/ { for (i = 2; i <= NF; i++) if ($i ~ /^https?:/) { print $i; exit } }')
+    echo "${uri:-http://deb.debian.org/debian}"
+}
+
+# lg_apt_private apt-get|apt-cache ARGS...: with the private configuration
+lg_apt_private() {
+    local a=$LG_PG_CACHE/apt cmd=$1
+    shift
+    "$cmd" -o Dir::Etc::SourceList="$a/sources.list" -o Dir::Etc::SourceParts="$a/sources.list.d" \
+        -o Dir::State::Lists="$a/lists" -o Dir::Cache="$a/cache" -o Dir::State::status=/var/lib/dpkg/status \
+        -o APT::Sandbox::User=root "$@"
+}
+
+lg_apt_private_update() {
+    local a=$LG_PG_CACHE/apt mirror s keyring=""
+    mkdir -p "$a/lists/partial" "$a/cache/archives/partial" "$a/sources.list.d"
+    mirror=$(lg_debian_mirror)
+    [ -f /usr/share/keyrings/debian-archive-keyring.gpg ] &&
+        keyring="[signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] "
+    : >"$a/sources.list.new"
+    for s in $LG_PG_SUITES; do
+        echo "deb ${keyring}$mirror $s main" >>"$a/sources.list.new"
+        echo "deb-src ${keyring}$mirror $s main" >>"$a/sources.list.new"
+    done
+    cmp -s "$a/sources.list.new" "$a/sources.list" || rm -f "$a"/lists/*Sources* "$a"/lists/*Packages*
+    mv "$a/sources.list.new" "$a/sources.list"
+    # at most once a day
+    if [ -z "$(find "$a/lists" -maxdepth 1 -name '*Packages*' -mtime -1 2>/dev/null | head -1)" ]; then
+        lg_log "apt-get update (private deb-src list: $LG_PG_SUITES of $mirror)"
+        lg_apt_private apt-get update -qq >/dev/null 2>"$a/update.err" || { cat "$a/update.err" >&2; return 1; }
+    fi
+}
+
+# lg_pg_source MAJOR: unpack Debian's newest postgresql-MAJOR source package
+# into $LG_PG_CACHE/src (once per version); sets LG_PG_SRCDIR, LG_PG_VERSION
+lg_pg_source() {
+    local major=$1 ver dsc_ver
+    [ "$(id -u)" -eq 0 ] || { lg_log "lg_pg_source: run as root"; return 1; }
+    lg_install_packages $LG_PG_BUILD_DEPS || return 1
+    lg_apt_private_update || return 1
+    dsc_ver=$(lg_apt_private apt-cache showsrc "postgresql-$major" 2>/dev/null |
+        awk '/^Version:/ { print $2 }' | sort -V | tail -1)
+    [ -n "$dsc_ver" ] || { lg_log "no source package postgresql-$major in $LG_PG_SUITES"; return 1; }
+    ver=${dsc_ver%%-*}
+    LG_PG_VERSION=$ver
+    LG_PG_SRCDIR=$LG_PG_CACHE/src/postgresql-$major-$ver
+    if [ ! -f "$LG_PG_SRCDIR/configure" ]; then
+        lg_log "apt-get source postgresql-$major=$dsc_ver"
+        mkdir -p "$LG_PG_CACHE/src"
+        # PostgreSQL's own source, without Debian's patches: the first of them
+        # installs the libraries into /usr/lib/postgresql/M/lib, whatever the
+        # prefix, and the others serve Debian's packaging
+        rm -rf "$LG_PG_SRCDIR"
+        (cd "$LG_PG_CACHE/src" &&
+            lg_apt_private apt-get source -qq --download-only --only-source "postgresql-$major=$dsc_ver" &&
+            dpkg-source -x --skip-patches "postgresql-${major}_${dsc_ver#*:}.dsc" "$LG_PG_SRCDIR") \
+            >"$LG_PG_CACHE/src/source-$major.log" 2>&1 ||
+            { cat "$LG_PG_CACHE/src/source-$major.log" >&2; return 1; }
+    fi
+    export LG_PG_SRCDIR LG_PG_VERSION
+}
+
+lg_install_packages() {
+    local missing="" p
+    for p in "$@"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+    done
+    [ -z "$missing" ] && return 0
+    [ "$(id -u)" -eq 0 ] || { lg_log "missing packages:$missing (run as root to install them)"; return 1; }
+    lg_log "installing:$missing"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >/dev/null
+    apt-get install -y -qq $missing >/dev/null
+}
+
+# lg_build_pg MAJOR: configure, build and install PostgreSQL MAJOR from
+# Debian's source package under $(lg_pg_prefix MAJOR), with the contrib
+# modules the tests use and the TAP test modules; reuses an installed build
+# of the same version (the prefix's lane_google.stamp).  Sets PG_CONFIG.
+# Takes about 15 minutes of 2 cores the first time.
+lg_build_pg() {
+    local major=$1 prefix stamp b m
+    prefix=$(lg_pg_prefix "$major")
+    stamp=$prefix/lane_google.stamp
+    mkdir -p "$(dirname "$prefix")"
+    # one build at a time for each prefix, however many harnesses ask
+    exec 9>"$prefix.lock"
+    flock 9
+    LG_PG_VERSION=
+    # not root, or the archive out of reach: use the build that is there
+    if [ "$(id -u)" -eq 0 ] && ! lg_pg_source "$major" && [ ! -f "$stamp" ]; then
+        flock -u 9
+        return 1
+    fi
+    if [ -f "$stamp" ] && { [ -z "${LG_PG_VERSION:-}" ] || [ "$(cat "$stamp")" = "$LG_PG_VERSION" ]; }; then
+        PG_CONFIG=$prefix/bin/pg_config
+        export PG_CONFIG
+        flock -u 9
+        lg_log "PostgreSQL $(cat "$stamp") in $prefix (reused)"
+        return 0
+    fi
+    b=$LG_PG_CACHE/build/pg$major-$LG_PG_VERSION
+    rm -rf "$b"
+    mkdir -p "$b"
+    lg_log "building PostgreSQL $LG_PG_VERSION into $prefix (log: $b/build.log)"
+    (
+        set -e
+        cd "$b"
+        "$LG_PG_SRCDIR/configure" --prefix="$prefix" --enable-tap-tests --enable-debug \
+            --with-openssl --with-icu --with-uuid=e2fs --without-llvm \
+            CFLAGS="-O2" >configure.log 2>&1
+        make -s -j"$(nproc)" >make.log 2>&1
+        rm -rf "$prefix"
+        make -s install >>make.log 2>&1
+        for m in amcheck pg_stat_statements postgres_fdw uuid-ossp; do
+            make -s -C "contrib/$m" -j"$(nproc)" install >>make.log 2>&1
+        done
+        make -s -C src/test/perl install >>make.log 2>&1
+    ) >"$b/build.log" 2>&1 || {
+        lg_log "build of PostgreSQL $LG_PG_VERSION failed: $b"
+        tail -n 30 "$b"/configure.log "$b"/make.log >&2 2>/dev/null
+        flock -u 9
+        return 1
+    }
+    chmod -R a+rX "$prefix"
+    echo "$LG_PG_VERSION" >"$stamp"
+    PG_CONFIG=$prefix/bin/pg_config
+    export PG_CONFIG
+    flock -u 9
+    lg_log "PostgreSQL $LG_PG_VERSION built in $prefix"
+}
+
+# lg_pg_headers MAJOR: the server headers of PostgreSQL MAJOR, enough to
+# compile against: Debian's postgresql-server-dev-MAJOR binary package of
+# one of $LG_PG_SUITES, unpacked (seconds), else its source package,
+# configured for the generated headers (minutes, no build).  Sets
+# LG_PG_INCLUDES (the -I flags), LG_PG_CFLAGS and LG_PG_CPPFLAGS (the
+# server's flags; for a binary package, those of the newest server installed
+# here, the same compiler), LG_PG_VERSION.  Reuses what it unpacked before.
+lg_pg_headers() {
+    local major=$1 b deb a=$LG_PG_CACHE/apt pc
+    [ "$(id -u)" -eq 0 ] || { lg_log "lg_pg_headers: run as root"; return 1; }
+    lg_apt_private_update || return 1
+    LG_PG_VERSION=$(lg_apt_private apt-cache show "postgresql-server-dev-$major" 2>/dev/null |
+        awk '/^Version:/ { print $2 }' | sort -V | tail -1)
+    if [ -n "$LG_PG_VERSION" ]; then
+        b=$LG_PG_CACHE/headers/server-dev-$major-$LG_PG_VERSION
+        if [ ! -f "$b/lane_google.stamp" ]; then
+            rm -rf "$b"
+            mkdir -p "$b"
+            (cd "$b" && lg_apt_private apt-get download -qq "postgresql-server-dev-$major=$LG_PG_VERSION" &&
+                dpkg-deb -x ./*.deb root) >"$b/download.log" 2>&1 &&
+                echo "$LG_PG_VERSION" >"$b/lane_google.stamp"
+        fi
+        if [ -f "$b/lane_google.stamp" ]; then
+            LG_PG_INCLUDES="-I$b/root/usr/include/postgresql/$major/server -I/usr/include/postgresql"
+            for pc in "$(lg_pg_prefix 18)/bin/pg_config" "${PG_CONFIG:-}" /usr/bin/pg_config; do
+                [ -x "$pc" ] && break
+            done
+            LG_PG_CFLAGS=$("$pc" --cflags)
+            LG_PG_CPPFLAGS="-D_GNU_SOURCE"
+            export LG_PG_INCLUDES LG_PG_CFLAGS LG_PG_CPPFLAGS LG_PG_VERSION
+            return 0
+        fi
+    fi
+    lg_pg_source "$major" || return 1
+    b=$LG_PG_CACHE/headers/pg$major-$LG_PG_VERSION
+    if [ ! -f "$b/lane_google.stamp" ]; then
+        rm -rf "$b"
+        mkdir -p "$b"
+        lg_log "configuring PostgreSQL $LG_PG_VERSION for its headers ($b)"
+        (
+            set -e
+            cd "$b"
+            "$LG_PG_SRCDIR/configure" --with-openssl --with-icu --with-uuid=e2fs --without-llvm \
+                --without-readline CFLAGS="-O2" >configure.log 2>&1
+            make -s -C src/backend generated-headers >make.log 2>&1
+        ) || { lg_log "configure of PostgreSQL $LG_PG_VERSION failed: $b"; return 1; }
+        echo "$LG_PG_VERSION" >"$b/lane_google.stamp"
+    fi
+    LG_PG_INCLUDES="-I$b/src/include -I$LG_PG_SRCDIR/src/include"
+    LG_PG_CFLAGS=$(sed -n 's/^CFLAGS = //p' "$b/src/Makefile.global")
+    LG_PG_CPPFLAGS=$(sed -n 's/^CPPFLAGS = //p' "$b/src/Makefile.global")
+    export LG_PG_INCLUDES LG_PG_CFLAGS LG_PG_CPPFLAGS
+}
+
 lg_build_install() {
     local copt="-Werror ${LG_COPT:-}" stamp="$LG_ROOT/src/.lg_build_flags"
     lg_find_pg_config
     [ "$LG_SANITIZE" = 1 ] && copt="$copt $LG_SAN_COPT"
     lg_log "building with $($PG_CONFIG --version)${LG_SAN_COPT:+ (LG_SANITIZE=1: $LG_SAN_COPT)}"
-    # make does not rebuild objects when the flags change
-    if [ "$(cat "$stamp" 2>/dev/null)" != "$copt" ]; then
+    # make does not rebuild objects when the flags or the server's headers change
+    if [ "$(cat "$stamp" 2>/dev/null)" != "$copt $PG_CONFIG" ]; then
         make -C "$LG_ROOT" -s PG_CONFIG="$PG_CONFIG" clean >/dev/null
-        echo "$copt" > "$stamp"
+        echo "$copt $PG_CONFIG" > "$stamp"
     fi
     make -C "$LG_ROOT" -s PG_CONFIG="$PG_CONFIG" COPT="$copt" >/dev/null
     make -C "$LG_ROOT" -s PG_CONFIG="$PG_CONFIG" install >/dev/null

@@ -11,14 +11,24 @@
 #   bash test/run_tests.sh NAME...       only the suites whose name contains a
 #                                        NAME (convert, 020_crash, bench_uuid)
 #   LG_SANITIZE=1 bash test/run_tests.sh the extension built with ASan+UBSan, servers run with libasan preloaded; any sanitizer report fails (LG_SANITIZE=ubsan: UBSan alone; test/lib.sh)
+#   bash test/run_tests.sh --pg 18 ...   against another server: a major (15,
+#                                        18: one not installed is built from
+#                                        Debian's source package, see
+#                                        lg_build_pg in lib.sh, about 15 min
+#                                        once) or a pg_config; repeat --pg for
+#                                        several servers, one after the other
+#                                        (LG_PG="15 18" does the same)
+#   bash test/run_tests.sh --compile-check  also test/compile_check.sh: every
+#                                        major whose headers can be had
+# Test names start with the server's major: "ok - [18] regress install".
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
 passed=0
 failed=0
 failures=()
-pass() { passed=$((passed + 1)); echo "ok - $*"; }
-fail() { failed=$((failed + 1)); failures+=("$*"); echo "not ok - $*"; }
+pass() { passed=$((passed + 1)); echo "ok - [$LG_MAJOR] $*"; }
+fail() { failed=$((failed + 1)); failures+=("[$LG_MAJOR] $*"); echo "not ok - [$LG_MAJOR] $*"; }
 # wanted NAME: is the suite NAME selected by the command line?
 wanted() {
     local p
@@ -28,15 +38,47 @@ wanted() {
     done
     return 1
 }
-LG_ONLY=("$@")
+LG_ONLY=()
+compile_check=0
+servers=(${LG_PG:-})
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --pg) servers+=("$2"); shift 2 ;;
+        --pg=*) servers+=("${1#--pg=}"); shift ;;
+        --compile-check) compile_check=1; shift ;;
+        *) LG_ONLY+=("$1"); shift ;;
+    esac
+done
 
 lg_install_deps || exit 1
 # PGXS's warning flags plus -Wextra, less the three PostgreSQL's own headers
 # and fmgr conventions trip (PostgreSQL builds without them too)
 LG_COPT=${LG_COPT:--Wextra -Wno-unused-parameter -Wno-sign-compare -Wno-missing-field-initializers}
 export LG_COPT
-lg_build_install || { echo "build failed"; echo "0 passed, 1 failed"; exit 1; }
-pass "build with -Werror $LG_COPT${LG_SAN_COPT:+ $LG_SAN_COPT}"
+LG_DEFAULT_PG_CONFIG=$PG_CONFIG
+[ ${#servers[@]} -eq 0 ] && servers=(default)
+
+# select_server SPEC: point PG_CONFIG at the server SPEC names
+select_server() {
+    case "$1" in
+        default) PG_CONFIG=$LG_DEFAULT_PG_CONFIG ;;
+        */*) PG_CONFIG=$1 ;;
+        *)
+            if [ "$("$LG_DEFAULT_PG_CONFIG" --version | sed -E 's/^PostgreSQL ([0-9]+).*/\1/')" = "$1" ]; then
+                PG_CONFIG=$LG_DEFAULT_PG_CONFIG
+            else
+                lg_build_pg "$1" || return 1
+            fi
+            ;;
+    esac
+    export PG_CONFIG
+    LG_MAJOR=$("$PG_CONFIG" --version | sed -E 's/^PostgreSQL ([0-9]+).*/\1/')
+}
+
+# run_suites: everything below against the server PG_CONFIG names
+run_suites() {
+lg_build_install || { fail "build with -Werror $LG_COPT"; return; }
+pass "build with -Werror $LG_COPT${LG_SAN_COPT:+ $LG_SAN_COPT} ($("$PG_CONFIG" --version))"
 
 # The released scripts never change (databases were built by them), and no
 # other script is written by hand: new ones are generated from scripts/
@@ -90,6 +132,10 @@ done < <(grep -E '^(test |ok |not ok | +[A-Za-z0-9_]+ +\.\.\. )' "$out" | grep -
 if [ $regress_rc -ne 0 ]; then
     [ -f "$work/src_tree/regression.diffs" ] && cat "$work/src_tree/regression.diffs"
     grep -q "not ok\|FAILED" "$out" || fail "pg_regress (exit $regress_rc)"
+    # a file pg_regress stopped before (a missing expected file ends the run)
+    for f in "${regress[@]}"; do
+        grep -Eq "^(ok|not ok) +[0-9]+ +- $f |^test $f .*\.\.\.|^ +$f +\.\.\." "$out" || fail "regress $f (no result)"
+    done
 fi
 lg_cluster_stop
 trap - EXIT
@@ -138,11 +184,35 @@ if [ "$LG_SANITIZE" = 1 ]; then
     fi
 fi
 
+failed_before=${failed_before:-0}
+[ $failed -eq "$failed_before" ] && rm -rf "$work"
+}
+
+for server in "${servers[@]}"; do
+    LG_MAJOR=$server
+    if ! select_server "$server"; then
+        fail "server $server: build or install failed"
+        continue
+    fi
+    echo "== PostgreSQL $LG_MAJOR: $("$PG_CONFIG" --version) ($PG_CONFIG)"
+    failed_before=$failed
+    run_suites
+done
+
+if [ "$compile_check" = 1 ]; then
+    while read -r line; do
+        case "$line" in
+            "ok - "*) passed=$((passed + 1)); echo "$line" ;;
+            "not ok - "*) failed=$((failed + 1)); failures+=("${line#not ok - }"); echo "$line" ;;
+            "skip - "*) echo "$line" ;;
+            *) echo "$line" ;;
+        esac
+    done < <(PG_CONFIG=$LG_DEFAULT_PG_CONFIG bash "$LG_ROOT/test/compile_check.sh" 2>&1 | grep -v ' passed, ')
+fi
+
 echo
 if [ $failed -gt 0 ]; then
     printf 'failed: %s\n' "${failures[@]}"
-else
-    rm -rf "$work"
 fi
 echo "$passed passed, $failed failed"
 [ $failed -eq 0 ]

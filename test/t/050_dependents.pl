@@ -204,8 +204,28 @@ is($plan, join("\n",
 		'view|app.session_count|t',
 		'view|app.user_sessions|t'),
 	'1.1: conversion_plan() lists every dependent, each carried');
+# PostgreSQL 18 keeps NOT NULL constraints as pg_constraint rows (contype
+# 'n'), 91 of them on the 11 tables: the tables' own, never dependents of the
+# application's (the plan above lists none of them, and the updates below
+# carry none of them)
+my $notnull_sql = q{SELECT count(*) FROM pg_constraint
+ WHERE contype = 'n' AND conrelid IN (SELECT oid FROM pg_class WHERE relnamespace = 'lane_google'::regnamespace)};
+my $notnull11 = query('via11', $notnull_sql);
+if ($node->pg_version >= 18)
+{
+	cmp_ok($notnull11, '>=', 50, "18: the 11 tables have their NOT NULL constraints as pg_constraint rows ($notnull11)");
+}
+else
+{
+	is($notnull11, '0', 'before 18: NOT NULL is attnotnull alone, no pg_constraint row');
+}
+is(query('via11', q{SELECT count(*) FROM lane_google.conversion_plan() p
+  JOIN pg_constraint c ON p.object LIKE quote_ident(c.conname) || ' on %' WHERE c.contype = 'n'}), '0',
+	'1.1: conversion_plan() names no NOT NULL constraint');
 update_to('via11', '2.1');
 same_text(catalog('via11'), $want21, 'catalog after 1.0 -> 1.1 -> 2.1 with dependents = fresh 2.1');
+is(query('via11', $notnull_sql), query('ref21', $notnull_sql),
+	'1.0 -> 1.1 -> 2.1: the NOT NULL constraint rows of the 11 tables are those of a fresh 2.1');
 same_text(query('via11', $rows_uuid), $rows10,
 	'1.0 -> 1.1 -> 2.1: every view and referencing row, keys mapped by legacy_uuid(), is the same');
 my $deps21 = query('via11', $deps_sql);
@@ -241,6 +261,8 @@ createdb('via20', 'seed');
 update_to('via20', '2.0');
 update_to('via20', '2.1');
 same_text(catalog('via20'), $want21, 'catalog after 1.0 -> 2.0 -> 2.1 with dependents = fresh 2.1');
+is(query('via20', $notnull_sql), query('ref21', $notnull_sql),
+	'1.0 -> 2.0 -> 2.1: the NOT NULL constraint rows of the 11 tables are those of a fresh 2.1');
 my $rows20 = query('via20', $rows_uuid);
 (my $rows20_noaudit = $rows20) =~ s/^audit .*\n?//mg;
 (my $rows10_noaudit = $rows10) =~ s/^audit .*\n?//mg;
