@@ -10,8 +10,8 @@
 #   ### Setting lane_google.name
 #   Default: `64MB`
 #   Range: 1024 to 2147483647 kB
-# At each version (a fresh CREATE EXTENSION ... VERSION), every function of
-# the extension must have its entry, with the arguments as
+# At each version the scripts reach (a fresh CREATE EXTENSION ... VERSION),
+# every function of the extension must have its entry, with the arguments as
 # pg_get_function_identity_arguments() prints them, the result as
 # pg_get_function_result() does, the version in its Versions line and its
 # volatility, strictness, parallel safety and PUBLIC's EXECUTE as pg_proc
@@ -32,7 +32,16 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 
 my $root = File::Spec->catdir($FindBin::RealBin, '..', '..');
-my @versions = ('1.0', '1.1', '2.0', '2.1');
+# every version the extension's scripts reach (1.0, 1.1, 2.0, 2.1, and any
+# added later: its functions need their entries too)
+my %seen_version;
+for (glob File::Spec->catfile($root, 'lane_google--*.sql'))
+{
+	my ($names) = m{lane_google--(.*)\.sql$};
+	$seen_version{$_} = 1 for split /--/, $names;
+}
+my @versions = sort keys %seen_version;
+ok(scalar(@versions) >= 4, "the scripts reach versions @versions");
 
 sub slurp_doc
 {
