@@ -6,6 +6,7 @@
 #   Versions: 1.0, 1.1, 2.0, 2.1
 #   Properties: STABLE, STRICT, PARALLEL SAFE; EXECUTE: PUBLIC
 #   Properties (1.0, 2.0): ...                 (for those versions only)
+# (a line may end in " \", Markdown's hard line break)
 # and each setting as
 #   ### Setting lane_google.name
 #   Default: `64MB`
@@ -62,6 +63,7 @@ my (%doc_fn, %doc_guc, @order);
 	my $cur;
 	for my $line (split /\n/, $reference)
 	{
+		$line =~ s/ \\$//;    # a hard line break
 		if ($line =~ /^### (CALL )?lane_google\.(\w+)\((.*?)\)(?: -> (.+))?$/)
 		{
 			my ($call, $name, $args, $result) = ($1, $2, $3, $4);
