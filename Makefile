@@ -14,7 +14,14 @@ OBJS = \
 	src/online.o
 
 EXTENSION = lane_google
-DATA = $(wildcard lane_google--*.sql)
+# Update scripts of 1.2 and 2.2 on are generated from the fragments in
+# scripts/ (each piece of DDL written once, as TimescaleDB builds its update
+# scripts); the released scripts (1.0, 1.1, 2.0, 2.1) are files of their own
+# and never change (test/released.sha256).
+GENERATED = lane_google--1.1--1.2.sql lane_google--1.2--1.1.sql \
+	lane_google--2.1--2.2.sql lane_google--2.2--2.1.sql
+DATA = $(filter-out $(GENERATED), $(wildcard lane_google--*.sql))
+DATA_built = $(GENERATED)
 PGFILEDESC = "lane_google - Lane Google UUID schema and legacy key conversion"
 
 # pg_regress: every sql/NAME.sql, in the order of the file names
@@ -38,6 +45,28 @@ ifneq ($(filter openssl,$(with_ssl))$(filter yes,$(with_openssl)),)
 SHLIB_LINK += $(filter -lcrypto, $(LIBS))
 endif
 
+
+# Generated update scripts: a guard line, then the fragments.  A way back
+# takes the same fragments with every COMMENT set to NULL (the fragments hold
+# one statement a line), so that up and down again is a no-op.
+LG_COMMENTS_1 = scripts/comments-common.sql scripts/comments-1.x.sql
+LG_COMMENTS_2 = scripts/comments-common.sql scripts/comments-2.x.sql
+lg_guard = printf '%s\n' '-- generated from scripts/ by the Makefile: do not edit' \
+	'\echo Use "ALTER EXTENSION lane_google UPDATE TO '"'"'$(1)'"'"'" to load this file. \quit' > $@
+lg_uncomment = sed -E "s/^(COMMENT ON .*) IS '.*';$$/\1 IS NULL;/" $(1) >> $@
+
+lane_google--1.1--1.2.sql: $(LG_COMMENTS_1)
+	$(call lg_guard,1.2)
+	cat $^ >> $@
+lane_google--1.2--1.1.sql: $(LG_COMMENTS_1)
+	$(call lg_guard,1.1)
+	$(call lg_uncomment,$^)
+lane_google--2.1--2.2.sql: $(LG_COMMENTS_2)
+	$(call lg_guard,2.2)
+	cat $^ >> $@
+lane_google--2.2--2.1.sql: $(LG_COMMENTS_2)
+	$(call lg_guard,2.1)
+	$(call lg_uncomment,$^)
 
 # The TAP tests alone: make prove_installcheck PROVE_TESTS=test/t/NAME.pl
 .PHONY: prove_installcheck

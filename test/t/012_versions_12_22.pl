@@ -1,0 +1,172 @@
+# test/t/012_versions_12_22.pl: the paths through versions 1.2 and 2.2.
+#
+# 1.2 is 1.1 and 2.2 is 2.1 with every object a user sees described
+# (COMMENT ON); their update scripts are generated from scripts/ by the
+# Makefile, and no install script exists: PostgreSQL reaches them through
+# 1.0--1.1--1.2 and 2.0--2.1--2.2.  For every path the catalog (comments
+# included) must equal a fresh CREATE EXTENSION ... VERSION of its end:
+# - 1.1 -> 1.2 -> 1.1 and 2.1 -> 2.2 -> 2.1 change no row and end where they
+#   started;
+# - 1.2 -> 2.2 (PostgreSQL goes 1.2 -> 1.1 -> 2.1 -> 2.2) converts every row
+#   and relationship, every id legacy_uuid(), offline and online (the swap
+#   of an online backfill started at 1.2); 2.2 -> 1.2 gives back
+#   byte-identical tables; 1.0 -> 2.2 takes either shortest path;
+# - at 1.2 and 2.2 every table, column of the 11 tables, function and enum
+#   type of the extension has a comment; at 1.1 and 2.1 none has;
+# - pg_dump / pg_restore of a 2.2 database reads back its rows at the default
+#   version, and UPDATE TO '2.2' then gives the 2.2 catalog.
+use strict;
+use warnings FATAL => 'all';
+
+use FindBin;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+use lib $FindBin::RealBin;
+use LgPaths;
+
+my $tmp = PostgreSQL::Test::Utils::tempdir();
+my $node = PostgreSQL::Test::Cluster->new('versions12');
+$node->init;
+$node->append_conf(
+	'postgresql.conf', q{
+fsync = off
+client_min_messages = warning
+TimeZone = 'UTC'
+});
+$node->start;
+lg_paths_init($node, $tmp);
+
+my %want;
+for my $v ('1.1', '1.2', '2.1', '2.2')
+{
+	(my $db = "ref$v") =~ s/\.//;
+	createdb($db);
+	query($db, "CREATE EXTENSION lane_google VERSION '$v'");
+	$want{$v} = catalog($db);
+}
+
+sub catalog_is
+{
+	my ($db, $version, $path) = @_;
+	same_text(catalog($db), $want{$version},
+		"catalog after $path ($db) = fresh CREATE EXTENSION VERSION '$version'");
+}
+
+# The member objects a user sees that have no comment
+my $undescribed_sql = <<'SQL';
+WITH m AS (
+    SELECT d.classid, d.objid
+      FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_extension e ON e.oid = d.refobjid
+     WHERE e.extname = 'lane_google' AND d.deptype = 'e'
+       AND d.refclassid = 'pg_catalog.pg_extension'::pg_catalog.regclass),
+objs AS (
+    SELECT m.classid, m.objid, 0 AS objsubid FROM m
+      LEFT JOIN pg_catalog.pg_class c ON m.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND c.oid = m.objid
+      LEFT JOIN pg_catalog.pg_type t ON m.classid = 'pg_catalog.pg_type'::pg_catalog.regclass AND t.oid = m.objid
+     WHERE m.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass OR c.relkind = 'r' OR t.typtype = 'e'
+    UNION ALL
+    SELECT m.classid, m.objid, a.attnum FROM m
+      JOIN pg_catalog.pg_class c ON m.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND c.oid = m.objid
+       AND c.relkind = 'r'
+      JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped)
+SELECT pg_catalog.pg_describe_object(o.classid, o.objid, o.objsubid) AS object
+  FROM objs o
+ WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_description d
+                    WHERE d.classoid = o.classid AND d.objoid = o.objid AND d.objsubid = o.objsubid)
+ ORDER BY 1
+SQL
+my $described_sql =
+  "SELECT count(*) FROM pg_catalog.pg_description d JOIN pg_catalog.pg_depend m"
+  . " ON m.classid = d.classoid AND m.objid = d.objoid AND m.deptype = 'e'"
+  . " AND m.refobjid = (SELECT oid FROM pg_catalog.pg_extension WHERE extname = 'lane_google')";
+
+is(query('ref12', $undescribed_sql), '', '1.2: every table, column, function and type has a comment');
+is(query('ref22', $undescribed_sql), '', '2.2: every table, column, function and type has a comment');
+is(query('ref12', $described_sql), '205', '1.2: comments on 205 objects');
+is(query('ref22', $described_sql), '214', '2.2: comments on 214 objects');
+is(query('ref11', $described_sql), '0', '1.1 has no comment (released as it was)');
+is(query('ref21', $described_sql), '0', '2.1 has no comment (released as it was)');
+like(query('ref22', q{SELECT pg_catalog.obj_description('lane_google.convert_legacy(name, text, boolean, text, jsonb, text[], jsonb, text, text)'::pg_catalog.regprocedure, 'pg_proc')}),
+	qr/^Copies the application's own legacy tables/, '2.2: \\df+ describes convert_legacy');
+
+# --- 1.0 with rows, the seed of every path -----------------------------------
+
+createdb('seed10');
+query('seed10', "CREATE EXTENSION lane_google VERSION '1.0'");
+generate('seed10', '0.001');
+my $rows10 = rows_text('seed10');
+my $content10 = content_text('seed10');
+my $rel10 = relations_text('seed10');
+unlike($rows10, qr/ 0 -$/m, 'seed10: every table has rows');
+
+# 1.0 -> 1.2 (through 1.1) and back to 1.1: comments added and taken away
+createdb('up12', 'seed10');
+update_to('up12', '1.2');
+catalog_is('up12', '1.2', '1.0 -> 1.1 -> 1.2');
+same_text(rows_text('up12'), $rows10, '1.0 -> 1.2 changes no row');
+createdb('back11', 'up12');
+update_to('back11', '1.1');
+catalog_is('back11', '1.1', '1.1 -> 1.2 -> 1.1');
+same_text(rows_text('back11'), $rows10, '1.1 -> 1.2 -> 1.1 changes no row');
+
+# 1.2 -> 2.2: every row converted
+createdb('via12', 'up12');
+update_to('via12', '2.2');
+catalog_is('via12', '2.2', '1.2 -> 2.2');
+same_text(content_text('via12'), $content10, '1.2 -> 2.2 keeps every row');
+same_text(relations_text('via12'), $rel10, '1.2 -> 2.2 keeps every relationship');
+same_text(unmapped_rows('via12'), join("\n", map { "$_ 0" } @tables),
+	'1.2 -> 2.2: every id is legacy_uuid(table, legacy_id)');
+my $rows22 = rows_text('via12');
+
+# 1.2 -> 2.2 online: the backfill at 1.2, the swap by the update to 2.2
+createdb('online12', 'up12');
+query('online12', 'SELECT lane_google.online_start()');
+query('online12', 'CALL lane_google.online_backfill()');
+update_to('online12', '2.2');
+same_text(rows_text('online12'), $rows22, '1.2 -> 2.2 online: the same rows as offline');
+query('online12', 'SELECT lane_google.drop_compat()');
+catalog_is('online12', '2.2', '1.2 -> 2.2 online, then drop_compat()');
+
+# 2.1 -> 2.2 -> 2.1
+createdb('via21', 'seed10');
+update_to('via21', '2.1');
+same_text(rows_text('via21'), $rows22, '1.0 -> 2.1 and 1.0 -> 1.2 -> 2.2 end in the same rows');
+update_to('via21', '2.2');
+catalog_is('via21', '2.2', '1.0 -> 2.1 -> 2.2');
+same_text(rows_text('via21'), $rows22, '2.1 -> 2.2 changes no row');
+update_to('via21', '2.1');
+catalog_is('via21', '2.1', '2.1 -> 2.2 -> 2.1');
+same_text(rows_text('via21'), $rows22, '2.1 -> 2.2 -> 2.1 changes no row');
+
+# 1.0 -> 2.2 in one ALTER EXTENSION: either shortest path, the same end
+createdb('direct', 'seed10');
+update_to('direct', '2.2');
+catalog_is('direct', '2.2', '1.0 -> 2.2');
+same_text(rows_text('direct'), $rows22, '1.0 -> 2.2: the same rows');
+
+# 2.2 -> 1.2: every row converted back, byte-identical to the 1.0 seed
+createdb('down12', 'via12');
+update_to('down12', '1.2');
+catalog_is('down12', '1.2', '1.2 -> 2.2 -> 1.2');
+same_text(rows_text('down12'), $rows10, '1.2 -> 2.2 -> 1.2 gives back byte-identical tables');
+
+# --- pg_dump / pg_restore at 2.2 -----------------------------------------------
+
+my $dump = "$tmp/via12.dump";
+$node->command_ok([ 'pg_dump', '-Fc', '-f', $dump, '-d', 'via12' ], 'pg_dump -Fc of a 2.2 database');
+createdb('restored');
+$node->command_ok([ 'pg_restore', '--exit-on-error', '-d', 'restored', $dump ],
+	'pg_restore into a fresh database');
+# pg_dump writes CREATE EXTENSION without a version: the restore installs the
+# default (2.1 while 2.2 is in development), with the same tables
+is(query('restored', "SELECT extversion FROM pg_extension WHERE extname = 'lane_google'"),
+	'2.1', 'the restored database is at the default version');
+same_text(rows_text('restored'), $rows22, 'the restored 2.2 database reads back the same rows');
+update_to('restored', '2.2');
+catalog_is('restored', '2.2', 'pg_dump / pg_restore of 2.2, then UPDATE TO 2.2');
+
+$node->stop;
+done_testing();
