@@ -157,7 +157,7 @@ citus_table_kind(Oid relid, char **shard_of)
 		Oid			sargtypes[2] = {INT8OID, OIDOID};
 		Datum		svalues[2];
 
-		svalues[0] = Int64GetDatum(pg_strtoint64(us + 1));
+		svalues[0] = Int64GetDatum((int64) strtoll(us + 1, NULL, 10));
 		svalues[1] = ObjectIdGetDatum(get_rel_namespace(relid));
 		citus_spi_exec("SELECT c.relname::pg_catalog.text FROM pg_catalog.pg_dist_shard s"
 					   " JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) s.logicalrelid"
@@ -277,7 +277,8 @@ citus_run_on_nodes(const char *nodes_sql, const char *command, const char *what,
 					(errcode(ERRCODE_CONNECTION_FAILURE),
 					 errmsg("could not %s on node %s:%s",
 							what, SPI_getvalue(tup, desc, 1), SPI_getvalue(tup, desc, 2)),
-					 errdetail("%s", result ? result : "no result")));
+					 errdetail("%s", result ? result : "no result"),
+					 errhint("The node runs it in a session of its own, which sees nothing this transaction has not committed yet (an extension created or updated in it included).")));
 		if (i == 0 && result != NULL)
 			first = MemoryContextStrdup(caller, result);
 	}

@@ -248,7 +248,11 @@ lg_citus_start() {
     export LG_BINDIR LG_CITUS_DIR
     trap lg_citus_stop EXIT
     for name in coordinator worker1 worker2; do
+        # lg_free_port, past the ports of the nodes started already
         port=$(lg_free_port "$dir")
+        while [ -e "$dir/.s.PGSQL.$port" ] || [[ " ${ports[*]} " == *" $port "* ]]; do
+            port=$((port + 1))
+        done
         lg_as_user "$LG_BINDIR/initdb" -D "$dir/$name" -U postgres -A trust --no-sync >"$dir/$name.initdb.log" 2>&1 ||
             { cat "$dir/$name.initdb.log"; return 1; }
         cat >>"$dir/$name/postgresql.conf" <<CONF
