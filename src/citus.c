@@ -327,7 +327,8 @@ lg_citus_check_namespace(const pg_uuid_t *root)
 
 	mine = namespace_fingerprint(root);
 	initStringInfo(&command);
-	appendStringInfo(&command, "SELECT %s.legacy_uuid('%s', %d)",
+	appendStringInfo(&command,
+					 "SELECT %s.legacy_uuid('%s'::pg_catalog.text, %d::pg_catalog.int8)",
 					 quote_identifier(get_namespace_name(lg_extension_schema())),
 					 LG_FINGERPRINT_TABLE, LG_FINGERPRINT_ID);
 	theirs = citus_run_on_nodes("SELECT d.nodename, d.nodeport FROM pg_catalog.pg_dist_node d"
