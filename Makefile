@@ -12,7 +12,8 @@ OBJS = \
 	src/convert.o \
 	src/validate.o \
 	src/dependents.o \
-	src/online.o
+	src/online.o \
+	src/citus.o
 
 EXTENSION = lane_google
 # Update scripts of 1.2 and 2.2 on are generated from the fragments in

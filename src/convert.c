@@ -2849,6 +2849,14 @@ prepare(ConvertState *st)
 	lock_sources(st, &problems);
 	choose_source_rights(st);
 	lock_targets(st);
+	/* below the executor: not over Citus tables (citus.c) */
+	for (i = 0; i < LG_NTABLES; i++)
+	{
+		const char *fn = st->upgrade ? "ALTER EXTENSION lane_google UPDATE" : "convert_legacy()";
+
+		lg_citus_refuse_table(st->tables[i].src_relid, fn);
+		lg_citus_refuse_table(st->tables[i].dst_relid, fn);
+	}
 	check_row_security(st);
 	check_target_triggers(st);
 	check_layouts(st, &problems);

@@ -2969,6 +2969,8 @@ lg_conversion_plan_body(PG_FUNCTION_ARGS)
 	DepPlan    *plan;
 	ListCell   *lc;
 
+	/* the update it plans converts below the executor (citus.c) */
+	lg_citus_refuse_tables(lg_extension_schema(), "conversion_plan()");
 	InitMaterializedSRF(fcinfo, 0);
 	plan = build_plan(CurrentMemoryContext, true, false);
 	online_actions(plan);
@@ -3838,6 +3840,8 @@ lg_conversion_plan_source_body(PG_FUNCTION_ARGS)
 	DepPlan    *plan;
 	ListCell   *lc;
 
+	/* convert_legacy(), whose carry it plans, refuses Citus tables (citus.c) */
+	lg_citus_refuse_tables(src_schema, "conversion_plan()");
 	InitMaterializedSRF(fcinfo, 0);
 	plan = build_source_plan(CurrentMemoryContext, src_schema, true, false);
 	foreach(lc, plan->items)

@@ -7,7 +7,8 @@
  *	  sets of parents' keys, their budget and fallbacks; convert.c the
  *	  conversion engine; validate.c validate_fk_integrity(); uuid.c version 7;
  *	  online.c the online conversion (shadows, capture, backfill, swap);
- *	  guard.c the search_path every entry point runs under.
+ *	  guard.c the search_path every entry point runs under;
+ *	  citus.c what a Citus cluster needs (one namespace, Citus tables refused).
  *
  *-------------------------------------------------------------------------
  */
@@ -106,5 +107,13 @@ extern List *lg_dependents_relations(bool *has_views);
 extern void lg_dependents_check(const char *hint);
 extern void lg_dependents_swap_detach(void);
 extern void lg_dependents_swap_convert(void);
+
+/* citus.c: on a Citus cluster (Citus looked up by name, never linked) */
+extern bool lg_citus_installed(void);
+extern bool lg_citus_is_worker(void);
+extern void lg_citus_refuse_table(Oid relid, const char *function);
+extern void lg_citus_refuse_tables(Oid schema, const char *function);
+extern void lg_citus_check_namespace(const pg_uuid_t *root);
+extern void lg_citus_propagate_namespace(const pg_uuid_t *ns);
 
 #endif							/* LANE_GOOGLE_H */

@@ -71,8 +71,8 @@ struct LgHasher
  * the other rows).  More than one row means they were loaded with triggers
  * disabled; rather than guess, say so.
  */
-void
-lg_root_namespace(pg_uuid_t *root)
+static int64
+read_root_namespace(pg_uuid_t *root)
 {
 	Oid			relid;
 	Relation	rel;
@@ -123,6 +123,14 @@ lg_root_namespace(pg_uuid_t *root)
 	if (pushed)
 		PopActiveSnapshot();
 	table_close(rel, AccessShareLock);
+	return rows;
+}
+
+/* The root namespace, or an error: none, more than one, another node's */
+void
+lg_root_namespace(pg_uuid_t *root)
+{
+	int64		rows = read_root_namespace(root);
 
 	if (rows == 0)
 		ereport(ERROR,
@@ -136,6 +144,8 @@ lg_root_namespace(pg_uuid_t *root)
 				 errdetail("Table %s holds more than one row: rows were loaded into it with triggers disabled, as a restore with --disable-triggers does.",
 						   LG_CONFIG_TABLE),
 				 errhint("Delete every row but the namespace your converted keys came from.")));
+	/* on a Citus worker, only the coordinator's (citus.c) */
+	lg_citus_check_namespace(root);
 }
 
 #ifdef LG_SHA1_OPENSSL
@@ -333,6 +343,8 @@ lg_set_legacy_namespace_body(PG_FUNCTION_ARGS)
 	SPIPlanPtr	plan;
 	bool		nil = true;
 	bool		max = true;
+	pg_uuid_t	current;
+	bool		same;
 
 	/*
 	 * The nil and max UUIDs are well known: under either, anyone who knows a
@@ -359,7 +371,14 @@ lg_set_legacy_namespace_body(PG_FUNCTION_ARGS)
 					 qschema, LG_CONFIG_TABLE);
 	SPI_execute(sql.data, false, 0);
 
-	for (i = 0; i < LG_NTABLES; i++)
+	/*
+	 * Setting the namespace in force changes no key; nor does a Citus
+	 * worker's, which is used only while it is the coordinator's (citus.c):
+	 * neither need the check for converted rows.
+	 */
+	same = read_root_namespace(&current) == 1 &&
+		memcmp(current.data, ns->data, UUID_LEN) == 0;
+	for (i = 0; i < LG_NTABLES && !same && !lg_citus_is_worker(); i++)
 	{
 		Oid			relid = get_relname_relid(lg_tables[i].name, schema);
 
@@ -399,6 +418,8 @@ lg_set_legacy_namespace_body(PG_FUNCTION_ARGS)
 		elog(ERROR, "SPI_execute failed: %s", sql.data);
 
 	SPI_finish();
+	/* on a Citus coordinator, every worker's too */
+	lg_citus_propagate_namespace(ns);
 	PG_RETURN_VOID();
 }
 

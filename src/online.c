@@ -885,6 +885,8 @@ lg_online_start_body(PG_FUNCTION_ARGS)
 				 errhint("online_start() creates it for the compatibility views; drop or rename it first.")));
 
 	ext = ext_q();
+	/* the backfill copies below the executor: not Citus tables (citus.c) */
+	lg_citus_refuse_tables(lg_extension_schema(), "online_start()");
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 

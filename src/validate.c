@@ -819,6 +819,9 @@ vk_check_and_lock(List *fks)
 	{
 		VkForeignKey *fk = (VkForeignKey *) lfirst(lc);
 
+		/* scans below the executor: not over Citus tables (citus.c) */
+		lg_citus_refuse_table(fk->relid, "validate_fk_integrity()");
+		lg_citus_refuse_table(fk->confrelid, "validate_fk_integrity()");
 		vk_check_select(fk->relid, fk->conkey, fk->nkeys);
 		vk_check_select(fk->confrelid, fk->confkey, fk->nkeys);
 	}

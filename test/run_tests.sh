@@ -141,6 +141,18 @@ lg_cluster_stop
 trap - EXIT
 fi
 
+# --- Citus, for the Citus suite (090_citus.pl) -------------------------------
+# Built once from ../shared/vendor into the server under test (PostgreSQL 15
+# to 17; on others the suite skips itself), reused while its stamp matches.
+if wanted 090_citus.pl; then
+    t0=$(date +%s)
+    if citus=$(lg_build_citus); then
+        pass "Citus $LG_CITUS_VERSION for the Citus suite: $citus ($(($(date +%s) - t0)) s)"
+    else
+        fail "Citus $LG_CITUS_VERSION build"
+    fi
+fi
+
 # --- TAP suites (PostgreSQL::Test::Cluster) ----------------------------------
 for t in "$work"/src_tree/test/t/*.pl; do
     [ -e "$t" ] || continue
