@@ -36,24 +36,12 @@ lg_find_pg_config() {
 }
 
 lg_install_deps() {
-    local missing="" p
-    for p in $LG_PACKAGES; do
-        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
-    done
-    if [ -n "$missing" ]; then
-        if [ "$(id -u)" -ne 0 ]; then
-            lg_log "missing packages:$missing (run as root to install them)"
-            return 1
-        fi
-        lg_log "installing:$missing"
-        export DEBIAN_FRONTEND=noninteractive
-        apt-get update -qq >/dev/null
-        # the Debian package would start a cluster of its own: keep it from doing so
+    # the Debian package would start a cluster of its own: keep it from doing so
+    if [ "$(id -u)" -eq 0 ] && [ ! -f /etc/postgresql-common/createcluster.conf ]; then
         mkdir -p /etc/postgresql-common
-        [ -f /etc/postgresql-common/createcluster.conf ] ||
-            echo "create_main_cluster = false" > /etc/postgresql-common/createcluster.conf
-        apt-get install -y -qq $missing >/dev/null
+        echo "create_main_cluster = false" > /etc/postgresql-common/createcluster.conf
     fi
+    lg_install_packages $LG_PACKAGES || return 1
     lg_find_pg_config
 }
 
@@ -446,7 +434,7 @@ lg_citus_supported() {
 # Prints "built in N s", "reused" or "skipped: REASON"; fails only when a
 # build that should work does not.
 lg_build_citus() {
-    local tarball stamp want build t0 p missing=""
+    local tarball stamp want build t0
     lg_find_pg_config
     if ! lg_citus_supported; then
         echo "skipped: Citus $LG_CITUS_VERSION does not support $($PG_CONFIG --version)"
@@ -462,19 +450,7 @@ lg_build_citus() {
         echo "reused"
         return 0
     fi
-    for p in $LG_CITUS_PACKAGES; do
-        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
-    done
-    if [ -n "$missing" ]; then
-        if [ "$(id -u)" -ne 0 ]; then
-            lg_log "missing packages to build Citus:$missing (run as root to install them)"
-            return 1
-        fi
-        lg_log "installing for Citus:$missing"
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null ||
-            { apt-get update -qq >/dev/null &&
-              DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null; } || return 1
-    fi
+    lg_install_packages $LG_CITUS_PACKAGES || return 1
     t0=$(date +%s)
     build=$(mktemp -d /tmp/lane_google_citus_build.XXXXXX)
     lg_log "building Citus $LG_CITUS_VERSION for $($PG_CONFIG --version) in $build"
