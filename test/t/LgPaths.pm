@@ -197,6 +197,16 @@ SELECT line FROM (
 ORDER BY line COLLATE "C";
 SQL
 
+# One query of the SELECTs, its rows in their order: a UNION ALL alone gives
+# no order (PostgreSQL 18 ran one as a Parallel Append)
+sub in_order
+{
+	my $i = 0;
+	return 'SELECT l FROM ('
+	  . join("\nUNION ALL\n", map { $i++; (my $q = $_) =~ s/^SELECT /SELECT $i, /; $q } @_)
+	  . ') AS u(o, l) ORDER BY o';
+}
+
 sub catalog
 {
 	my ($db) = @_;
@@ -211,8 +221,7 @@ sub rows_text
 {
 	my ($db) = @_;
 	return query(
-		$db, join(
-			"\nUNION ALL\n",
+		$db, in_order(
 			map {
 				"SELECT '$_ ' || count(*) || ' ' || coalesce(md5(string_agg(x::text, E'\\n' ORDER BY x.id)), '-') FROM lane_google.$_ x"
 			} @tables));
@@ -232,8 +241,7 @@ sub content_text
 {
 	my ($db) = @_;
 	return query(
-		$db, join(
-			"\nUNION ALL\n",
+		$db, in_order(
 			map {
 				my $k = keys_sql($_);
 				"SELECT '$_ ' || count(*) || ' ' || coalesce(md5(string_agg(r, E'\\n' ORDER BY r COLLATE \"C\")), '-')"
@@ -247,8 +255,7 @@ sub relations_text
 {
 	my ($db) = @_;
 	return query(
-		$db, join(
-			"\nUNION ALL\n",
+		$db, in_order(
 			map {
 				my ($c, $col, $p) = @$_;
 				my ($ck, $pk) = (keys_sql($c), keys_sql($p));
@@ -264,8 +271,7 @@ sub next_ids
 {
 	my ($db) = @_;
 	return query(
-		$db, join(
-			"\nUNION ALL\n",
+		$db, in_order(
 			map {
 				"SELECT '$_ ' || (SELECT CASE WHEN is_called THEN last_value + 1 ELSE last_value END FROM lane_google.${_}_id_seq)"
 				  . " || ' ' || (SELECT greatest(coalesce(max(id), 0) + 1, 1) FROM lane_google.$_)"
@@ -277,8 +283,7 @@ sub unmapped_rows
 {
 	my ($db) = @_;
 	return query(
-		$db, join(
-			"\nUNION ALL\n",
+		$db, in_order(
 			map {
 				"SELECT '$_ ' || count(*) FILTER (WHERE legacy_id IS NULL OR id <> lane_google.legacy_uuid('$_', legacy_id)) FROM lane_google.$_"
 			} @tables));
