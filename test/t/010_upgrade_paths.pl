@@ -147,23 +147,12 @@ SQL
 
 # --- The reference catalogs ----------------------------------------------------
 
-createdb('ref1');
-query('ref1', "CREATE EXTENSION lane_google VERSION '1.0'");
-createdb('ref2');
-query('ref2', "CREATE EXTENSION lane_google VERSION '2.0'");
-my %want = ('1.0' => catalog('ref1'), '2.0' => catalog('ref2'));
+my %want = %{ reference_catalogs('1.0', '2.0') };
 like($want{'1.0'}, qr/^column users\.001: id integer not null t default  identity d/m,
 	'1.0 reference: integer identity keys');
 like($want{'2.0'}, qr/^column users\.024: legacy_id bigint/m,
 	'2.0 reference: legacy_id last');
 isnt($want{'1.0'}, $want{'2.0'}, 'the two versions differ');
-
-sub catalog_is
-{
-	my ($db, $version, $path) = @_;
-	same_text(catalog($db), $want{$version},
-		"catalog after $path ($db) = fresh CREATE EXTENSION VERSION '$version'");
-}
 
 # --- Seeds: 1.0 with generated rows, 1.0 with edge rows, 2.0 born rows ----------
 

@@ -36,25 +36,12 @@ TimeZone = 'UTC'
 $node->start;
 lg_paths_init($node, $tmp);
 
-my %want;
-for my $v ('1.0', '1.1', '2.0', '2.1')
-{
-	(my $db = "ref$v") =~ s/\.//;
-	createdb($db);
-	query($db, "CREATE EXTENSION lane_google VERSION '$v'");
-	$want{$v} = catalog($db);
-}
+my %want = %{ reference_catalogs('1.0', '1.1', '2.0', '2.1') };
 like($want{'1.1'}, qr/^column users\.001: id integer not null t default  identity d/m,
 	'1.1 reference: integer identity keys');
 like($want{'2.1'}, qr/^column users\.024: legacy_id bigint/m,
 	'2.1 reference: uuid keys, legacy_id last');
 
-sub catalog_is
-{
-	my ($db, $version, $path) = @_;
-	same_text(catalog($db), $want{$version},
-		"catalog after $path ($db) = fresh CREATE EXTENSION VERSION '$version'");
-}
 
 createdb('dflt');
 query('dflt', 'CREATE EXTENSION lane_google');

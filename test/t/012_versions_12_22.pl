@@ -38,21 +38,8 @@ TimeZone = 'UTC'
 $node->start;
 lg_paths_init($node, $tmp);
 
-my %want;
-for my $v ('1.1', '1.2', '2.1', '2.2')
-{
-	(my $db = "ref$v") =~ s/\.//;
-	createdb($db);
-	query($db, "CREATE EXTENSION lane_google VERSION '$v'");
-	$want{$v} = catalog($db);
-}
+my %want = %{ reference_catalogs('1.1', '1.2', '2.1', '2.2') };
 
-sub catalog_is
-{
-	my ($db, $version, $path) = @_;
-	same_text(catalog($db), $want{$version},
-		"catalog after $path ($db) = fresh CREATE EXTENSION VERSION '$version'");
-}
 
 # The member objects a user sees that have no comment
 my $undescribed_sql = <<'SQL';

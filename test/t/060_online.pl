@@ -59,21 +59,7 @@ max_connections = 40
 $node->start;
 lg_paths_init($node, $tmp);
 
-my %want;
-for my $v ('1.1', '2.1')
-{
-	(my $db = "ref$v") =~ s/\.//;
-	createdb($db);
-	query($db, "CREATE EXTENSION lane_google VERSION '$v'");
-	$want{$v} = catalog($db);
-}
-
-sub catalog_is
-{
-	my ($db, $version, $what) = @_;
-	same_text(catalog($db), $want{$version},
-		"$what ($db): catalog = fresh CREATE EXTENSION VERSION '$version'");
-}
+my %want = %{ reference_catalogs('1.1', '2.1') };
 
 # While the compatibility views exist: a fresh 2.1's catalog plus their
 # indexes on legacy_id::integer (one per table), which drop_compat() drops

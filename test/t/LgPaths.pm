@@ -20,7 +20,7 @@ use IPC::Run;
 use Test::More;
 
 our @EXPORT = qw(lg_paths_init query createdb update_to same_text catalog
-  rows_text keys_sql content_text relations_text next_ids unmapped_rows
+  reference_catalogs catalog_is rows_text keys_sql content_text relations_text next_ids unmapped_rows
   lines_of generate @tables @fks);
 
 my $gen = File::Spec->catfile($FindBin::RealBin, '..', 'gen_legacy.sh');
@@ -205,6 +205,31 @@ sub in_order
 	return 'SELECT l FROM ('
 	  . join("\nUNION ALL\n", map { $i++; (my $q = $_) =~ s/^SELECT /SELECT $i, /; $q } @_)
 	  . ') AS u(o, l) ORDER BY o';
+}
+
+# reference_catalogs(VERSION...): each version freshly installed (CREATE
+# EXTENSION ... VERSION in database refNN); its catalog, by version, is what
+# catalog_is() compares with
+my %reference;
+
+sub reference_catalogs
+{
+	for my $v (@_)
+	{
+		(my $db = "ref$v") =~ s/\.//;
+		createdb($db);
+		query($db, "CREATE EXTENSION lane_google VERSION '$v'");
+		$reference{$v} = catalog($db);
+	}
+	return \%reference;
+}
+
+# catalog_is(DB, VERSION, PATH): DB's catalog equals a fresh VERSION's
+sub catalog_is
+{
+	my ($db, $version, $path) = @_;
+	same_text(catalog($db), $reference{$version},
+		"catalog after $path ($db) = fresh CREATE EXTENSION VERSION '$version'");
 }
 
 sub catalog
