@@ -1,19 +1,8 @@
 # lane_google: PGXS build
 MODULE_big = lane_google
-OBJS = \
-	$(WIN32RES) \
-	src/lane_google.o \
-	src/guard.o \
-	src/uuid.o \
-	src/legacy.o \
-	src/tables.o \
-	src/trigger.o \
-	src/keyset.o \
-	src/convert.o \
-	src/validate.o \
-	src/dependents.o \
-	src/online.o \
-	src/citus.o
+# Every C file of src/ and of its subsystem folders (src/dependents/, ...)
+OBJS = $(WIN32RES) \
+	$(patsubst %.c,%.o,$(sort $(wildcard src/*.c src/*/*.c)))
 
 EXTENSION = lane_google
 # Update scripts of 1.2 and 2.2 on are generated from the fragments in
@@ -38,8 +27,8 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
-# PGXS tracks no header dependencies: the key-set structures are shared
-src/keyset.o src/convert.o src/validate.o: src/keyset.h src/lane_google.h
+# PGXS tracks no header dependencies: every object depends on every header
+$(filter-out $(WIN32RES),$(OBJS)): $(wildcard src/*.h src/*/*.h)
 
 # legacy.c hashes with the libcrypto the server links, when it was built with
 # OpenSSL (USE_OPENSSL); otherwise through pg_cryptohash.  As contrib/pgcrypto.

@@ -49,6 +49,7 @@
 #include "common/hashfn.h"
 #include "miscadmin.h"
 #include "utils/datum.h"
+#include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
@@ -77,6 +78,31 @@ struct LgKeySort
 };
 
 static void ks_over(LgKeySet *ks);
+
+int			lg_max_memory_kb = 65536;
+
+/* lane_google.max_memory: the budget of every key set (see LgKeyBudget) */
+void
+lg_keyset_init(void)
+{
+	DefineCustomIntVariable("lane_google.max_memory",
+							"Memory a conversion or validation may use for key sets.",
+							"Past it, key sets fall back to index probes of the parent table.",
+							&lg_max_memory_kb,
+							65536,
+							1024,
+							MAX_KILOBYTES,
+							PGC_USERSET,
+							GUC_UNIT_KB,
+							NULL, NULL, NULL);
+}
+
+/* lane_google.max_memory in bytes */
+Size
+lg_memory_budget(void)
+{
+	return (Size) lg_max_memory_kb * 1024;
+}
 
 /* ---------------------------------------------------------------------
  * Key columns

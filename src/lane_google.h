@@ -2,8 +2,10 @@
  *
  * lane_google.h
  *	  Declarations shared by the C files of the lane_google extension.
- *	  Which file owns what: tables.c the 11 tables; lane_google.c the
- *	  settings; legacy.c the id -> uuid mapping; keyset.c (keyset.h) the key
+ *	  Which file owns what: lane_google.c the module's start-up (each
+ *	  subsystem registers its settings from there); tables.c the 11 tables
+ *	  and the extension's schema; rights.c whose rights another role's code
+ *	  runs with; legacy.c the id -> uuid mapping; keyset.c (keyset.h) the key
  *	  sets of parents' keys, their budget and fallbacks; convert.c the
  *	  conversion engine; validate.c validate_fk_integrity(); uuid.c version 7;
  *	  online.c the online conversion (shadows, capture, backfill, swap);
@@ -48,11 +50,18 @@ extern const LgTable lg_tables[LG_NTABLES];
 extern const LgTable *lg_find_table(const char *name);
 extern int	lg_table_index(const char *name);
 
-/* lane_google.c: settings */
-extern int	lg_max_memory_kb;	/* lane_google.max_memory */
-extern int	lg_progress_rows;	/* lane_google.progress_rows */
-
+/* the schema the extension is installed in (tables.c) */
 extern Oid	lg_extension_schema(void);
+
+/*
+ * Settings: each subsystem registers its own from the module's _PG_init()
+ * (lane_google.c), which imports them; none imports lane_google.c back.
+ */
+extern int	lg_max_memory_kb;	/* lane_google.max_memory (keyset.c) */
+extern int	lg_progress_rows;	/* lane_google.progress_rows (convert) */
+extern void lg_keyset_init(void);
+extern void lg_convert_init(void);
+extern Size lg_memory_budget(void);
 
 /*
  * guard.c: every SQL-callable entry point that runs SQL or looks anything up
@@ -67,7 +76,6 @@ extern Datum lg_guard_call(PGFunction fn, FunctionCallInfo fcinfo);
 /* online.c: online conversion */
 extern int	lg_swap_lock_timeout_ms;	/* lane_google.swap_lock_timeout */
 extern void lg_online_init(void);
-extern Size lg_memory_budget(void);
 
 /* legacy.c: the legacy id -> uuid mapping */
 typedef struct LgHasher LgHasher;
@@ -82,7 +90,7 @@ extern void lg_table_namespace(LgHasher *hasher, const pg_uuid_t *root,
 extern void lg_map_legacy_id(LgHasher *hasher, const pg_uuid_t *table_ns,
 						   int64 legacy_id, pg_uuid_t *result);
 
-/* convert.c: another role's code run with its owner's rights, never the caller's */
+/* rights.c: another role's code run with its owner's rights, never the caller's */
 typedef struct LgAsOwner
 {
 	Oid			userid;			/* the caller's, restored at the end */
@@ -93,6 +101,9 @@ typedef struct LgAsOwner
 extern void lg_begin_as_owner(Oid owner, LgAsOwner *save);
 extern void lg_end_as_owner(LgAsOwner *save);
 struct RelationData;
+struct Trigger;
+
+extern bool lg_trigger_fires(const struct Trigger *tg);
 extern void lg_check_trigger_rights(struct RelationData *rel, const char *qname,
 									int16 events, const char *what);
 

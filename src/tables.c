@@ -4,11 +4,21 @@
  *	  The Lane Google schema as the conversion sees it: the 11 tables in an
  *	  order where every parent comes before its children, and for each its
  *	  key columns and the tables they reference.  The DDL itself lives in the
- *	  extension scripts; this is the part of it the C code must know.
+ *	  extension scripts; this is the part of it the C code must know.  And
+ *	  the schema the extension (so the 11 tables) is installed in.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
+
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "catalog/indexing.h"
+#include "catalog/pg_extension.h"
+#include "commands/extension.h"
+#include "utils/fmgroids.h"
+#include "utils/rel.h"
 
 #include "lane_google.h"
 
@@ -53,4 +63,32 @@ lg_table_index(const char *name)
 	const LgTable *t = lg_find_table(name);
 
 	return t ? (int) (t - lg_tables) : -1;
+}
+
+/*
+ * The schema the extension is installed in; an error if it is not installed.
+ */
+Oid
+lg_extension_schema(void)
+{
+	Oid			extoid = get_extension_oid(LG_EXTENSION_NAME, false);
+	Oid			result = InvalidOid;
+	Relation	rel;
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tuple;
+
+	rel = table_open(ExtensionRelationId, AccessShareLock);
+	ScanKeyInit(&key, Anum_pg_extension_oid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(extoid));
+	scan = systable_beginscan(rel, ExtensionOidIndexId, true, NULL, 1, &key);
+	tuple = systable_getnext(scan);
+	if (HeapTupleIsValid(tuple))
+		result = ((Form_pg_extension) GETSTRUCT(tuple))->extnamespace;
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+
+	if (!OidIsValid(result))
+		elog(ERROR, "could not find extension %u", extoid);
+	return result;
 }

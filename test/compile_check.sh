@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# test/compile_check.sh: compile every src/*.c against each PostgreSQL major
+# test/compile_check.sh: compile every src/*.c and src/*/*.c against each PostgreSQL major
 # whose server headers can be had, with the flags that server was built with
 # plus -Werror and the harness's LG_COPT (as test/run_tests.sh builds); no
 # link, no server.  The headers come from, in this order:
@@ -50,7 +50,8 @@ for m in "${majors[@]}"; do
         continue
     fi
     errors=""
-    for f in "$LG_ROOT"/src/*.c; do
+    for f in "$LG_ROOT"/src/*.c "$LG_ROOT"/src/*/*.c; do
+        [ -e "$f" ] || continue
         # shellcheck disable=SC2086
         out=$(gcc -fsyntax-only -Werror $cflags $LG_COPT $cppflags -I"$LG_ROOT/src" $includes "$f" 2>&1) ||
             errors="$errors$out"$'\n'
