@@ -4,6 +4,9 @@ MODULE_big = lane_google
 OBJS = $(WIN32RES) \
 	$(patsubst %.c,%.o,$(sort $(wildcard src/*.c src/*/*.c)))
 
+# the subsystem folders' files include the shared headers of src/
+PG_CPPFLAGS = -I$(srcdir)/src
+
 EXTENSION = lane_google
 # Update scripts of 1.2 and 2.2 on are generated from the fragments in
 # scripts/ (each piece of DDL written once, as TimescaleDB builds its update
