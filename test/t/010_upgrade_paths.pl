@@ -378,11 +378,11 @@ createdb('restored');
 $node->command_ok([ 'pg_restore', '--exit-on-error', '-d', 'restored', $dump ],
 	'pg_restore into a fresh database');
 # pg_dump records no extension version: the restore creates the default
-# (2.1), which holds the same tables; 2.1 -> 2.0 gives back what was dumped
+# (2.2), which holds the same tables; 2.2 -> 2.0 gives back what was dumped
 is(query('restored', "SELECT extversion FROM pg_extension WHERE extname = 'lane_google'"),
-	'2.1', 'pg_restore installs the default version');
+	'2.2', 'pg_restore installs the default version');
 update_to('restored', '2.0');
-catalog_is('restored', '2.0', 'pg_dump / pg_restore, then 2.1 -> 2.0');
+catalog_is('restored', '2.0', 'pg_dump / pg_restore, then 2.2 -> 2.0');
 same_text(rows_text('restored'), rows_text('mixed'), 'the restored database reads back the same rows');
 my $campaign = query('mixed', 'SELECT legacy_id FROM lane_google.campaigns ORDER BY legacy_id OFFSET 5 LIMIT 1');
 my $mapping = "SELECT lane_google.legacy_namespace(), lane_google.legacy_uuid('campaigns', 42), "

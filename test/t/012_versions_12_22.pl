@@ -14,7 +14,8 @@
 # - at 1.2 and 2.2 every table, column of the 11 tables, function and enum
 #   type of the extension has a comment; at 1.1 and 2.1 none has;
 # - pg_dump / pg_restore of a 2.2 database reads back its rows at the default
-#   version, and UPDATE TO '2.2' then gives the 2.2 catalog.
+#   version, 2.2, comments included;
+# - CREATE EXTENSION and a plain ALTER EXTENSION UPDATE go to 2.2.
 use strict;
 use warnings FATAL => 'all';
 
@@ -148,12 +149,28 @@ createdb('restored');
 $node->command_ok([ 'pg_restore', '--exit-on-error', '-d', 'restored', $dump ],
 	'pg_restore into a fresh database');
 # pg_dump writes CREATE EXTENSION without a version: the restore installs the
-# default (2.1 while 2.2 is in development), with the same tables
+# default, 2.2, and its comments (pg_dump writes no comment of a member)
 is(query('restored', "SELECT extversion FROM pg_extension WHERE extname = 'lane_google'"),
-	'2.1', 'the restored database is at the default version');
+	'2.2', 'the restored database is at the default version, 2.2');
 same_text(rows_text('restored'), $rows22, 'the restored 2.2 database reads back the same rows');
-update_to('restored', '2.2');
-catalog_is('restored', '2.2', 'pg_dump / pg_restore of 2.2, then UPDATE TO 2.2');
+catalog_is('restored', '2.2', 'pg_dump / pg_restore of 2.2: the 2.2 catalog, comments included');
+
+# --- the default version ------------------------------------------------------
+
+createdb('dflt');
+query('dflt', 'CREATE EXTENSION lane_google');
+is(query('dflt', "SELECT extversion FROM pg_extension WHERE extname = 'lane_google'"),
+	'2.2', 'CREATE EXTENSION lane_google installs 2.2, the default version');
+catalog_is('dflt', '2.2', 'CREATE EXTENSION lane_google (default version)');
+
+# ALTER EXTENSION UPDATE from 1.0: 1.0 -> 2.0 -> 2.1 -> 2.2 or
+# 1.0 -> 1.1 -> 2.1 -> 2.2, the same end
+createdb('plain', 'seed10');
+query('plain', 'ALTER EXTENSION lane_google UPDATE');
+is(query('plain', "SELECT extversion FROM pg_extension WHERE extname = 'lane_google'"),
+	'2.2', 'ALTER EXTENSION lane_google UPDATE from 1.0 goes to 2.2');
+catalog_is('plain', '2.2', '1.0 -> default');
+same_text(rows_text('plain'), $rows22, '1.0 -> default: the same rows as every path');
 
 $node->stop;
 done_testing();

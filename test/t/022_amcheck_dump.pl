@@ -93,8 +93,8 @@ command_ok(
 	'pg_restore into a fresh database');
 
 # pg_dump records no extension version: the restore installs the default,
-# 2.1, which holds the same tables; 2.1 -> 2.0 gives back what was dumped
-is(lg_extversion($node, 'restored'), '2.1', 'the restore installs the default version, 2.1');
+# 2.2, which holds the same tables; 2.2 -> 2.0 gives back what was dumped
+is(lg_extversion($node, 'restored'), '2.2', 'the restore installs the default version, 2.2');
 $node->safe_psql('restored', "ALTER EXTENSION lane_google UPDATE TO '2.0'");
 
 # legacy_config: the restore's CREATE EXTENSION draws a namespace of its own
