@@ -40,27 +40,35 @@ SHLIB_LINK += $(filter -lcrypto, $(LIBS))
 endif
 
 
-# Generated update scripts: a guard line, then the fragments.  A way back
-# takes the same fragments with every COMMENT set to NULL (the fragments hold
-# one statement a line), so that up and down again is a no-op.
+# Generated update scripts: a guard line, then the fragments: the functions
+# new in 1.2 and 2.2 (online-common.sql), then the comments.  A way back takes
+# the comment fragments with every COMMENT set to NULL (they hold one
+# statement a line), then drops the new functions (online-common-down.sql),
+# so that up and down again is a no-op.
 LG_COMMENTS_1 = scripts/comments-common.sql scripts/comments-1.x.sql
 LG_COMMENTS_2 = scripts/comments-common.sql scripts/comments-2.x.sql
 lg_guard = printf '%s\n' '-- generated from scripts/ by the Makefile: do not edit' \
 	'\echo Use "ALTER EXTENSION lane_google UPDATE TO '"'"'$(1)'"'"'" to load this file. \quit' > $@
 lg_uncomment = sed -E "s/^(COMMENT ON .*) IS '.*';$$/\1 IS NULL;/" $(1) >> $@
 
-lane_google--1.1--1.2.sql: $(LG_COMMENTS_1)
+LG_UP_1 = scripts/online-common.sql $(LG_COMMENTS_1)
+LG_UP_2 = scripts/online-common.sql $(LG_COMMENTS_2)
+LG_DOWN = scripts/online-common-down.sql
+
+lane_google--1.1--1.2.sql: $(LG_UP_1)
 	$(call lg_guard,1.2)
-	cat $^ >> $@
-lane_google--1.2--1.1.sql: $(LG_COMMENTS_1)
+	cat $(LG_UP_1) >> $@
+lane_google--1.2--1.1.sql: $(LG_COMMENTS_1) $(LG_DOWN)
 	$(call lg_guard,1.1)
-	$(call lg_uncomment,$^)
-lane_google--2.1--2.2.sql: $(LG_COMMENTS_2)
+	$(call lg_uncomment,$(LG_COMMENTS_1))
+	cat $(LG_DOWN) >> $@
+lane_google--2.1--2.2.sql: $(LG_UP_2)
 	$(call lg_guard,2.2)
-	cat $^ >> $@
-lane_google--2.2--2.1.sql: $(LG_COMMENTS_2)
+	cat $(LG_UP_2) >> $@
+lane_google--2.2--2.1.sql: $(LG_COMMENTS_2) $(LG_DOWN)
 	$(call lg_guard,2.1)
-	$(call lg_uncomment,$^)
+	$(call lg_uncomment,$(LG_COMMENTS_2))
+	cat $(LG_DOWN) >> $@
 
 # The TAP tests alone: make prove_installcheck PROVE_TESTS=test/t/NAME.pl
 .PHONY: prove_installcheck

@@ -72,8 +72,8 @@ my $described_sql =
 
 is(query('ref12', $undescribed_sql), '', '1.2: every table, column, function and type has a comment');
 is(query('ref22', $undescribed_sql), '', '2.2: every table, column, function and type has a comment');
-is(query('ref12', $described_sql), '205', '1.2: comments on 205 objects');
-is(query('ref22', $described_sql), '214', '2.2: comments on 214 objects');
+is(query('ref12', $described_sql), '207', '1.2: comments on 207 objects');
+is(query('ref22', $described_sql), '216', '2.2: comments on 216 objects');
 is(query('ref11', $described_sql), '0', '1.1 has no comment (released as it was)');
 is(query('ref21', $described_sql), '0', '2.1 has no comment (released as it was)');
 like(query('ref22', q{SELECT pg_catalog.obj_description('lane_google.convert_legacy(name, text, boolean, text, jsonb, text[], jsonb, text, text)'::pg_catalog.regprocedure, 'pg_proc')}),
@@ -111,11 +111,51 @@ my $rows22 = rows_text('via12');
 
 # 1.2 -> 2.2 online: the backfill at 1.2, the swap by the update to 2.2
 createdb('online12', 'up12');
+# online_readiness() says where it is at each step, and what to do next
+my $readiness = "SELECT phase, tables_copied, tables_total, rows_copied = rows_estimated,"
+  . " changes_pending, estimated_finish IS NOT NULL, ready_to_swap, compat_sessions, next_step"
+  . " FROM lane_google.online_readiness()";
+is(query('online12', $readiness),
+	"not started|0|11||0|f|f|0|SELECT lane_google.online_start();",
+	'online_readiness() at 1.2 before online_start()');
 query('online12', 'SELECT lane_google.online_start()');
+query('online12', 'SELECT lane_google._online_copy_batch(5)');
+like(query('online12', $readiness),
+	qr/^copying\|0\|11\|f\|0\|t\|f\|0\|CALL lane_google\.online_backfill\(\);/,
+	'online_readiness() while copying: rows left and an estimated end of the copy');
+is(query('online12', 'SELECT estimated_finish > clock_timestamp() AND estimated_finish > started_at'
+	  . ' FROM lane_google.online_readiness()'),
+	't', 'the estimated end of the copy is ahead');
 query('online12', 'CALL lane_google.online_backfill()');
+query('online12', q{INSERT INTO lane_google.users (email, username, password_hash, salt, first_name, last_name)}
+	  . q{ VALUES ('late@example.com', 'late', 'x', 'x', 'Late', 'Comer')});
+like(query('online12', $readiness),
+	qr/^ready to swap\|11\|11\|t\|1\|f\|t\|0\|ALTER EXTENSION lane_google UPDATE TO '2\.2';/,
+	'online_readiness() after the backfill: ready to swap, one change captured since, the update to 2.2 next');
+query('online12', "DELETE FROM lane_google.users WHERE email = 'late\@example.com'");
 update_to('online12', '2.2');
 same_text(rows_text('online12'), $rows22, '1.2 -> 2.2 online: the same rows as offline');
+
+# after the swap: the compatibility views, and who still uses them
+is(query('online12', $readiness),
+	"swapped, compatibility views in place|11|11||0|f|f|0|"
+	  . "SELECT lane_google.drop_compat();  -- the point of no return of the integer-id code",
+	'online_readiness() at 2.2 after the swap: drop_compat() next');
+my $old_code = $node->background_psql('online12');
+$old_code->query_safe('BEGIN');
+$old_code->query_safe('SELECT count(*) FROM lane_google_v1.campaigns');
+my $old_pid = $old_code->query_safe('SELECT pg_backend_pid()');
+is(query('online12', 'SELECT pid FROM lane_google.compat_sessions()'), $old_pid,
+	'compat_sessions() names the session in a transaction on lane_google_v1');
+like(query('online12', $readiness), qr/^swapped, compatibility views in place\|11\|11\|\|0\|f\|f\|1\|wait: /,
+	'online_readiness(): wait, one session still uses lane_google_v1');
+$old_code->query_safe('COMMIT');
+$old_code->quit;
+is(query('online12', 'SELECT count(*) FROM lane_google.compat_sessions()'), '0',
+	'compat_sessions(): none once it committed');
 query('online12', 'SELECT lane_google.drop_compat()');
+is(query('online12', $readiness), "converted|11|11||0|f|f|0|none",
+	'online_readiness() after drop_compat(): nothing left to do');
 catalog_is('online12', '2.2', '1.2 -> 2.2 online, then drop_compat()');
 
 # 2.1 -> 2.2 -> 2.1

@@ -29,7 +29,8 @@
 # on_error quarantine, a catch-up run, dependents => 'carry', the 2.0
 # signature), every online step (online_start, online_status,
 # online_backfill, a write captured meanwhile, the swap by ALTER EXTENSION
-# UPDATE, a write through the compatibility views, drop_compat, online_abort).
+# UPDATE, a write through the compatibility views, drop_compat, online_abort;
+# at 1.2 and 2.2 online_readiness and compat_sessions too).
 # The second pass does it all again with the session's pg_temp holding
 # views named like the catalogs and the extension's tables, domains named
 # like the types, and functions and operators, and search_path "pg_temp,
@@ -517,11 +518,11 @@ sub update_step
 
 sub offline
 {
-	for my $v ('2.1', '2.0', '1.1')
+	for my $v ('2.2', '2.1', '2.0', '1.2', '1.1')
 	{
 		step("CREATE EXTENSION VERSION '$v'", "CREATE EXTENSION lane_google VERSION '$v'");
 		step("uuid functions at $v", $uuid_steps);
-		step("uuid functions of x.1 at $v", $uuid_steps_x1) if $v =~ /\.1$/;
+		step("uuid functions of x.1 at $v", $uuid_steps_x1) if $v =~ /\.[12]$/;
 		step("DROP EXTENSION at $v", 'DROP EXTENSION lane_google CASCADE');
 	}
 	step("CREATE EXTENSION VERSION '1.0'", "CREATE EXTENSION lane_google VERSION '1.0'");
@@ -575,6 +576,9 @@ sub offline
 	update_step('2.0');
 	update_step('1.0');
 	update_step('2.0');
+	update_step('2.2');
+	update_step('1.2');
+	update_step('2.2');
 	update_step('2.1');
 
 	# convert_legacy from the application's tables, in every mode
@@ -644,6 +648,20 @@ sub online
 	step('online_start again', 'SELECT lane_google.online_start()');
 	step('online_backfill, one batch', 'CALL lane_google.online_backfill(1)');
 	step('online_abort', 'SELECT lane_google.online_abort()');
+
+	# 1.2 -> 2.2: the same, with the checks of 1.2 and 2.2 between the steps
+	update_step('1.2');
+	step('online_readiness() at 1.2', 'SELECT * FROM lane_google.online_readiness()');
+	step('online_start at 1.2', 'SELECT lane_google.online_start()');
+	step('online_backfill, one batch, at 1.2', 'CALL lane_google.online_backfill(1)');
+	step('online_readiness() while copying', 'SELECT * FROM lane_google.online_readiness()');
+	step('online_backfill at 1.2', 'CALL lane_google.online_backfill()');
+	step('online_readiness() ready to swap', 'SELECT * FROM lane_google.online_readiness()');
+	update_step('2.2');
+	step('online_readiness() at 2.2', 'SELECT * FROM lane_google.online_readiness()');
+	step('compat_sessions() at 2.2', 'SELECT * FROM lane_google.compat_sessions()');
+	step('drop_compat at 2.2', 'SELECT lane_google.drop_compat()');
+	update_step('2.1');
 	step('DROP EXTENSION', 'DROP EXTENSION lane_google CASCADE');
 }
 
