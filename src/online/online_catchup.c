@@ -38,7 +38,8 @@ PG_FUNCTION_INFO_V1(lg_online_apply);
 /*
  * The keys the log's applications replace once the backfill's orphan check
  * has passed (lane_google_online.recheck exists from then on): the swap
- * checks their foreign keys again under its locks (lg_online_recheck_orphans()).
+ * checks their foreign keys again under its locks
+ * (lg_online_recheck_orphans()).
  */
 static void
 remember_recheck(int t, Datum keys)

@@ -68,7 +68,7 @@ lg_online_compat_create_legacy(int t)
 					  SPI_OK_UTILITY);
 }
 
-/* online_abort(): the views, their sequences and their schema, if it is there */
+/* online_abort(): the views, their sequences and their schema, if there */
 void
 lg_online_compat_drop_all(void)
 {

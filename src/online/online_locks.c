@@ -12,7 +12,8 @@
  * lane_google.swap_lock_timeout for all of them together (a LockBudget):
  * past it the caller fails with ERRCODE_LOCK_NOT_AVAILABLE, having changed
  * nothing, and may retry.  The budget's lock_timeout lives in a GUC nest
- * level of its own, undone by lg_online_budget_end() (or by the transaction's end).
+ * level of its own, undone by lg_online_budget_end() (or by the
+ * transaction's end).
  *
  *-------------------------------------------------------------------------
  */

@@ -53,20 +53,20 @@ typedef struct SwapFigures
 } SwapFigures;
 
 /*
- * The swap's locks that no client waits for, taken before those it does:
- * the staging schema's tables ACCESS EXCLUSIVE (the shadows, moved in under
- * the table locks, and what lg_online_drop_staging() drops), but the change log, which
- * the writers' capture triggers insert into, SHARE UPDATE EXCLUSIVE; the
- * legacy tables and the dependents SHARE UPDATE EXCLUSIVE; each with its
+ * The swap's locks that no client waits for, taken before those it does: the
+ * staging schema's tables ACCESS EXCLUSIVE (the shadows, moved in under the
+ * table locks, and what lg_online_drop_staging() drops), but the change log,
+ * which the writers' capture triggers insert into, SHARE UPDATE EXCLUSIVE;
+ * the legacy tables and the dependents SHARE UPDATE EXCLUSIVE; each with its
  * TOAST table.  SHARE UPDATE EXCLUSIVE leaves the clients their reads and
  * writes and keeps VACUUM, ANALYZE and DDL off these tables until the swap
- * ends: an autovacuum worker on a shadow (the log's applications churn
- * them) or on a legacy table would otherwise hold up a DROP or a SET SCHEMA
- * under the table locks, with every client waiting, until PostgreSQL
- * cancelled it deadlock_timeout later.  Here that wait holds nobody up:
- * each lock has swap_lock_timeout plus deadlock_timeout, so that an
- * autovacuum worker in the way is cancelled in time, however many of them
- * are at work on these tables.
+ * ends: an autovacuum worker on a shadow (the log's applications churn them)
+ * or on a legacy table would otherwise hold up a DROP or a SET SCHEMA under
+ * the table locks, with every client waiting, until PostgreSQL cancelled it
+ * deadlock_timeout later.  Here that wait holds nobody up: each lock has
+ * swap_lock_timeout plus deadlock_timeout, so that an autovacuum worker in
+ * the way is cancelled in time, however many of them are at work on these
+ * tables.
  */
 static void
 swap_prelock(void)
@@ -268,10 +268,11 @@ swap_report(const SwapFigures *f)
  * _online_swap(): the first step of lane_google--1.1--2.1.sql.  Without
  * online state, returns false and the script converts offline.  With a
  * complete backfill: applies the log until little is left (see
- * lg_online_apply_until_small()), locks (within lane_google.swap_lock_timeout),
- * applies the rest of the log, replaces the legacy tables by the shadows and the
- * compatibility views by views over them; returns true, and the script's
- * offline conversion sees UUID tables and skips.
+ * lg_online_apply_until_small()), locks (within
+ * lane_google.swap_lock_timeout), applies the rest of the log, replaces the
+ * legacy tables by the shadows and the compatibility views by views over
+ * them; returns true, and the script's offline conversion sees UUID tables
+ * and skips.
  */
 static Datum lg_online_swap_body(PG_FUNCTION_ARGS);
 
