@@ -8,7 +8,7 @@
  *	  runs with; legacy.c the id -> uuid mapping; keyset.c (keyset.h) the key
  *	  sets of parents' keys, their budget and fallbacks; convert.c the
  *	  conversion engine; validate.c validate_fk_integrity(); uuid.c version 7;
- *	  online.c the online conversion (shadows, capture, backfill, swap);
+ *	  online/ the online conversion (shadows, capture, backfill, swap);
  *	  guard.c the search_path every entry point runs under;
  *	  citus.c what a Citus cluster needs (one namespace, Citus tables refused).
  *
@@ -73,7 +73,7 @@ extern int	lg_guard_begin(void);
 extern void lg_guard_end(int nestlevel);
 extern Datum lg_guard_call(PGFunction fn, FunctionCallInfo fcinfo);
 
-/* online.c: online conversion */
+/* online/online.c: online conversion (src/online/online_int.h has the rest) */
 extern int	lg_swap_lock_timeout_ms;	/* lane_google.swap_lock_timeout */
 extern void lg_online_init(void);
 
