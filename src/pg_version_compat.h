@@ -29,6 +29,22 @@
 #include "utils/acl.h"
 
 /*
+ * 17: a virtual transaction id names its backend by proc number
+ * (ProcNumberGetProc, storage/procarray.h) where 15 and 16 had a backend id
+ * (BackendIdGetProc, storage/sinvaladt.h).  The PGPROC of the holder of a
+ * conflicting lock (GetLockConflicts), NULL for a prepared transaction.
+ */
+#if PG_VERSION_NUM >= 170000
+#include "storage/procarray.h"
+#define lg_vxid_proc(vxid) \
+	((vxid).procNumber == INVALID_PROC_NUMBER ? NULL : ProcNumberGetProc((vxid).procNumber))
+#else
+#include "storage/sinvaladt.h"
+#define lg_vxid_proc(vxid) \
+	((vxid).backendId == InvalidBackendId ? NULL : BackendIdGetProc((vxid).backendId))
+#endif
+
+/*
  * 16: tuplesort_getdatum() gained "copy".  15 always copied a by-reference
  * Datum into the caller's context; copy = true keeps that.
  */

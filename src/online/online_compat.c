@@ -36,11 +36,7 @@
  * role that ran online_start(), or the update).  PostgreSQL 13 and 14 have
  * no such views: there they read with their owner's rights.
  */
-#if PG_VERSION_NUM >= 150000
 #define COMPAT_VIEW_OPTIONS	" WITH (security_invoker = true)"
-#else
-#define COMPAT_VIEW_OPTIONS	""
-#endif
 
 /*
  * The name of table t's id sequence, quoted: the legacy table's in the

@@ -24,6 +24,8 @@
 #include "miscadmin.h"
 #include "storage/lmgr.h"
 #include "storage/lock.h"
+#include "storage/proc.h"
+#include "lib/stringinfo.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -99,6 +101,53 @@ lg_online_budget_resume(LockBudget *b)
 }
 
 /*
+ * Who holds a lock on relid (the advisory lock when invalid) that conflicts
+ * with mode: their pids in *pids ("123, 456"), and in *who as the DETAIL
+ * says them ("pid 123, pid 456", with "a prepared transaction" for one);
+ * both "" when they are gone.  Read from the lock table (GetLockConflicts,
+ * as CREATE INDEX CONCURRENTLY waits for them), never through SQL: it runs
+ * after a caught error, before the transaction aborts.
+ */
+static void
+lock_holders(Oid relid, LOCKMODE mode, char **who, char **pids)
+{
+	LOCKTAG		tag;
+	VirtualTransactionId *vxids;
+	StringInfoData whobuf;
+	StringInfoData pidbuf;
+	bool		prepared = false;
+	int			i;
+
+	if (OidIsValid(relid))
+		SET_LOCKTAG_RELATION(tag, MyDatabaseId, relid);
+	else
+	{
+		advisory_tag(&tag);
+		mode = ExclusiveLock;
+	}
+	vxids = GetLockConflicts(&tag, mode, NULL);
+	initStringInfo(&whobuf);
+	initStringInfo(&pidbuf);
+	for (i = 0; VirtualTransactionIdIsValid(vxids[i]); i++)
+	{
+		PGPROC	   *proc = lg_vxid_proc(vxids[i]);
+		int			pid = proc ? proc->pid : 0;
+
+		if (pid == 0)
+		{
+			prepared = true;
+			continue;
+		}
+		appendStringInfo(&whobuf, "%spid %d", whobuf.len > 0 ? ", " : "", pid);
+		appendStringInfo(&pidbuf, "%s%d", pidbuf.len > 0 ? ", " : "", pid);
+	}
+	if (prepared)
+		appendStringInfo(&whobuf, "%sa prepared transaction", whobuf.len > 0 ? ", " : "");
+	*who = whobuf.data;
+	*pids = pidbuf.data;
+}
+
+/*
  * Take a lock (a relation's, or the advisory lock when relid is invalid)
  * with lock_timeout set to what is left of the budget.  A lock timeout
  * becomes an error that says what could not be had and that a retry is
@@ -131,12 +180,15 @@ lg_online_budget_lock(LockBudget *b, Oid relid, LOCKMODE mode, const char *name)
 	PG_CATCH();
 	{
 		ErrorData  *edata;
+		char	   *who;
+		char	   *pids;
 
 		MemoryContextSwitchTo(oldcxt);
 		edata = CopyErrorData();
 		if (edata->sqlerrcode != ERRCODE_LOCK_NOT_AVAILABLE)
 			PG_RE_THROW();
 		FlushErrorState();
+		lock_holders(relid, mode, &who, &pids);
 		ereport(ERROR,
 				(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
 				 b->plus_deadlock ?
@@ -144,7 +196,12 @@ lg_online_budget_lock(LockBudget *b, Oid relid, LOCKMODE mode, const char *name)
 						b->what, name, b->timeout_ms) :
 				 errmsg("%s could not lock %s within lane_google.swap_lock_timeout (%d ms)",
 						b->what, name, b->timeout_ms),
+				 who[0] ?
+				 errdetail("Holding a conflicting lock: %s; nothing was changed.", who) :
 				 errdetail("Another transaction holds a conflicting lock; nothing was changed."),
+				 pids[0] ?
+				 errhint("Retry when their transactions have ended (SELECT pid, usename, application_name, state, xact_start, query FROM pg_catalog.pg_stat_activity WHERE pid IN (%s) shows them), or raise lane_google.swap_lock_timeout.",
+						 pids) :
 				 errhint("Retry when the long transaction has ended, or raise lane_google.swap_lock_timeout.")));
 	}
 	PG_END_TRY();

@@ -214,6 +214,8 @@ createdb('held', 'seed');
 query('held', 'SELECT lane_google.online_start()');
 query('held', 'CALL lane_google.online_backfill()');
 my $holder = hold('held', 'SELECT count(*) FROM lane_google.ads');
+my $holder_pid = query('held', "SELECT pid FROM pg_locks WHERE locktype = 'relation'"
+	  . " AND relation = 'lane_google.ads'::regclass AND granted AND pid <> pg_backend_pid()");
 my $t0 = time;
 ($rc, $out, $err) = $node->psql('held',
 	"SET lane_google.swap_lock_timeout = '300ms'; ALTER EXTENSION lane_google UPDATE TO '2.1'");
@@ -221,6 +223,10 @@ my $waited = time - $t0;
 like($err, qr/the online swap could not lock table ads within lane_google.swap_lock_timeout \(300 ms\)/,
 	'a transaction holding a table: the swap fails, naming it');
 like($err, qr/nothing was changed/, 'and says nothing changed');
+like($err, qr/DETAIL:  Holding a conflicting lock: pid $holder_pid; nothing was changed\./,
+	'the DETAIL names the session holding the lock');
+like($err, qr/HINT:  .*FROM pg_catalog\.pg_stat_activity WHERE pid IN \($holder_pid\)/,
+	'the HINT gives the query that shows it');
 ok($waited < 10, sprintf('the swap gave up instead of queueing (%.2f s)', $waited));
 refused_intact('held', 'the swap behind a long transaction');
 release($holder);
