@@ -52,6 +52,7 @@ extern int	lg_table_index(const char *name);
 
 /* the schema the extension is installed in (tables.c) */
 extern Oid	lg_extension_schema(void);
+extern char *lg_extension_version(void);
 
 /*
  * Settings: each subsystem registers its own from the module's _PG_init()

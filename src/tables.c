@@ -17,6 +17,7 @@
 #include "catalog/indexing.h"
 #include "catalog/pg_extension.h"
 #include "commands/extension.h"
+#include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/rel.h"
 
@@ -66,10 +67,12 @@ lg_table_index(const char *name)
 }
 
 /*
- * The schema the extension is installed in; an error if it is not installed.
+ * The extension's row of pg_extension: its schema, and its version (in the
+ * caller's memory context) when version is not NULL.  An error if it is not
+ * installed.  (get_extension_schema() is exported from PostgreSQL 16 on.)
  */
-Oid
-lg_extension_schema(void)
+static Oid
+extension_row(char **version)
 {
 	Oid			extoid = get_extension_oid(LG_EXTENSION_NAME, false);
 	Oid			result = InvalidOid;
@@ -84,11 +87,38 @@ lg_extension_schema(void)
 	scan = systable_beginscan(rel, ExtensionOidIndexId, true, NULL, 1, &key);
 	tuple = systable_getnext(scan);
 	if (HeapTupleIsValid(tuple))
+	{
 		result = ((Form_pg_extension) GETSTRUCT(tuple))->extnamespace;
+		if (version)
+		{
+			bool		isnull;
+			Datum		d = heap_getattr(tuple, Anum_pg_extension_extversion,
+										 RelationGetDescr(rel), &isnull);
+
+			*version = isnull ? pstrdup("") : TextDatumGetCString(d);
+		}
+	}
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
 
 	if (!OidIsValid(result))
 		elog(ERROR, "could not find extension %u", extoid);
 	return result;
+}
+
+/* The schema the extension is installed in; an error if it is not installed */
+Oid
+lg_extension_schema(void)
+{
+	return extension_row(NULL);
+}
+
+/* The installed version of the extension ("2.2") */
+char *
+lg_extension_version(void)
+{
+	char	   *version;
+
+	(void) extension_row(&version);
+	return version;
 }

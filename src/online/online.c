@@ -97,6 +97,18 @@ lg_online_init(void)
 
 /* --- small helpers ------------------------------------------------------- */
 
+/*
+ * The version whose update swaps an online conversion in: 2.N from 1.N
+ * (1.1 -> 2.1, 1.2 -> 2.2), for the hints that name the command.
+ */
+const char *
+lg_online_swap_version(void)
+{
+	char	   *version = lg_extension_version();
+
+	return psprintf("2%s", strchr(version, '.') ? strchr(version, '.') : ".1");
+}
+
 /* The extension's schema, quoted for SQL text */
 const char *
 lg_online_ext_q(void)

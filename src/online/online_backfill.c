@@ -27,6 +27,8 @@
 #include "utils/lsyscache.h"
 #include "utils/snapmgr.h"
 
+#include "access/xact.h"
+
 #include "lane_google.h"
 #include "online_int.h"
 
@@ -35,13 +37,21 @@ PG_FUNCTION_INFO_V1(lg_online_finish);
 
 /*
  * The start of each step of online_backfill(): an online conversion in
- * progress, READ COMMITTED, the advisory lock (waited for), the legacy
- * tables' layout and capture checked; connected to SPI.
+ * progress, outside a transaction block (the procedure commits each step:
+ * inside BEGIN its first COMMIT would fail with PostgreSQL's bare "invalid
+ * transaction termination"), READ COMMITTED, the advisory lock (waited
+ * for), the legacy tables' layout and capture checked; connected to SPI.
  */
 void
 lg_online_backfill_step_begin(void)
 {
 	lg_online_require_staging();
+	if (IsTransactionBlock())
+		ereport(ERROR,
+				(errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
+				 errmsg("online_backfill() cannot run inside a transaction block"),
+				 errdetail("It commits each batch it copies, so that a stop loses at most one batch."),
+				 errhint("Run CALL lane_google.online_backfill() on its own, in autocommit mode (no BEGIN; in psql, AUTOCOMMIT on).")));
 	lg_online_require_read_committed("online_backfill()");
 	lg_online_advisory_lock_wait();
 	lg_online_check_layouts();
@@ -338,6 +348,7 @@ lg_online_finish_body(PG_FUNCTION_ARGS)
 	SPI_finish();
 	ereport(NOTICE,
 			(errmsg("lane_google: online backfill complete"),
-			 errhint("ALTER EXTENSION lane_google UPDATE TO '2.1' swaps the tables in; CALL lane_google.online_backfill() just before it keeps the swap short.")));
+			 errhint("ALTER EXTENSION lane_google UPDATE TO '%s' swaps the tables in; CALL lane_google.online_backfill() just before it keeps the swap short.",
+					 lg_online_swap_version())));
 	PG_RETURN_VOID();
 }

@@ -36,6 +36,7 @@
 
 /* online.c: small helpers */
 extern const char *lg_online_ext_q(void);
+extern const char *lg_online_swap_version(void);
 extern bool lg_online_staging_exists(void);
 extern void lg_online_require_staging(void);
 extern void lg_online_require_read_committed(const char *what);

@@ -339,6 +339,7 @@ lg_online_start_body(PG_FUNCTION_ARGS)
 	ereport(NOTICE,
 			(errmsg("lane_google: online conversion started: 11 shadow tables in schema %s, changes captured from now on",
 					STAGING),
-			 errhint("CALL lane_google.online_backfill() copies the rows; then ALTER EXTENSION lane_google UPDATE TO '2.1' swaps.")));
+			 errhint("CALL lane_google.online_backfill() copies the rows; then ALTER EXTENSION lane_google UPDATE TO '%s' swaps.",
+					 lg_online_swap_version())));
 	PG_RETURN_VOID();
 }

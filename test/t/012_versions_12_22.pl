@@ -118,7 +118,15 @@ my $readiness = "SELECT phase, tables_copied, tables_total, rows_copied = rows_e
 is(query('online12', $readiness),
 	"not started|0|11||0|f|f|0|SELECT lane_google.online_start();",
 	'online_readiness() at 1.2 before online_start()');
-query('online12', 'SELECT lane_google.online_start()');
+my ($rc, $out, $err) = $node->psql('online12',
+	'SET client_min_messages = notice; SELECT lane_google.online_start()');
+like($err, qr/HINT:  CALL lane_google\.online_backfill\(\) copies the rows; then ALTER EXTENSION lane_google UPDATE TO '2\.2' swaps\./,
+	"online_start() at 1.2: its hint names the update to 2.2");
+($rc, $out, $err) = $node->psql('online12', 'BEGIN; CALL lane_google.online_backfill(); COMMIT');
+like($err, qr/ERROR:  online_backfill\(\) cannot run inside a transaction block\n.*DETAIL:  It commits each batch/s,
+	'online_backfill() inside BEGIN: refused by name before it copies anything (not "invalid transaction termination")');
+is(query('online12', 'SELECT sum(batches) FROM lane_google_online.progress'), '0',
+	'the refused backfill copied no batch');
 query('online12', 'SELECT lane_google._online_copy_batch(5)');
 like(query('online12', $readiness),
 	qr/^copying\|0\|11\|f\|0\|t\|f\|0\|CALL lane_google\.online_backfill\(\);/,
