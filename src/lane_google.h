@@ -7,7 +7,9 @@
  *	  and the extension's schema; rights.c whose rights another role's code
  *	  runs with; legacy.c the id -> uuid mapping; keyset.c (keyset.h) the key
  *	  sets of parents' keys, their budget and fallbacks; convert.c the
- *	  conversion engine; validate.c validate_fk_integrity(); uuid.c version 7;
+ *	  conversion engine; dependents/ the objects around the 11 tables
+ *	  carried across a key conversion (dependents_int.h lists its files);
+ *	  validate.c validate_fk_integrity(); uuid.c version 7;
  *	  online/ the online conversion (shadows, capture, backfill, swap);
  *	  guard.c the search_path every entry point runs under;
  *	  citus.c what a Citus cluster needs (one namespace, Citus tables refused).
@@ -108,7 +110,7 @@ extern bool lg_trigger_fires(const struct Trigger *tg);
 extern void lg_check_trigger_rights(struct RelationData *rel, const char *qname,
 									int16 events, const char *what);
 
-/* dependents.c: the objects around the 11 tables, carried across an update */
+/* dependents/: the objects around the 11 tables, carried across an update */
 extern void lg_dependents_update_hook(void);
 extern void lg_dependents_after_convert(const char *prefix);
 extern void lg_dependents_after_keys(void);
