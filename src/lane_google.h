@@ -6,7 +6,7 @@
  *	  subsystem registers its settings from there); tables.c the 11 tables
  *	  and the extension's schema; rights.c whose rights another role's code
  *	  runs with; legacy.c the id -> uuid mapping; keyset.c (keyset.h) the key
- *	  sets of parents' keys, their budget and fallbacks; convert.c the
+ *	  sets of parents' keys, their budget and fallbacks; convert/ the
  *	  conversion engine; validate.c validate_fk_integrity(); uuid.c version 7;
  *	  online.c the online conversion (shadows, capture, backfill, swap);
  *	  guard.c the search_path every entry point runs under;
