@@ -26,8 +26,11 @@
  *	  problems.c	row problems, orphans, the quarantine, their reports
  *	  catchup.c		a target that held rows before: compared, updated
  *
- * The per-row path (read.c -> rows.c -> writer.c) crosses files only
- * through the static inline functions below, or once per batch.
+ * The per-row path (read.c -> rows.c -> writer.c) crosses files through
+ * the static inline functions below (a row into its batch, a row into the
+ * writer) and lg_conv_convert_batch() once per batch, as convert_batch()
+ * was called before the split (a batch is one row for a table without
+ * casts); otherwise only for the rows that need it (catch-up, problems).
  *
  *-------------------------------------------------------------------------
  */
@@ -154,7 +157,7 @@ typedef struct TableState
 	char		src_relkind;
 	bool		src_by_query;	/* read by the executor, not a heap scan */
 	Oid			src_owner;		/* the source's owner */
-	bool		src_as_owner;	/* its code runs as src_owner (check_source_owners) */
+	bool		src_as_owner;	/* its code runs as src_owner (prepare.c) */
 	pg_uuid_t	ns;				/* the table's namespace under the root */
 	/* the keys converted, for its children to check (keyset.c) */
 	bool		want_keys;		/* false: none kept, children probe */
