@@ -6,11 +6,12 @@
  *	  subsystem registers its settings from there); tables.c the 11 tables
  *	  and the extension's schema; rights.c whose rights another role's code
  *	  runs with; legacy.c the id -> uuid mapping; keyset.c (keyset.h) the key
- *	  sets of parents' keys, their budget and fallbacks; convert.c the
- *	  conversion engine; dependents/ the objects around the 11 tables
- *	  carried across a key conversion (dependents_int.h lists its files);
- *	  validate.c validate_fk_integrity(); uuid.c version 7;
- *	  online/ the online conversion (shadows, capture, backfill, swap);
+ *	  sets of parents' keys, their budget and fallbacks; convert/ the
+ *	  conversion engine (convert_int.h lists its files); dependents/ the
+ *	  objects around the 11 tables carried across a key conversion
+ *	  (dependents_int.h lists its files); validate.c
+ *	  validate_fk_integrity(); uuid.c version 7; online/ the online
+ *	  conversion (online_int.h lists its files);
  *	  guard.c the search_path every entry point runs under;
  *	  citus.c what a Citus cluster needs (one namespace, Citus tables refused).
  *
