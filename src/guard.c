@@ -1,7 +1,9 @@
 /*-------------------------------------------------------------------------
  *
  * guard.c
- *	  The search_path every SQL-callable entry point runs under.
+ *	  What every SQL-callable entry point runs under: the search_path it
+ *	  pins (below), the messages an update's step shows, and the error of
+ *	  an internal subtransaction caught.
  *
  * The extension's functions run as their caller, usually a superuser, and
  * build and run SQL (SPI), create and alter objects by name.  Whatever the
@@ -28,8 +30,10 @@
  */
 #include "postgres.h"
 
+#include "access/xact.h"
 #include "fmgr.h"
 #include "utils/guc.h"
+#include "utils/resowner.h"
 
 #include "lane_google.h"
 
@@ -71,4 +75,32 @@ lg_guard_call(PGFunction fn, FunctionCallInfo fcinfo)
 	result = fn(fcinfo);
 	lg_guard_end(nestlevel);
 	return result;
+}
+
+/* See lane_google.h */
+int
+lg_session_messages_begin(void)
+{
+	int			nestlevel = NewGUCNestLevel();
+
+	(void) set_config_option("client_min_messages",
+							 GetConfigOptionResetString("client_min_messages"),
+							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+							 true, 0, false);
+	return nestlevel;
+}
+
+/* See lane_google.h */
+ErrorData *
+lg_subxact_catch(MemoryContext cxt, ResourceOwner owner)
+{
+	ErrorData  *edata;
+
+	MemoryContextSwitchTo(cxt);
+	edata = CopyErrorData();
+	FlushErrorState();
+	RollbackAndReleaseCurrentSubTransaction();
+	MemoryContextSwitchTo(cxt);
+	CurrentResourceOwner = owner;
+	return edata;
 }

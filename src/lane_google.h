@@ -12,7 +12,7 @@
  *	  (dependents_int.h lists its files); validate.c
  *	  validate_fk_integrity(); uuid.c version 7; online/ the online
  *	  conversion (online_int.h lists its files);
- *	  guard.c the search_path every entry point runs under;
+ *	  guard.c what every entry point runs under (its search_path);
  *	  citus.c what a Citus cluster needs (one namespace, Citus tables refused).
  *
  *-------------------------------------------------------------------------
@@ -76,6 +76,36 @@ extern Size lg_memory_budget(void);
 extern int	lg_guard_begin(void);
 extern void lg_guard_end(int nestlevel);
 extern Datum lg_guard_call(PGFunction fn, FunctionCallInfo fcinfo);
+
+/*
+ * LG_GUARDED_FUNCTION(name) { body }: the SQL-callable function name (its
+ * PG_FUNCTION_INFO_V1 given apart) runs body under the pinned search_path.
+ */
+#define LG_GUARDED_FUNCTION(name) \
+	static Datum name##_body(PG_FUNCTION_ARGS); \
+	Datum \
+	name(PG_FUNCTION_ARGS) \
+	{ \
+		return lg_guard_call(name##_body, fcinfo); \
+	} \
+	static Datum \
+	name##_body(PG_FUNCTION_ARGS)
+
+/*
+ * An extension script runs with client_min_messages raised to WARNING; a
+ * step of an update whose progress is worth seeing (the conversion, the
+ * swap) shows the session's own setting until lg_guard_end(nestlevel).
+ */
+extern int	lg_session_messages_begin(void);
+
+/*
+ * In the PG_CATCH() of an internal subtransaction: the error copied into
+ * cxt, the subtransaction rolled back, cxt and owner (those from before the
+ * subtransaction) current again.
+ */
+struct ResourceOwnerData;
+extern struct ErrorData *lg_subxact_catch(MemoryContext cxt,
+										  struct ResourceOwnerData *owner);
 
 /* online/online.c: online conversion (src/online/online_int.h has the rest) */
 extern int	lg_swap_lock_timeout_ms;	/* lane_google.swap_lock_timeout */

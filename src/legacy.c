@@ -321,17 +321,7 @@ lookup_table(text *name)
  * set_legacy_namespace(uuid): only while no converted row exists, since
  * every converted key depends on it.
  */
-static Datum lg_set_legacy_namespace_body(PG_FUNCTION_ARGS);
-
-/* lg_set_legacy_namespace() runs under search_path pg_catalog, pg_temp (guard.c) */
-Datum
-lg_set_legacy_namespace(PG_FUNCTION_ARGS)
-{
-	return lg_guard_call(lg_set_legacy_namespace_body, fcinfo);
-}
-
-static Datum
-lg_set_legacy_namespace_body(PG_FUNCTION_ARGS)
+LG_GUARDED_FUNCTION(lg_set_legacy_namespace)
 {
 	pg_uuid_t  *ns = PG_GETARG_UUID_P(0);
 	Oid			schema = lg_extension_schema();
@@ -475,17 +465,7 @@ lg_legacy_uuid(PG_FUNCTION_ARGS)
  * row born after the conversion or no such row.  Runs as the caller: it needs
  * SELECT on the table.
  */
-static Datum lg_legacy_id_of_body(PG_FUNCTION_ARGS);
-
-/* lg_legacy_id_of() runs under search_path pg_catalog, pg_temp (guard.c) */
-Datum
-lg_legacy_id_of(PG_FUNCTION_ARGS)
-{
-	return lg_guard_call(lg_legacy_id_of_body, fcinfo);
-}
-
-static Datum
-lg_legacy_id_of_body(PG_FUNCTION_ARGS)
+LG_GUARDED_FUNCTION(lg_legacy_id_of)
 {
 	const LgTable *table = lookup_table(PG_GETARG_TEXT_PP(0));
 	Oid			schema = lg_extension_schema();

@@ -65,17 +65,7 @@ lg_set_updated_at(PG_FUNCTION_ARGS)
  * runs CREATE EXTENSION, which draws a fresh namespace, and then loads the
  * dumped row: the original namespace is what remains.
  */
-static Datum lg_legacy_config_replace_body(PG_FUNCTION_ARGS);
-
-/* lg_legacy_config_replace() runs under search_path pg_catalog, pg_temp (guard.c) */
-Datum
-lg_legacy_config_replace(PG_FUNCTION_ARGS)
-{
-	return lg_guard_call(lg_legacy_config_replace_body, fcinfo);
-}
-
-static Datum
-lg_legacy_config_replace_body(PG_FUNCTION_ARGS)
+LG_GUARDED_FUNCTION(lg_legacy_config_replace)
 {
 	TriggerData *trigdata = (TriggerData *) fcinfo->context;
 	Relation	rel;

@@ -1045,17 +1045,7 @@ vk_collect_problems(List *fks)
 	return problems;
 }
 
-static Datum lg_validate_fk_integrity_body(PG_FUNCTION_ARGS);
-
-/* lg_validate_fk_integrity() runs under search_path pg_catalog, pg_temp (guard.c) */
-Datum
-lg_validate_fk_integrity(PG_FUNCTION_ARGS)
-{
-	return lg_guard_call(lg_validate_fk_integrity_body, fcinfo);
-}
-
-static Datum
-lg_validate_fk_integrity_body(PG_FUNCTION_ARGS)
+LG_GUARDED_FUNCTION(lg_validate_fk_integrity)
 {
 	Name		schema = PG_GETARG_NAME(0);
 	int32		sample_limit = PG_GETARG_INT32(1);

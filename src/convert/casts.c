@@ -85,14 +85,8 @@ casts_in_subtransaction(ColMap *map, ConvBatch *b, int r, int i,
 	}
 	PG_CATCH();
 	{
-		ErrorData  *edata;
+		ErrorData  *edata = lg_subxact_catch(cxt, owner);
 
-		MemoryContextSwitchTo(cxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(cxt);
-		CurrentResourceOwner = owner;
 		if (!is_value_error(edata))
 			ReThrowError(edata);
 		result = edata;

@@ -390,32 +390,12 @@ convert_entry(FunctionCallInfo fcinfo, bool problems_only)
 	return (Datum) 0;
 }
 
-static Datum lg_convert_legacy_body(PG_FUNCTION_ARGS);
-
-/* lg_convert_legacy() runs under search_path pg_catalog, pg_temp (guard.c) */
-Datum
-lg_convert_legacy(PG_FUNCTION_ARGS)
-{
-	return lg_guard_call(lg_convert_legacy_body, fcinfo);
-}
-
-static Datum
-lg_convert_legacy_body(PG_FUNCTION_ARGS)
+LG_GUARDED_FUNCTION(lg_convert_legacy)
 {
 	return convert_entry(fcinfo, false);
 }
 
-static Datum lg_convert_legacy_problems_body(PG_FUNCTION_ARGS);
-
-/* lg_convert_legacy_problems() runs under search_path pg_catalog, pg_temp (guard.c) */
-Datum
-lg_convert_legacy_problems(PG_FUNCTION_ARGS)
-{
-	return lg_guard_call(lg_convert_legacy_problems_body, fcinfo);
-}
-
-static Datum
-lg_convert_legacy_problems_body(PG_FUNCTION_ARGS)
+LG_GUARDED_FUNCTION(lg_convert_legacy_problems)
 {
 	return convert_entry(fcinfo, true);
 }
@@ -431,17 +411,7 @@ lg_convert_legacy_problems_body(PG_FUNCTION_ARGS)
  * into the new, empty 2.0 tables of the same schema; each gets its primary
  * key once loaded.  Orphans are an error.
  */
-static Datum lg_upgrade_convert_body(PG_FUNCTION_ARGS);
-
-/* lg_upgrade_convert() runs under search_path pg_catalog, pg_temp (guard.c) */
-Datum
-lg_upgrade_convert(PG_FUNCTION_ARGS)
-{
-	return lg_guard_call(lg_upgrade_convert_body, fcinfo);
-}
-
-static Datum
-lg_upgrade_convert_body(PG_FUNCTION_ARGS)
+LG_GUARDED_FUNCTION(lg_upgrade_convert)
 {
 	ConvertState *st = palloc0(sizeof(ConvertState));
 	int			nestlevel;
@@ -457,22 +427,14 @@ lg_upgrade_convert_body(PG_FUNCTION_ARGS)
 	st->src_schema = st->dst_schema;
 	st->src_prefix = text_to_cstring(PG_GETARG_TEXT_PP(0));
 
-	/*
-	 * Extension scripts run with client_min_messages raised to WARNING; the
-	 * progress of the update is worth seeing, so the session's own setting
-	 * is in force for the conversion.
-	 */
-	nestlevel = NewGUCNestLevel();
-	(void) set_config_option("client_min_messages",
-							 GetConfigOptionResetString("client_min_messages"),
-							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
-							 true, 0, false);
+	/* the update's progress is worth seeing */
+	nestlevel = lg_session_messages_begin();
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	run_conversion(st);
 	SPI_finish();
-	AtEOXact_GUC(true, nestlevel);
+	lg_guard_end(nestlevel);
 	/* dependents of the tables set aside (dependents.c) */
 	lg_dependents_after_convert(st->src_prefix);
 	PG_RETURN_VOID();
@@ -488,17 +450,7 @@ lg_upgrade_convert_body(PG_FUNCTION_ARGS)
  * CONSTRAINT does once its check passes.  Only inside the update, which
  * holds ACCESS EXCLUSIVE on every table, so nothing changed in between.
  */
-static Datum lg_upgrade_mark_validated_body(PG_FUNCTION_ARGS);
-
-/* lg_upgrade_mark_validated() runs under search_path pg_catalog, pg_temp (guard.c) */
-Datum
-lg_upgrade_mark_validated(PG_FUNCTION_ARGS)
-{
-	return lg_guard_call(lg_upgrade_mark_validated_body, fcinfo);
-}
-
-static Datum
-lg_upgrade_mark_validated_body(PG_FUNCTION_ARGS)
+LG_GUARDED_FUNCTION(lg_upgrade_mark_validated)
 {
 	Oid			schema = lg_extension_schema();
 	Relation	conrel;

@@ -111,17 +111,7 @@ reference_column(Oid relid, const char *colname)
  * add_legacy_reference(tab regclass, col name, referenced text): register a
  * column holding ids of one of the 11 tables without a constraint.
  */
-static Datum lg_add_legacy_reference_body(PG_FUNCTION_ARGS);
-
-/* lg_add_legacy_reference() runs under search_path pg_catalog, pg_temp (guard.c) */
-Datum
-lg_add_legacy_reference(PG_FUNCTION_ARGS)
-{
-	return lg_guard_call(lg_add_legacy_reference_body, fcinfo);
-}
-
-static Datum
-lg_add_legacy_reference_body(PG_FUNCTION_ARGS)
+LG_GUARDED_FUNCTION(lg_add_legacy_reference)
 {
 	Oid			relid;
 	char	   *colname;

@@ -66,17 +66,7 @@ plan_rows(FunctionCallInfo fcinfo, DepPlan *plan)
  * on the 11 tables, what the next key conversion (1.x -> 2.x or back) does
  * with it, or why it cannot.
  */
-static Datum lg_conversion_plan_body(PG_FUNCTION_ARGS);
-
-/* lg_conversion_plan() runs under search_path pg_catalog, pg_temp (guard.c) */
-Datum
-lg_conversion_plan(PG_FUNCTION_ARGS)
-{
-	return lg_guard_call(lg_conversion_plan_body, fcinfo);
-}
-
-static Datum
-lg_conversion_plan_body(PG_FUNCTION_ARGS)
+LG_GUARDED_FUNCTION(lg_conversion_plan)
 {
 	DepPlan    *plan;
 
@@ -89,51 +79,21 @@ lg_conversion_plan_body(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
-static Datum lg_dependents_detach_body(PG_FUNCTION_ARGS);
-
-/* lg_dependents_detach() runs under search_path pg_catalog, pg_temp (guard.c) */
-Datum
-lg_dependents_detach(PG_FUNCTION_ARGS)
-{
-	return lg_guard_call(lg_dependents_detach_body, fcinfo);
-}
-
-static Datum
-lg_dependents_detach_body(PG_FUNCTION_ARGS)
+LG_GUARDED_FUNCTION(lg_dependents_detach)
 {
 	dep_check_in_update("_lg_dependents_detach");
 	dep_detach(false);
 	PG_RETURN_VOID();
 }
 
-static Datum lg_dependents_convert_body(PG_FUNCTION_ARGS);
-
-/* lg_dependents_convert() runs under search_path pg_catalog, pg_temp (guard.c) */
-Datum
-lg_dependents_convert(PG_FUNCTION_ARGS)
-{
-	return lg_guard_call(lg_dependents_convert_body, fcinfo);
-}
-
-static Datum
-lg_dependents_convert_body(PG_FUNCTION_ARGS)
+LG_GUARDED_FUNCTION(lg_dependents_convert)
 {
 	dep_check_in_update("_lg_dependents_convert");
 	dep_convert(text_to_cstring(PG_GETARG_TEXT_PP(0)));
 	PG_RETURN_VOID();
 }
 
-static Datum lg_dependents_attach_body(PG_FUNCTION_ARGS);
-
-/* lg_dependents_attach() runs under search_path pg_catalog, pg_temp (guard.c) */
-Datum
-lg_dependents_attach(PG_FUNCTION_ARGS)
-{
-	return lg_guard_call(lg_dependents_attach_body, fcinfo);
-}
-
-static Datum
-lg_dependents_attach_body(PG_FUNCTION_ARGS)
+LG_GUARDED_FUNCTION(lg_dependents_attach)
 {
 	dep_check_in_update("_lg_dependents_attach");
 	dep_attach();
@@ -219,17 +179,7 @@ lg_dependents_legacy_id(PG_FUNCTION_ARGS)
  * dependents => 'carry') would do with every object depending on the
  * application's legacy tables in that schema.
  */
-static Datum lg_conversion_plan_source_body(PG_FUNCTION_ARGS);
-
-/* lg_conversion_plan_source() runs under search_path pg_catalog, pg_temp (guard.c) */
-Datum
-lg_conversion_plan_source(PG_FUNCTION_ARGS)
-{
-	return lg_guard_call(lg_conversion_plan_source_body, fcinfo);
-}
-
-static Datum
-lg_conversion_plan_source_body(PG_FUNCTION_ARGS)
+LG_GUARDED_FUNCTION(lg_conversion_plan_source)
 {
 	Oid			src_schema = get_namespace_oid(NameStr(*PG_GETARG_NAME(0)), false);
 	DepPlan    *plan;

@@ -187,31 +187,11 @@ analyse_query(const char *sql)
 	(void) parse_analyze_fixedparams(linitial_node(RawStmt, raw), sql, NULL, 0, NULL);
 }
 
-/*
- * In a PG_CATCH() of the trial: the error caught, copied into cxt, and the
- * subtransaction it was raised in rolled back.  cxt and owner: the memory
- * context and resource owner from before the subtransaction, current
- * again.
- */
-static ErrorData *
-trial_catch(MemoryContext cxt, ResourceOwner owner)
-{
-	ErrorData  *edata;
-
-	MemoryContextSwitchTo(cxt);
-	edata = CopyErrorData();
-	FlushErrorState();
-	RollbackAndReleaseCurrentSubTransaction();
-	MemoryContextSwitchTo(cxt);
-	CurrentResourceOwner = owner;
-	return edata;
-}
-
 /* In a PG_CATCH() of the trial: item it could not be re-created, refused */
 static void
 trial_failed(DepPlan *plan, DepItem *it, MemoryContext cxt, ResourceOwner owner)
 {
-	ErrorData  *edata = trial_catch(cxt, owner);
+	ErrorData  *edata = lg_subxact_catch(cxt, owner);
 
 	it->reason = dep_pfmt(plan, "cannot be re-created over the converted tables: %s",
 						  edata->message);
@@ -357,7 +337,7 @@ dep_trial_views(DepPlan *plan, bool may_wait)
 	}
 	PG_CATCH();
 	{
-		ErrorData  *edata = trial_catch(oldcxt, oldowner);
+		ErrorData  *edata = lg_subxact_catch(oldcxt, oldowner);
 
 		if (may_wait)
 			ReThrowError(edata);

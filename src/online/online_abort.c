@@ -45,17 +45,7 @@ lg_online_drop_staging(void)
  * online_abort(): the capture triggers, the staging schema and the
  * compatibility views go; the legacy tables are as they were.
  */
-static Datum lg_online_abort_body(PG_FUNCTION_ARGS);
-
-/* lg_online_abort() runs under search_path pg_catalog, pg_temp (guard.c) */
-Datum
-lg_online_abort(PG_FUNCTION_ARGS)
-{
-	return lg_guard_call(lg_online_abort_body, fcinfo);
-}
-
-static Datum
-lg_online_abort_body(PG_FUNCTION_ARGS)
+LG_GUARDED_FUNCTION(lg_online_abort)
 {
 	LockBudget	b;
 	int			t;

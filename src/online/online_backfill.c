@@ -196,17 +196,7 @@ record_batch(int t, int64 hi, int64 ninserted, bool done)
  * shadow has no index to maintain row by row.  The batch that ends a
  * table's copy builds its primary key, in the same transaction.
  */
-static Datum lg_online_copy_batch_body(PG_FUNCTION_ARGS);
-
-/* lg_online_copy_batch() runs under search_path pg_catalog, pg_temp (guard.c) */
-Datum
-lg_online_copy_batch(PG_FUNCTION_ARGS)
-{
-	return lg_guard_call(lg_online_copy_batch_body, fcinfo);
-}
-
-static Datum
-lg_online_copy_batch_body(PG_FUNCTION_ARGS)
+LG_GUARDED_FUNCTION(lg_online_copy_batch)
 {
 	int32		batch = PG_GETARG_INT32(0);
 	int			t;
@@ -289,17 +279,7 @@ require_no_orphans(void)
  * builds the shadows' unique constraints and indexes, and marks the backfill
  * complete.  When already complete, applies the log.
  */
-static Datum lg_online_finish_body(PG_FUNCTION_ARGS);
-
-/* lg_online_finish() runs under search_path pg_catalog, pg_temp (guard.c) */
-Datum
-lg_online_finish(PG_FUNCTION_ARGS)
-{
-	return lg_guard_call(lg_online_finish_body, fcinfo);
-}
-
-static Datum
-lg_online_finish_body(PG_FUNCTION_ARGS)
+LG_GUARDED_FUNCTION(lg_online_finish)
 {
 	char	   *phase;
 	int			t;

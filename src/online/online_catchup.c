@@ -227,17 +227,7 @@ lg_online_apply_until_small(int *passes)
 }
 
 /* _online_apply(): apply the change log once; returns the entries applied */
-static Datum lg_online_apply_body(PG_FUNCTION_ARGS);
-
-/* lg_online_apply() runs under search_path pg_catalog, pg_temp (guard.c) */
-Datum
-lg_online_apply(PG_FUNCTION_ARGS)
-{
-	return lg_guard_call(lg_online_apply_body, fcinfo);
-}
-
-static Datum
-lg_online_apply_body(PG_FUNCTION_ARGS)
+LG_GUARDED_FUNCTION(lg_online_apply)
 {
 	int64		n;
 

@@ -301,17 +301,7 @@ start_table(int t, const char *ext)
  * the compatibility views over the legacy tables, and the capture triggers.
  * Returns at once: it copies no row.
  */
-static Datum lg_online_start_body(PG_FUNCTION_ARGS);
-
-/* lg_online_start() runs under search_path pg_catalog, pg_temp (guard.c) */
-Datum
-lg_online_start(PG_FUNCTION_ARGS)
-{
-	return lg_guard_call(lg_online_start_body, fcinfo);
-}
-
-static Datum
-lg_online_start_body(PG_FUNCTION_ARGS)
+LG_GUARDED_FUNCTION(lg_online_start)
 {
 	const char *ext;
 	int			t;

@@ -274,17 +274,7 @@ swap_report(const SwapFigures *f)
  * them; returns true, and the script's offline conversion sees UUID tables
  * and skips.
  */
-static Datum lg_online_swap_body(PG_FUNCTION_ARGS);
-
-/* lg_online_swap() runs under search_path pg_catalog, pg_temp (guard.c) */
-Datum
-lg_online_swap(PG_FUNCTION_ARGS)
-{
-	return lg_guard_call(lg_online_swap_body, fcinfo);
-}
-
-static Datum
-lg_online_swap_body(PG_FUNCTION_ARGS)
+LG_GUARDED_FUNCTION(lg_online_swap)
 {
 	SwapFigures f = {0};
 	int64		next_ids[LG_NTABLES];
@@ -300,15 +290,8 @@ lg_online_swap_body(PG_FUNCTION_ARGS)
 
 	lg_online_require_read_committed("the online swap");
 
-	/*
-	 * Extension scripts run with client_min_messages raised to WARNING; the
-	 * swap's report is worth seeing (as the offline conversion's is).
-	 */
-	nestlevel = NewGUCNestLevel();
-	(void) set_config_option("client_min_messages",
-							 GetConfigOptionResetString("client_min_messages"),
-							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
-							 true, 0, false);
+	/* the swap's report is worth seeing (as the offline conversion's is) */
+	nestlevel = lg_session_messages_begin();
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
@@ -327,6 +310,6 @@ lg_online_swap_body(PG_FUNCTION_ARGS)
 	SPI_finish();
 
 	swap_report(&f);
-	AtEOXact_GUC(true, nestlevel);
+	lg_guard_end(nestlevel);
 	PG_RETURN_BOOL(true);
 }
