@@ -3,7 +3,7 @@
  * keyset.c
  *	  Key sets: the set of a parent table's keys, within
  *	  lane_google.max_memory, with a way out when it does not fit.  The one
- *	  implementation behind the conversion's foreign-key checks (convert.c)
+ *	  implementation behind the conversion's foreign-key checks (convert/)
  *	  and validate_fk_integrity() (validate.c); see keyset.h for the API.
  *
  * Forms:

@@ -3,7 +3,7 @@
  * keyset.h
  *	  Key sets (keyset.c): the set of a parent table's keys, held within
  *	  lane_google.max_memory, with a way out when it does not fit.  The
- *	  conversion (convert.c) checks every foreign-key value of a legacy row
+ *	  conversion (convert/) checks every foreign-key value of a legacy row
  *	  against one; validate_fk_integrity() (validate.c) checks every
  *	  referencing row of a schema against one.
  *

@@ -9,8 +9,8 @@
  *	  Each entry says which major changed what.  An lg_ name wraps a core
  *	  function whose arguments changed; a core name defined here stands for
  *	  a function an older major lacks.  Differences in the catalogs the SQL
- *	  built by the C code reads are handled where that SQL is (dependents.c:
- *	  see LG_PG_NOTNULL_CONSTRAINTS below).
+ *	  built by the C code reads are handled where that SQL is
+ *	  (src/dependents/: see LG_PG_NOTNULL_CONSTRAINTS below).
  *
  *-------------------------------------------------------------------------
  */

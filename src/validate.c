@@ -790,7 +790,7 @@ vk_check_arguments(Name schema, int32 sample_limit)
 {
 	Oid			nspoid;
 
-	/* the released update scripts' pre-flight: dependents first (dependents.c) */
+	/* the released update scripts' pre-flight: dependents first (dependents/) */
 	lg_dependents_update_hook();
 
 	if (sample_limit < 0 || sample_limit > VK_MAX_SAMPLE_LIMIT)

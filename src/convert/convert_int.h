@@ -201,7 +201,7 @@ typedef struct ConvertState
 	MemoryContext cxt;			/* lives as long as the conversion */
 	bool		write;			/* false once an orphan dooms the run */
 	TableState	tables[LG_NTABLES];
-	bool		carry;			/* dependents => 'carry' (dependents.c) */
+	bool		carry;			/* dependents => 'carry' (dependents/) */
 	void	   *carry_plan;
 } ConvertState;
 

@@ -22,7 +22,7 @@
  *	  trial.c			the rolled-back trial against the target layout
  *	  steps.c			detach, convert and attach: the update's three steps
  *	  update_hooks.c	what the released scripts reach through the library
- *	  online_swap.c		what the online conversion (online.c) calls
+ *	  online_swap.c		what the online conversion (online/) calls
  *	  source_plan.c		convert_legacy(dependents => 'carry'): its plan
  *	  source_carry.c	convert_legacy(dependents => 'carry'): the carrying
  *	  references.c		add_legacy_reference() and what it refuses

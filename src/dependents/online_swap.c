@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  *
  * online_swap.c
- *	  What the online conversion (online.c) calls: the relations carrying
+ *	  What the online conversion (online/) calls: the relations carrying
  *	  will lock, the plan with its trial and refusal at online_start(), and
  *	  the swap's detach and convert under its locks; and what
  *	  conversion_plan() adds to its actions while an online conversion is

@@ -221,7 +221,7 @@ lg_online_budget_lock_legacy(LockBudget *b, LOCKMODE mode)
 /*
  * The relations outside the extension that carrying the dependents locks
  * ACCESS EXCLUSIVE (tables with foreign keys or registered references into
- * the 11 tables, views over them: dependents.c plans them), locked within
+ * the 11 tables, views over them: dependents/ plans them), locked within
  * the budget.  Called again once the 11 tables are locked, when no new
  * dependent can appear: whatever appeared meanwhile is locked too.
  * Returns whether the plan has views (their trial needs these locks).

@@ -1,5 +1,5 @@
 # test/t/050_dependents.pl: the objects around the 11 tables across the key
-# conversion (issue 9, src/dependents.c).
+# conversion (issue 9, src/dependents/).
 #
 # An application schema with every carried kind: foreign keys into users
 # (with actions, deferrability, a bigint column, and one into users(email),

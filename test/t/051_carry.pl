@@ -1,5 +1,5 @@
 # test/t/051_carry.pl: the objects around the 11 tables that the key
-# conversion re-creates from SQL it keeps (issue 9, src/dependents.c
+# conversion re-creates from SQL it keeps (issue 9, src/dependents/
 # "carried by SQL kept in the plan"): the application's triggers on the 11
 # tables, row security (the tables' flags, policies on them, a policy on
 # another table reading them), statistics objects, publication membership,

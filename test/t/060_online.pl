@@ -1,4 +1,4 @@
-# test/t/060_online.pl: online conversion (src/online.c), 1.1 -> 2.1 while
+# test/t/060_online.pl: online conversion (src/online/), 1.1 -> 2.1 while
 # the application writes.
 #
 # - online_start / online_backfill / ALTER EXTENSION UPDATE TO '2.1' with no
