@@ -164,6 +164,8 @@ same_text(tenants_text('up30', 0), $tenants22,
 	'2.2 -> 3.0: every account_id / user_id is the one a join through the 2.2 parents gives');
 same_text(unmapped_rows('up30'), join("\n", map { "$_ 0" } @tables),
 	'2.2 -> 3.0: every id is still legacy_uuid(table, legacy_id)');
+is(query('up30', 'SELECT phase, tables_copied, next_step FROM lane_google.online_readiness()'),
+	'converted|11|none', 'online_readiness() at 3.0: converted, nothing to do');
 is(query('up30', "SELECT count(*) FROM lane_google.validate_fk_integrity('lane_google')"), '0',
 	'validate_fk_integrity() at 3.0: nothing to report');
 my $updated_at = join ' ', map { query('seed22', "SELECT max(updated_at) FROM lane_google.$_") } qw(ad_groups ads);
