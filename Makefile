@@ -13,7 +13,8 @@ EXTENSION = lane_google
 # scripts); the released scripts (1.0, 1.1, 2.0, 2.1) are files of their own
 # and never change (test/released.sha256).
 GENERATED = lane_google--1.1--1.2.sql lane_google--1.2--1.1.sql \
-	lane_google--2.1--2.2.sql lane_google--2.2--2.1.sql
+	lane_google--2.1--2.2.sql lane_google--2.2--2.1.sql \
+	lane_google--2.2--3.0.sql lane_google--3.0--2.2.sql
 DATA = $(filter-out $(GENERATED), $(wildcard lane_google--*.sql))
 DATA_built = $(GENERATED)
 PGFILEDESC = "lane_google - Lane Google UUID schema and legacy key conversion"
@@ -69,6 +70,21 @@ lane_google--2.2--2.1.sql: $(LG_COMMENTS_2) $(LG_DOWN)
 	$(call lg_guard,2.1)
 	$(call lg_uncomment,$(LG_COMMENTS_2))
 	cat $(LG_DOWN) >> $@
+
+# 3.0, the tenant-keyed layout (doc/citus.md): both directions are built
+# from one description of the layout (tenant-layout.sql: the tenant key
+# columns and every key object as it is in 2.2 and in 3.0), then the steps
+# of each direction; the way up ends with the comments of what it adds, the
+# way back drops all of it.
+LG_TENANT_UP = scripts/tenant-layout.sql scripts/tenant-up.sql scripts/comments-3.x.sql
+LG_TENANT_DOWN = scripts/tenant-layout.sql scripts/tenant-down.sql
+
+lane_google--2.2--3.0.sql: $(LG_TENANT_UP)
+	$(call lg_guard,3.0)
+	cat $(LG_TENANT_UP) >> $@
+lane_google--3.0--2.2.sql: $(LG_TENANT_DOWN)
+	$(call lg_guard,2.2)
+	cat $(LG_TENANT_DOWN) >> $@
 
 # The TAP tests alone: make prove_installcheck PROVE_TESTS=test/t/NAME.pl
 .PHONY: prove_installcheck

@@ -27,8 +27,8 @@ BEGIN
     END IF;
     IF pg_catalog.to_regclass('lane_google_online.progress') IS NULL THEN
         -- no online conversion in progress
-        tables_copied := CASE WHEN pg_catalog.left(version, 1) OPERATOR(pg_catalog.=) '2' THEN 11 ELSE 0 END;
-        IF pg_catalog.left(version, 1) OPERATOR(pg_catalog.<>) '2' THEN
+        tables_copied := CASE WHEN pg_catalog.left(version, 1) OPERATOR(pg_catalog.<>) '1' THEN 11 ELSE 0 END;
+        IF pg_catalog.left(version, 1) OPERATOR(pg_catalog.=) '1' THEN
             phase := 'not started';
             next_step := 'SELECT lane_google.online_start();';
         ELSIF pg_catalog.to_regnamespace('lane_google_v1') IS NOT NULL THEN

@@ -21,7 +21,7 @@ use Test::More;
 
 our @EXPORT = qw(lg_paths_init query createdb update_to same_text catalog
   reference_catalogs catalog_is rows_text keys_sql content_text relations_text next_ids unmapped_rows
-  lines_of generate @tables @fks);
+  lines_of generate @tables @fks %tenant_key);
 
 my $gen = File::Spec->catfile($FindBin::RealBin, '..', 'gen_legacy.sh');
 my ($node, $tmp);
@@ -142,13 +142,19 @@ SELECT line FROM (
                   c.relname, c.relkind, c.relpersistence, c.reloptions, c.relacl, c.relreplident)
       FROM pg_catalog.pg_class c JOIN rels r ON r.oid = c.oid
     UNION ALL
-    SELECT format('column %s.%s: %s %s not null %s default %s identity %s generated %s dropped %s collation %s',
-                  t.relname, lpad(a.attnum::text, 3, '0'), a.attname,
+    -- columns by their position among the table's live columns: a column
+    -- dropped (3.0 -> 2.2 drops account_id) leaves a dropped attribute
+    -- that no row, view, COPY or dump shows and that only a new table
+    -- would shed; the columns a user sees, in their order, are compared
+    SELECT format('column %s.%s: %s %s not null %s default %s identity %s generated %s collation %s',
+                  t.relname,
+                  lpad((row_number() OVER (PARTITION BY a.attrelid ORDER BY a.attnum))::text, 3, '0'),
+                  a.attname,
                   pg_catalog.format_type(a.atttypid, a.atttypmod), a.attnotnull,
                   pg_catalog.pg_get_expr(ad.adbin, ad.adrelid), a.attidentity,
-                  a.attgenerated, a.attisdropped, a.attcollation)
+                  a.attgenerated, a.attcollation)
       FROM tabs t
-      JOIN pg_catalog.pg_attribute a ON a.attrelid = t.oid AND a.attnum > 0
+      JOIN pg_catalog.pg_attribute a ON a.attrelid = t.oid AND a.attnum > 0 AND NOT a.attisdropped
       LEFT JOIN pg_catalog.pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
     UNION ALL
     SELECT format('constraint %s.%s: %s', t.relname, co.conname,
@@ -252,12 +258,23 @@ sub rows_text
 			} @tables));
 }
 
-# The key columns of a table: id, legacy_id and its foreign keys
+# The tenant key a child table has at 3.0 (doc/citus.md): a key as well
+our %tenant_key = (
+	ad_groups => 'account_id',
+	ads => 'account_id',
+	analytics_snapshots => 'account_id',
+	approval_requests => 'account_id',
+	budget_alerts => 'account_id',
+	conversation_messages => 'user_id');
+
+# The key columns of a table: id, legacy_id, its foreign keys and its
+# tenant key (absent before 3.0: removing it from a row is then a no-op)
 sub keys_sql
 {
 	my ($t) = @_;
 	return "ARRAY['"
-	  . join("', '", 'id', 'legacy_id', @{ $fkcols{$t} || [] })
+	  . join("', '", 'id', 'legacy_id', @{ $fkcols{$t} || [] },
+		$tenant_key{$t} ? ($tenant_key{$t}) : ())
 	  . "']::text[]";
 }
 
