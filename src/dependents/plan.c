@@ -35,7 +35,7 @@
 
 /*
  * The indexes, constraints and triggers the extension's own scripts create
- * on the 11 tables, at 1.x and 2.x.  Anything else on them is the user's.
+ * on the 11 tables, at 1.x, 2.x and 3.0.  Anything else on them is the user's.
  * Objects a later script adds on the 11 tables are named _lg_... or listed
  * here.
  */
@@ -65,7 +65,25 @@ static const char *const own_names[] = {
 	"conversations_user_id_fkey", "conversations_user_id_idx",
 	"users_created_at_idx", "users_email_key", "users_pkey", "users_role_idx",
 	"users_set_updated_at", "users_status_idx", "users_username_key",
-	"_lg_v1_users_pkey"
+	"_lg_v1_users_pkey",
+	/* 3.0's tenant keys (scripts/tenant-layout.sql) */
+	"account_users_id_idx", "ad_groups_account_id_campaign_id_fkey",
+	"ad_groups_account_id_campaign_id_idx", "ad_groups_id_idx",
+	"ad_groups_set_account_id", "ads_account_id_ad_group_id_fkey",
+	"ads_account_id_ad_group_id_idx", "ads_id_idx", "ads_set_account_id",
+	"analytics_snapshots_account_id_campaign_id_fkey",
+	"analytics_snapshots_account_id_campaign_id_snapshot_date_pe_key",
+	"analytics_snapshots_id_idx", "analytics_snapshots_set_account_id",
+	"approval_requests_account_id_campaign_id_fkey",
+	"approval_requests_account_id_campaign_id_idx",
+	"approval_requests_id_idx", "approval_requests_set_account_id",
+	"budget_alerts_account_id_campaign_id_fkey",
+	"budget_alerts_account_id_campaign_id_idx", "budget_alerts_id_idx",
+	"budget_alerts_set_account_id", "campaigns_id_idx",
+	"conversation_messages_id_idx", "conversation_messages_set_user_id",
+	"conversation_messages_user_id_conversation_id_fkey",
+	"conversation_messages_user_id_conversation_id_idx",
+	"conversations_id_idx"
 };
 
 /* text[] of own_names, for the catalog queries */

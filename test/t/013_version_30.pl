@@ -158,6 +158,8 @@ my $tenants22 = tenants_text('seed22', 1);
 createdb('up30', 'seed22');
 update_to('up30', '3.0');
 catalog_is('up30', '3.0', '2.2 -> 3.0');
+is(query('up30', 'SELECT count(*) FROM lane_google.conversion_plan()'), '0',
+	"conversion_plan() at 3.0 takes the layout's own keys, indexes and triggers for the extension's");
 same_text(content_text('up30'), $content22, '2.2 -> 3.0 keeps every row');
 same_text(relations_text('up30'), $rel22, '2.2 -> 3.0 keeps every relationship');
 same_text(tenants_text('up30', 0), $tenants22,
