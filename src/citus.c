@@ -61,11 +61,7 @@ lg_citus_installed(void)
 }
 
 /* the transaction's local id, to check the namespace once per transaction */
-#if PG_VERSION_NUM >= 170000
-#define LG_LXID (MyProc->vxid.lxid)
-#else
-#define LG_LXID (MyProc->lxid)
-#endif
+#define LG_LXID lg_my_lxid()
 
 static void
 citus_spi_connect(void)
@@ -286,27 +282,13 @@ citus_run_on_nodes(const char *nodes_sql, const char *command, const char *what,
 	return first;
 }
 
-/* legacy_uuid('users', 0) under root, as text */
-static char *
-namespace_fingerprint(const pg_uuid_t *root)
-{
-	LgHasher   *hasher = lg_hasher_create();
-	pg_uuid_t	table_ns;
-	pg_uuid_t	u;
-
-	lg_table_namespace(hasher, root, LG_FINGERPRINT_TABLE, &table_ns);
-	lg_map_legacy_id(hasher, &table_ns, LG_FINGERPRINT_ID, &u);
-	lg_hasher_free(hasher);
-	return DatumGetCString(DirectFunctionCall1(uuid_out, UUIDPGetDatum(&u)));
-}
-
 /*
  * On a Citus worker: refuse unless root, the worker's namespace, is the
  * coordinator's.  Checked once per transaction (and again if the worker's
  * namespace changed within it).
  */
 void
-lg_citus_check_namespace(const pg_uuid_t *root)
+lg_citus_check_namespace(const pg_uuid_t *root, LgLegacyUuidText legacy_uuid_text)
 {
 	static LocalTransactionId checked_lxid = InvalidLocalTransactionId;
 	static pg_uuid_t checked_root;
@@ -325,7 +307,7 @@ lg_citus_check_namespace(const pg_uuid_t *root)
 		return;
 	}
 
-	mine = namespace_fingerprint(root);
+	mine = legacy_uuid_text(root, LG_FINGERPRINT_TABLE, LG_FINGERPRINT_ID);
 	initStringInfo(&command);
 	appendStringInfo(&command,
 					 "SELECT %s.legacy_uuid('%s'::pg_catalog.text, %d::pg_catalog.int8)",

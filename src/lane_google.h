@@ -158,7 +158,10 @@ extern bool lg_citus_installed(void);
 extern bool lg_citus_is_worker(void);
 extern void lg_citus_refuse_table(Oid relid, const char *function);
 extern void lg_citus_refuse_tables(Oid schema, const char *function);
-extern void lg_citus_check_namespace(const pg_uuid_t *root);
+/* legacy_uuid(table, id) under namespace root, as text (legacy.c gives it) */
+typedef char *(*LgLegacyUuidText) (const pg_uuid_t *root, const char *table, int64 id);
+extern void lg_citus_check_namespace(const pg_uuid_t *root,
+									 LgLegacyUuidText legacy_uuid_text);
 extern void lg_citus_propagate_namespace(const pg_uuid_t *ns);
 
 #endif							/* LANE_GOOGLE_H */

@@ -126,6 +126,24 @@ read_root_namespace(pg_uuid_t *root)
 	return rows;
 }
 
+
+/*
+ * legacy_uuid(table, id) under namespace root, as text: what citus.c
+ * compares with the coordinator's (so that citus.c needs no hasher of its own)
+ */
+static char *
+legacy_uuid_text(const pg_uuid_t *root, const char *table, int64 id)
+{
+	LgHasher   *hasher = lg_hasher_create();
+	pg_uuid_t	table_ns;
+	pg_uuid_t	u;
+
+	lg_table_namespace(hasher, root, table, &table_ns);
+	lg_map_legacy_id(hasher, &table_ns, id, &u);
+	lg_hasher_free(hasher);
+	return DatumGetCString(DirectFunctionCall1(uuid_out, UUIDPGetDatum(&u)));
+}
+
 /* The root namespace, or an error: none, more than one, another node's */
 void
 lg_root_namespace(pg_uuid_t *root)
@@ -145,7 +163,7 @@ lg_root_namespace(pg_uuid_t *root)
 						   LG_CONFIG_TABLE),
 				 errhint("Delete every row but the namespace your converted keys came from.")));
 	/* on a Citus worker, only the coordinator's (citus.c) */
-	lg_citus_check_namespace(root);
+	lg_citus_check_namespace(root, legacy_uuid_text);
 }
 
 #ifdef LG_SHA1_OPENSSL

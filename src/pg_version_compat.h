@@ -29,6 +29,15 @@
 #include "utils/acl.h"
 
 /*
+ * 17: the backend's local transaction id moved into MyProc->vxid.
+ */
+#if PG_VERSION_NUM >= 170000
+#define lg_my_lxid() (MyProc->vxid.lxid)
+#else
+#define lg_my_lxid() (MyProc->lxid)
+#endif
+
+/*
  * 17: a virtual transaction id names its backend by proc number
  * (ProcNumberGetProc, storage/procarray.h) where 15 and 16 had a backend id
  * (BackendIdGetProc, storage/sinvaladt.h).  The PGPROC of the holder of a

@@ -58,11 +58,11 @@ for m in "${majors[@]}"; do
     done
     if [ -z "$errors" ]; then
         passed=$((passed + 1))
-        echo "ok - [$m] compile src/*.c with -Werror $LG_COPT ($version)"
+        echo "ok - [$m] compile src/*.c src/*/*.c with -Werror $LG_COPT ($version)"
     else
         failed=$((failed + 1))
         printf '%s' "$errors"
-        echo "not ok - [$m] compile src/*.c ($version)"
+        echo "not ok - [$m] compile src/*.c src/*/*.c ($version)"
     fi
 done
 
