@@ -60,6 +60,7 @@
 
 PG_FUNCTION_INFO_V1(lg_convert_legacy);
 PG_FUNCTION_INFO_V1(lg_convert_legacy_problems);
+PG_FUNCTION_INFO_V1(lg_convert_legacy_missing);
 PG_FUNCTION_INFO_V1(lg_upgrade_convert);
 PG_FUNCTION_INFO_V1(lg_upgrade_mark_validated);
 
@@ -176,13 +177,25 @@ put_report(ConvertState *st, Tuplestorestate *tupstore, TupleDesc tupdesc)
 		if (ts->catch_up)
 			appendStringInfo(&ts->note, "%scaught up: the target held rows before",
 							 ts->note.len ? "; " : "");
+		if (ts->rows_requarantined > 0)
+			appendStringInfo(&ts->note, "%s" INT64_FORMAT " row%s quarantined already (the same row, for the same reason): not added to legacy_quarantine again",
+							 ts->note.len ? "; " : "", ts->rows_requarantined,
+							 ts->rows_requarantined == 1 ? "" : "s");
 		values[9] = CStringGetTextDatum(ts->note.data);
 		nulls[9] = (ts->note.len == 0);
 		tuplestore_putvalues(tupstore, tupdesc, values, nulls);
 	}
 }
 
-/* The arguments of convert_legacy() or convert_legacy_problems() */
+/* Which entry point: they share the engine, and all but the first the arguments */
+typedef enum ConvertEntry
+{
+	ENTRY_CONVERT,				/* convert_legacy() */
+	ENTRY_PROBLEMS,				/* convert_legacy_problems() */
+	ENTRY_MISSING				/* convert_legacy_missing() */
+} ConvertEntry;
+
+/* The arguments of convert_legacy(), convert_legacy_problems() or convert_legacy_missing() */
 typedef struct ConvertArgs
 {
 	Name		source;
@@ -204,7 +217,8 @@ typedef struct ConvertArgs
  * 3 arguments at version 2.0 (the same library serves both), 9 from 2.1.
  * convert_legacy_problems(source_schema name, column_map jsonb,
  *				  ignore_columns text[], value_map jsonb,
- *				  source_timezone text): the problems of a dry run, as rows.
+ *				  source_timezone text): the problems of a dry run, as rows;
+ * convert_legacy_missing() takes the same arguments.
  * Those the caller's version lacks take their defaults.
  */
 static void
@@ -320,14 +334,17 @@ run_dry(ConvertState *st, MemoryContext work)
 }
 
 /*
- * convert_legacy() and convert_legacy_problems(): the arguments, the
- * conversion (or its dry run), then the report or the problems as rows.
+ * convert_legacy(), convert_legacy_problems() and convert_legacy_missing():
+ * the arguments, the conversion (or its dry run), then the report, the
+ * problems or the target rows no source row maps to, as rows.
  */
 static Datum
-convert_entry(FunctionCallInfo fcinfo, bool problems_only)
+convert_entry(FunctionCallInfo fcinfo, ConvertEntry entry)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	const char *fname = problems_only ? "convert_legacy_problems()" : "convert_legacy()";
+	bool		problems_only = (entry != ENTRY_CONVERT);
+	const char *fname = entry == ENTRY_PROBLEMS ? "convert_legacy_problems()" :
+		entry == ENTRY_MISSING ? "convert_legacy_missing()" : "convert_legacy()";
 	ConvertArgs args;
 	ConvertState *st;
 	TupleDesc	tupdesc;
@@ -344,6 +361,7 @@ convert_entry(FunctionCallInfo fcinfo, bool problems_only)
 				 errmsg("%s must be called in a context that accepts a set", fname)));
 	entry_args(fcinfo, problems_only, fname, &args);
 	st = entry_state(&args, problems_only, fname);
+	st->list_missing = (entry == ENTRY_MISSING);
 
 	per_query = rsinfo->econtext->ecxt_per_query_memory;
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
@@ -377,7 +395,9 @@ convert_entry(FunctionCallInfo fcinfo, bool problems_only)
 	MemoryContextSwitchTo(per_query);
 	tupstore = tuplestore_begin_heap(true, false, work_mem);
 	tupdesc = CreateTupleDescCopy(tupdesc);
-	if (problems_only)
+	if (entry == ENTRY_MISSING)
+		lg_conv_put_missing(st, tupstore, tupdesc);
+	else if (problems_only)
 		lg_conv_put_problems(st, tupstore, tupdesc);
 	else
 		put_report(st, tupstore, tupdesc);
@@ -392,12 +412,23 @@ convert_entry(FunctionCallInfo fcinfo, bool problems_only)
 
 LG_GUARDED_FUNCTION(lg_convert_legacy)
 {
-	return convert_entry(fcinfo, false);
+	return convert_entry(fcinfo, ENTRY_CONVERT);
 }
 
 LG_GUARDED_FUNCTION(lg_convert_legacy_problems)
 {
-	return convert_entry(fcinfo, true);
+	return convert_entry(fcinfo, ENTRY_PROBLEMS);
+}
+
+/*
+ * convert_legacy_missing(): the dry run of convert_legacy_problems(), which
+ * lists instead every target row with a legacy id that no source row maps to
+ * any more (catchup.c): what a catch-up's rows_missing counts, less the rows
+ * written to the target directly.
+ */
+LG_GUARDED_FUNCTION(lg_convert_legacy_missing)
+{
+	return convert_entry(fcinfo, ENTRY_MISSING);
 }
 
 /* ------------------------------------------------------------------------
