@@ -56,6 +56,10 @@ LG_UP_1 = scripts/online-common.sql $(LG_COMMENTS_1)
 LG_UP_2 = scripts/online-common.sql scripts/convert-2.x.sql $(LG_COMMENTS_2)
 LG_DOWN = scripts/online-common-down.sql
 LG_DOWN_2 = $(LG_DOWN) scripts/convert-2.x-down.sql
+# 2.1's convert_legacy and convert_legacy_problems, restored on the way back
+# from 2.2, as the released script created them (never copied by hand)
+lg_convert_21 = sed -n '/^CREATE FUNCTION @extschema@\.convert_legacy($$/,/^REVOKE ALL ON FUNCTION @extschema@\.convert_legacy_problems(/p' \
+	lane_google--2.0--2.1.sql
 
 lane_google--1.1--1.2.sql: $(LG_UP_1)
 	$(call lg_guard,1.2)
@@ -67,10 +71,11 @@ lane_google--1.2--1.1.sql: $(LG_COMMENTS_1) $(LG_DOWN)
 lane_google--2.1--2.2.sql: $(LG_UP_2)
 	$(call lg_guard,2.2)
 	cat $(LG_UP_2) >> $@
-lane_google--2.2--2.1.sql: $(LG_COMMENTS_2) $(LG_DOWN_2)
+lane_google--2.2--2.1.sql: $(LG_COMMENTS_2) $(LG_DOWN_2) lane_google--2.0--2.1.sql
 	$(call lg_guard,2.1)
 	$(call lg_uncomment,$(LG_COMMENTS_2))
 	cat $(LG_DOWN_2) >> $@
+	$(lg_convert_21) >> $@
 
 # The TAP tests alone: make prove_installcheck PROVE_TESTS=test/t/NAME.pl
 .PHONY: prove_installcheck

@@ -112,3 +112,91 @@ SELECT has_function_privilege('public', 'convert_legacy_missing(name, jsonb, tex
 
 DROP SCHEMA legacy CASCADE;
 DROP EXTENSION lane_google;
+
+--
+-- More than one source schema (2.2): a schema of views for the tables that
+-- need a reshape, layered on the application's schema (also_from).  And the
+-- 2.1 signatures, with the same library, at 2.1 and back from 2.2.
+--
+CREATE EXTENSION lane_google VERSION '2.1';
+SELECT set_legacy_namespace('6ba7b810-9dad-11d1-80b4-00c04fd430c8');
+CREATE SCHEMA legacy;
+CREATE TABLE legacy.users (
+    id integer PRIMARY KEY, email text NOT NULL UNIQUE, username text NOT NULL,
+    password_hash text NOT NULL, salt text NOT NULL,
+    first_name text NOT NULL, last_name text NOT NULL);
+-- status has no place in lane_google's accounts: is_active says it
+CREATE TABLE legacy.accounts (
+    id integer PRIMARY KEY, name text NOT NULL, google_customer_id text NOT NULL,
+    status text NOT NULL);
+CREATE TABLE legacy.campaigns (
+    id integer PRIMARY KEY, account_id integer NOT NULL REFERENCES legacy.accounts,
+    created_by_id integer REFERENCES legacy.users, name text NOT NULL, customer_id text NOT NULL);
+INSERT INTO legacy.users VALUES (1, 'ann@example.com', 'ann', 'h', 's', 'Ann', 'A');
+INSERT INTO legacy.accounts VALUES (1, 'Acme', '111-111-1111', 'active'), (2, 'Beta', '222', 'closed');
+INSERT INTO legacy.campaigns VALUES (10, 1, 1, 'Spring', '111'), (11, 2, NULL, 'Old', '222');
+CREATE SCHEMA reshaped;
+CREATE VIEW reshaped.accounts AS
+    SELECT id, name, google_customer_id, status = 'active' AS is_active FROM legacy.accounts;
+
+-- 2.1: one schema, the released signatures (the same library)
+SELECT pg_get_function_identity_arguments('convert_legacy'::regproc);
+SELECT pg_get_function_identity_arguments('convert_legacy_problems'::regproc);
+SELECT table_name, rows_read, note FROM convert_legacy('reshaped', 'error', true)
+ WHERE table_name IN ('users', 'accounts', 'campaigns') ORDER BY table_name;
+SELECT count(*) FROM convert_legacy_problems('reshaped');
+SELECT count(*) FROM convert_legacy_problems('legacy');
+
+-- 2.2: the schema of views first, the application's after it
+ALTER EXTENSION lane_google UPDATE TO '2.2';
+SELECT pg_get_function_identity_arguments('convert_legacy'::regproc);
+SELECT pg_get_function_identity_arguments('convert_legacy_problems'::regproc);
+SELECT pg_get_function_identity_arguments('convert_legacy_missing'::regproc);
+SELECT * FROM convert_legacy_problems('reshaped', also_from => '{legacy}');
+SELECT table_name, rows_read, rows_converted, note
+  FROM convert_legacy('reshaped', also_from => '{legacy}')
+ WHERE table_name IN ('users', 'accounts', 'campaigns') ORDER BY table_name;
+SELECT legacy_id, name, is_active FROM accounts ORDER BY legacy_id;
+SELECT legacy_id, account_id = legacy_uuid('accounts', 2) AS of_beta FROM campaigns ORDER BY legacy_id;
+DELETE FROM legacy.campaigns WHERE id = 11;
+DELETE FROM legacy.accounts WHERE id = 2;
+SELECT table_name, legacy_id FROM convert_legacy_missing('reshaped', also_from => '{legacy}') ORDER BY 1, 2;
+SELECT table_name, rows_missing FROM convert_legacy('reshaped', also_from => '{legacy}')
+ WHERE table_name IN ('users', 'accounts', 'campaigns') ORDER BY table_name;
+
+-- every schema must exist, be another than lane_google's, and be usable
+SELECT * FROM convert_legacy('reshaped', also_from => '{nosuch}');
+SELECT * FROM convert_legacy('reshaped', also_from => '{lane_google}');
+SELECT * FROM convert_legacy_problems('reshaped', also_from => ARRAY[NULL]::name[]);
+SELECT * FROM convert_legacy('reshaped', also_from => NULL);
+SELECT * FROM convert_legacy('reshaped', dependents => 'carry', also_from => '{legacy}');
+CREATE ROLE regress_lg_cut_reader;
+GRANT USAGE ON SCHEMA lane_google, reshaped TO regress_lg_cut_reader;
+GRANT SELECT ON ALL TABLES IN SCHEMA reshaped TO regress_lg_cut_reader;
+GRANT INSERT ON ALL TABLES IN SCHEMA lane_google TO regress_lg_cut_reader;
+GRANT EXECUTE ON FUNCTION convert_legacy_problems(name, jsonb, text[], jsonb, text, name[]) TO regress_lg_cut_reader;
+SET ROLE regress_lg_cut_reader;
+SELECT * FROM lane_google.convert_legacy_problems('reshaped', also_from => '{legacy}');
+RESET ROLE;
+-- with USAGE on legacy, still SELECT on its tables
+GRANT USAGE ON SCHEMA legacy TO regress_lg_cut_reader;
+SET ROLE regress_lg_cut_reader;
+SELECT * FROM lane_google.convert_legacy_problems('reshaped', also_from => '{legacy}');
+RESET ROLE;
+REVOKE ALL ON FUNCTION convert_legacy_problems(name, jsonb, text[], jsonb, text, name[]) FROM regress_lg_cut_reader;
+REVOKE ALL ON ALL TABLES IN SCHEMA lane_google FROM regress_lg_cut_reader;
+REVOKE ALL ON SCHEMA lane_google FROM regress_lg_cut_reader;
+
+-- back to 2.1: its signatures as released, and they work
+ALTER EXTENSION lane_google UPDATE TO '2.1';
+SELECT pg_get_function_identity_arguments('convert_legacy'::regproc);
+SELECT pg_get_function_identity_arguments('convert_legacy_problems'::regproc);
+SELECT to_regprocedure('convert_legacy_missing(name, jsonb, text[], jsonb, text, name[])');
+SELECT table_name, rows_read, rows_unchanged FROM convert_legacy('reshaped', 'error', true)
+ WHERE table_name = 'accounts';
+
+DROP SCHEMA reshaped CASCADE;
+DROP SCHEMA legacy CASCADE;
+DROP OWNED BY regress_lg_cut_reader;
+DROP ROLE regress_lg_cut_reader;
+DROP EXTENSION lane_google;

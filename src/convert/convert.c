@@ -208,17 +208,20 @@ typedef struct ConvertArgs
 	Jsonb	   *column_map;
 	ArrayType  *ignore_columns;
 	Jsonb	   *value_map;
+	ArrayType  *also_from;		/* 2.2: schemas searched after source, or NULL */
 } ConvertArgs;
 
 /*
  * convert_legacy(source_schema name, on_orphan text, dry_run boolean
  *				  [, on_error text, column_map jsonb, ignore_columns text[],
  *				  value_map jsonb, source_timezone text[, dependents text]]):
- * 3 arguments at version 2.0 (the same library serves both), 9 from 2.1.
+ * 3 arguments at version 2.0 (the same library serves both), 9 at 2.1,
+ * 10 from 2.2 (also_from name[]).
  * convert_legacy_problems(source_schema name, column_map jsonb,
  *				  ignore_columns text[], value_map jsonb,
  *				  source_timezone text): the problems of a dry run, as rows;
- * convert_legacy_missing() takes the same arguments.
+ * convert_legacy_missing() takes the same arguments.  From 2.2 both end with
+ * also_from name[] (6 arguments; the 2.1 convert_legacy_problems has 5).
  * Those the caller's version lacks take their defaults.
  */
 static void
@@ -236,18 +239,20 @@ entry_args(FunctionCallInfo fcinfo, bool problems_only, const char *fname,
 	a->column_map = NULL;
 	a->ignore_columns = NULL;
 	a->value_map = NULL;
+	a->also_from = NULL;
 
-	if (problems_only ? PG_NARGS() != 5 :
-		(PG_NARGS() != 3 && PG_NARGS() != 8 && PG_NARGS() != 9))
+	if (problems_only ? (PG_NARGS() != 5 && PG_NARGS() != 6) :
+		(PG_NARGS() != 3 && PG_NARGS() != 8 && PG_NARGS() != 9 &&
+		 PG_NARGS() != 10))
 		elog(ERROR, "%s called with %d arguments", fname, PG_NARGS());
 	for (i = 0; i < PG_NARGS(); i++)
 		if (PG_ARGISNULL(i))
 		{
 			static const char *const names[] = {"source_schema", "on_orphan",
 				"dry_run", "on_error", "column_map", "ignore_columns",
-			"value_map", "source_timezone", "dependents"};
+			"value_map", "source_timezone", "dependents", "also_from"};
 			static const char *const pnames[] = {"source_schema", "column_map",
-			"ignore_columns", "value_map", "source_timezone"};
+			"ignore_columns", "value_map", "source_timezone", "also_from"};
 
 			ereport(ERROR,
 					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
@@ -256,7 +261,11 @@ entry_args(FunctionCallInfo fcinfo, bool problems_only, const char *fname,
 		}
 	a->source = PG_GETARG_NAME(0);
 	if (problems_only)
+	{
 		a->first_rule = 1;
+		if (PG_NARGS() == 6)
+			a->also_from = PG_GETARG_ARRAYTYPE_P(5);
+	}
 	else
 	{
 		a->on_orphan = text_to_cstring(PG_GETARG_TEXT_PP(1));
@@ -266,8 +275,10 @@ entry_args(FunctionCallInfo fcinfo, bool problems_only, const char *fname,
 			a->on_error = text_to_cstring(PG_GETARG_TEXT_PP(3));
 			a->first_rule = 4;
 		}
-		if (PG_NARGS() == 9)
+		if (PG_NARGS() >= 9)
 			a->dependents = text_to_cstring(PG_GETARG_TEXT_PP(8));
+		if (PG_NARGS() == 10)
+			a->also_from = PG_GETARG_ARRAYTYPE_P(9);
 	}
 	if (a->first_rule > 0)
 	{
@@ -276,6 +287,53 @@ entry_args(FunctionCallInfo fcinfo, bool problems_only, const char *fname,
 		a->value_map = PG_GETARG_JSONB_P(a->first_rule + 2);
 		a->source_timezone = text_to_cstring(PG_GETARG_TEXT_PP(a->first_rule + 3));
 	}
+}
+
+/*
+ * also_from: the schemas searched, after source_schema, for a table it
+ * lacks; each must exist and not be the extension's own.  Not with the
+ * carry, whose plan follows the dependents of one schema's tables.
+ */
+static void
+source_schemas(ConvertState *st, ArrayType *also_from, const char *fname)
+{
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n;
+	int			k;
+
+	if (also_from == NULL || ArrayGetNItems(ARR_NDIM(also_from), ARR_DIMS(also_from)) == 0)
+		return;
+	if (ARR_ELEMTYPE(also_from) != NAMEOID)
+		elog(ERROR, "also_from must be name[]");
+	deconstruct_array(also_from, NAMEOID, NAMEDATALEN, false, TYPALIGN_CHAR,
+					  &elems, &nulls, &n);
+	st->src_schemas = palloc(sizeof(Oid) * (n + 1));
+	st->src_schemas[0] = st->src_schema;
+	st->nsrc_schemas = 1;
+	for (k = 0; k < n; k++)
+	{
+		Oid			nsp;
+
+		if (nulls[k])
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("also_from of %s must not hold NULL", fname)));
+		nsp = get_namespace_oid(NameStr(*DatumGetName(elems[k])), false);
+		if (nsp == st->dst_schema)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("source schema %s is lane_google's own schema",
+							quote_identifier(NameStr(*DatumGetName(elems[k])))),
+					 errdetail("convert_legacy() copies legacy tables of other schemas into the extension's tables.")));
+		st->src_schemas[st->nsrc_schemas++] = nsp;
+	}
+	if (st->carry)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("dependents => 'carry' takes one source schema"),
+				 errdetail("The carry moves the dependents of the tables of source_schema; also_from names more schemas."),
+				 errhint("Run the last catch-up with dependents => 'carry' from the schema of the application's tables alone, or move the dependents yourself in the transaction of the last run.")));
 }
 
 /*
@@ -299,6 +357,7 @@ entry_state(ConvertArgs *a, bool problems_only, const char *fname)
 						quote_identifier(NameStr(*a->source))),
 				 errdetail("convert_legacy() copies legacy tables of another schema into the extension's tables."),
 				 errhint("To convert the extension's own 1.0 tables, run ALTER EXTENSION lane_google UPDATE.")));
+	source_schemas(st, a->also_from, fname);
 	if (IsInParallelMode() || RecoveryInProgress())
 		ereport(ERROR,
 				(errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),

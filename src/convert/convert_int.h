@@ -153,6 +153,7 @@ typedef struct ColumnRule
 typedef struct TableState
 {
 	const LgTable *spec;
+	Oid			src_schema;		/* the schema its source was found in */
 	Oid			src_relid;
 	Oid			dst_relid;
 	char		src_relkind;
@@ -193,7 +194,9 @@ typedef struct MissingRow
 
 typedef struct ConvertState
 {
-	Oid			src_schema;
+	Oid			src_schema;		/* source_schema: the first searched */
+	Oid		   *src_schemas;	/* every schema searched, in order */
+	int			nsrc_schemas;	/* 0: src_schema alone */
 	const char *src_prefix;		/* source table name = prefix || name */
 	Oid			dst_schema;
 	OrphanMode	mode;

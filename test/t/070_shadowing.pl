@@ -603,6 +603,11 @@ sub offline
 		qq{SELECT * FROM lane_google.convert_legacy('Lp; DROP', on_orphan => 'quarantine', $colmap)});
 	step('convert_legacy_missing at 2.2',
 		qq{SELECT * FROM lane_google.convert_legacy_missing('Lp; DROP', $colmap)});
+	step('convert_legacy at 2.2, a schema of views first (also_from)',
+		qq{SELECT * FROM lane_google.convert_legacy('Lp; DROP', on_orphan => 'quarantine', dry_run => true,
+			also_from => ARRAY['Lp; DROP']::pg_catalog.name[], $colmap)});
+	step('convert_legacy_problems at 2.2, also_from',
+		qq{SELECT * FROM lane_google.convert_legacy_problems('Lp; DROP', also_from => ARRAY['Lp; DROP']::pg_catalog.name[], $colmap)});
 	update_step('2.1');
 	setup('TRUNCATE lane_google.users, lane_google.accounts, lane_google.legacy_quarantine CASCADE');
 	step('convert_legacy on_orphan null',
