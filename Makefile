@@ -42,7 +42,8 @@ endif
 
 
 # Generated update scripts: a guard line, then the fragments: the functions
-# new in 1.2 and 2.2 (online-common.sql), then the comments.  A way back takes
+# new in 1.2 and 2.2 (online-common.sql), those new in 2.2 alone
+# (convert-2.x.sql, which comments its own), then the comments.  A way back takes
 # the comment fragments with every COMMENT set to NULL (they hold one
 # statement a line), then drops the new functions (online-common-down.sql),
 # so that up and down again is a no-op.
@@ -53,8 +54,13 @@ lg_guard = printf '%s\n' '-- generated from scripts/ by the Makefile: do not edi
 lg_uncomment = sed -E "s/^(COMMENT ON .*) IS '.*';$$/\1 IS NULL;/" $(1) >> $@
 
 LG_UP_1 = scripts/online-common.sql $(LG_COMMENTS_1)
-LG_UP_2 = scripts/online-common.sql $(LG_COMMENTS_2)
+LG_UP_2 = scripts/online-common.sql scripts/convert-2.x.sql $(LG_COMMENTS_2)
 LG_DOWN = scripts/online-common-down.sql
+LG_DOWN_2 = $(LG_DOWN) scripts/convert-2.x-down.sql
+# 2.1's convert_legacy and convert_legacy_problems, restored on the way back
+# from 2.2, as the released script created them (never copied by hand)
+lg_convert_21 = sed -n '/^CREATE FUNCTION @extschema@\.convert_legacy($$/,/^REVOKE ALL ON FUNCTION @extschema@\.convert_legacy_problems(/p' \
+	lane_google--2.0--2.1.sql
 
 lane_google--1.1--1.2.sql: $(LG_UP_1)
 	$(call lg_guard,1.2)
@@ -66,10 +72,11 @@ lane_google--1.2--1.1.sql: $(LG_COMMENTS_1) $(LG_DOWN)
 lane_google--2.1--2.2.sql: $(LG_UP_2)
 	$(call lg_guard,2.2)
 	cat $(LG_UP_2) >> $@
-lane_google--2.2--2.1.sql: $(LG_COMMENTS_2) $(LG_DOWN)
+lane_google--2.2--2.1.sql: $(LG_COMMENTS_2) $(LG_DOWN_2) lane_google--2.0--2.1.sql
 	$(call lg_guard,2.1)
 	$(call lg_uncomment,$(LG_COMMENTS_2))
-	cat $(LG_DOWN) >> $@
+	cat $(LG_DOWN_2) >> $@
+	$(lg_convert_21) >> $@
 
 # 3.0, the tenant-keyed layout (doc/citus.md): both directions are built
 # from one description of the layout (tenant-layout.sql: the tenant key

@@ -24,8 +24,8 @@ COMMENT ON COLUMN @extschema@.budget_alerts.legacy_id IS 'The integer id the row
 COMMENT ON COLUMN @extschema@.conversations.legacy_id IS 'The integer id the row had before conversion (NULL for rows born at 2.x).';
 COMMENT ON COLUMN @extschema@.conversation_messages.legacy_id IS 'The integer id the row had before conversion (NULL for rows born at 2.x).';
 
-COMMENT ON FUNCTION @extschema@.convert_legacy(name, text, boolean, text, jsonb, text[], jsonb, text, text) IS 'Copies the application''s own legacy tables in a schema into the UUID tables, all or nothing; one report row per table.';
-COMMENT ON FUNCTION @extschema@.convert_legacy_problems(name, jsonb, text[], jsonb, text) IS 'What convert_legacy() would refuse in a schema: every layout mismatch, orphan and bad value, without writing.';
+COMMENT ON FUNCTION @extschema@.convert_legacy(name, text, boolean, text, jsonb, text[], jsonb, text, text, name[]) IS 'Copies the application''s own legacy tables in a schema into the UUID tables, all or nothing; one report row per table.';
+COMMENT ON FUNCTION @extschema@.convert_legacy_problems(name, jsonb, text[], jsonb, text, name[]) IS 'What convert_legacy() would refuse in a schema: every layout mismatch, orphan and bad value, without writing.';
 COMMENT ON FUNCTION @extschema@.conversion_plan(name) IS 'The plan of convert_legacy(schema, dependents => ''carry''): the objects around the application''s tables and what happens to each.';
 COMMENT ON FUNCTION @extschema@.legacy_id_of(text, uuid) IS 'The legacy integer id a converted UUID key came from (NULL for keys born at 2.x).';
 COMMENT ON FUNCTION @extschema@.drop_compat() IS 'After an online conversion: drops the compatibility views of schema lane_google_v1. The point of no return of the integer ids'' interface.';

@@ -80,7 +80,7 @@ SELECT attrelid::regclass, attname, format_type(atttypid, NULL) FROM pg_attribut
 -- caller who may convert but does not own them is refused before any row
 CREATE ROLE regress_lg_carrier;
 GRANT USAGE, CREATE ON SCHEMA lane_google, legacy, app TO regress_lg_carrier;
-GRANT EXECUTE ON FUNCTION convert_legacy(name, text, boolean, text, jsonb, text[], jsonb, text, text)
+GRANT EXECUTE ON FUNCTION convert_legacy(name, text, boolean, text, jsonb, text[], jsonb, text, text, name[])
     TO regress_lg_carrier;
 GRANT SELECT ON ALL TABLES IN SCHEMA legacy, app TO regress_lg_carrier;
 GRANT ALL ON ALL TABLES IN SCHEMA lane_google TO regress_lg_carrier;

@@ -254,7 +254,7 @@ REVOKE ALL ON lane_google.users, lane_google.legacy_quarantine FROM regress_lg_l
 --
 -- The owner converts its own schema (given the right to): the same
 --
-GRANT EXECUTE ON FUNCTION lane_google.convert_legacy(name, text, boolean, text, jsonb, text[], jsonb, text, text)
+GRANT EXECUTE ON FUNCTION lane_google.convert_legacy(name, text, boolean, text, jsonb, text[], jsonb, text, text, name[])
    TO regress_lg_lowpriv;
 GRANT USAGE ON SCHEMA lane_google TO regress_lg_lowpriv;
 GRANT INSERT, SELECT ON ALL TABLES IN SCHEMA lane_google TO regress_lg_lowpriv;
@@ -269,7 +269,7 @@ RESET ROLE;
 -- naming the source and its owner, before any row is read
 --
 CREATE ROLE regress_lg_peer;
-GRANT EXECUTE ON FUNCTION lane_google.convert_legacy(name, text, boolean, text, jsonb, text[], jsonb, text, text)
+GRANT EXECUTE ON FUNCTION lane_google.convert_legacy(name, text, boolean, text, jsonb, text[], jsonb, text, text, name[])
    TO regress_lg_peer;
 GRANT USAGE ON SCHEMA lane_google TO regress_lg_peer;
 GRANT INSERT, SELECT ON ALL TABLES IN SCHEMA lane_google TO regress_lg_peer;
@@ -288,7 +288,7 @@ SELECT * FROM pg_temp.state();
 
 REVOKE ALL ON ALL TABLES IN SCHEMA lane_google FROM regress_lg_peer, regress_lg_lowpriv;
 REVOKE ALL ON SCHEMA lane_google FROM regress_lg_peer, regress_lg_lowpriv;
-REVOKE ALL ON FUNCTION lane_google.convert_legacy(name, text, boolean, text, jsonb, text[], jsonb, text, text)
+REVOKE ALL ON FUNCTION lane_google.convert_legacy(name, text, boolean, text, jsonb, text[], jsonb, text, text, name[])
   FROM regress_lg_peer, regress_lg_lowpriv;
 DROP EXTENSION lane_google;
 DROP SCHEMA IF EXISTS lane_google CASCADE;

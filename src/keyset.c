@@ -1156,6 +1156,18 @@ lg_keyset_check_batch(LgKeySet *ks, LgKeyBatch *b, bool *found)
 int64
 lg_keyset_count_absent(LgKeySet *ks, Snapshot snapshot)
 {
+	return lg_keyset_scan_absent(ks, snapshot, NULL, NULL);
+}
+
+/*
+ * The same, and fn called with each such row's slot when fn is given (the
+ * rows are then looked up one at a time, as the slot is needed while it
+ * holds the row).
+ */
+int64
+lg_keyset_scan_absent(LgKeySet *ks, Snapshot snapshot, LgKeyAbsentFn fn,
+					  void *arg)
+{
 	LeafScan	ls;
 	LgKeyBatch *batch = NULL;
 	bool		found[LG_KEY_BATCH];
@@ -1164,7 +1176,7 @@ lg_keyset_count_absent(LgKeySet *ks, Snapshot snapshot)
 
 	if (ks->state != LG_KEYS_BUILT)
 		return -1;
-	if (ks->is_uuid)
+	if (ks->is_uuid && fn == NULL)
 		batch = palloc0(sizeof(LgKeyBatch));
 	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "lane_google key set row",
 								   ALLOCSET_SMALL_SIZES);
@@ -1191,7 +1203,11 @@ lg_keyset_count_absent(LgKeySet *ks, Snapshot snapshot)
 		MemoryContextReset(rowcxt);
 		old = MemoryContextSwitchTo(rowcxt);
 		if (row_key(ks, ls.slot, &key) && !lg_keyset_contains(ks, &key))
+		{
 			absent++;
+			if (fn)
+				fn(arg, ls.slot);
+		}
 		MemoryContextSwitchTo(old);
 	}
 	leaf_scan_end(&ls);
@@ -1310,6 +1326,8 @@ TupleTableSlot *
 lg_keyset_probe_fetch(LgKeySet *ks, LgKey *key)
 {
 	ScanKeyData skeys[INDEX_MAX_KEYS];
+	MemoryContext old;
+	bool		found;
 	int			i;
 
 	Assert(ks->iscan != NULL);
@@ -1345,9 +1363,17 @@ lg_keyset_probe_fetch(LgKeySet *ks, LgKey *key)
 							   InvalidOid, ks->idxcoll[i], ks->eqproc[i], d);
 	}
 	index_rescan(ks->iscan, skeys, ks->nkeys, NULL, 0);
-	if (!index_getnext_slot(ks->iscan, ForwardScanDirection, ks->pslot))
-		return NULL;
-	return ks->pslot;
+
+	/*
+	 * In the scan's context: the index may allocate what lives as long as
+	 * the scan while it reads (btree's killedItems, once it meets a dead
+	 * tuple), and the caller's context is often a row's, reset before the
+	 * scan ends.
+	 */
+	old = MemoryContextSwitchTo(ks->home);
+	found = index_getnext_slot(ks->iscan, ForwardScanDirection, ks->pslot);
+	MemoryContextSwitchTo(old);
+	return found ? ks->pslot : NULL;
 }
 
 /* ---------------------------------------------------------------------

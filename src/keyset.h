@@ -171,6 +171,9 @@ typedef struct LgKeySort LgKeySort;
 /* called by lg_keysort_merge() for each value with no equal key */
 typedef void (*LgKeyOrphanFn) (void *arg, Datum value);
 
+/* called by lg_keyset_scan_absent() for each row whose key the set lacks */
+typedef void (*LgKeyAbsentFn) (void *arg, TupleTableSlot *slot);
+
 extern void lg_keybudget_init(LgKeyBudget *budget);
 extern int	lg_keybudget_sort_kb(LgKeyBudget *budget, int nsorts);
 
@@ -194,6 +197,8 @@ extern bool lg_keyset_contains_uuid(LgKeySet *ks, const pg_uuid_t *u);
 extern bool lg_keyset_batch_push(LgKeyBatch *b, LgKeySet *ks, const pg_uuid_t *u);
 extern void lg_keyset_check_batch(LgKeySet *ks, LgKeyBatch *b, bool *found);
 extern int64 lg_keyset_count_absent(LgKeySet *ks, Snapshot snapshot);
+extern int64 lg_keyset_scan_absent(LgKeySet *ks, Snapshot snapshot,
+								   LgKeyAbsentFn fn, void *arg);
 
 extern void lg_keyset_probe_open(LgKeySet *ks, Snapshot snapshot);
 extern bool lg_keyset_probe(LgKeySet *ks, LgKey *key);

@@ -16,6 +16,7 @@
  */
 #include "postgres.h"
 
+#include "catalog/pg_type.h"
 #include "executor/tuptable.h"
 #include "fmgr.h"
 #include "utils/datum.h"
@@ -85,13 +86,95 @@ lg_conv_catch_up_row(ConvertState *st, TableState *ts, ColMap *map, Writer *w,
 	return true;
 }
 
+/* convert_legacy_missing(): a target row with a legacy id no source row maps to */
+typedef struct MissingScan
+{
+	ConvertState *st;
+	TableState *ts;
+	AttrNumber	id_att;
+	AttrNumber	legacy_att;
+} MissingScan;
+
+static void
+collect_missing(void *arg, TupleTableSlot *slot)
+{
+	MissingScan *ms = (MissingScan *) arg;
+	MissingRow *m;
+	Datum		id;
+	Datum		legacy;
+	bool		isnull;
+	MemoryContext old;
+
+	legacy = slot_getattr(slot, ms->legacy_att, &isnull);
+	if (isnull)
+		return;					/* written to the target directly */
+	id = slot_getattr(slot, ms->id_att, &isnull);
+	if (isnull)
+		return;
+	old = MemoryContextSwitchTo(ms->st->cxt);
+	m = palloc(sizeof(MissingRow));
+	m->table = ms->ts->spec->name;
+	m->id = *DatumGetUUIDP(id);
+	m->legacy_id = DatumGetInt64(legacy);
+	ms->st->missing = lappend(ms->st->missing, m);
+	MemoryContextSwitchTo(old);
+}
+
 /*
  * Catch-up: the rows the target held before that no source row maps to now
  * (deleted at the source, or written to the target directly): those whose
  * uuid the table's key set lacks.  -1 when the set was not kept in memory.
+ * For convert_legacy_missing(), those with a legacy id are listed as well
+ * (st->missing); that needs the set.
  */
 int64
 lg_conv_count_missing(ConvertState *st, TableState *ts)
 {
-	return lg_keyset_count_absent(ts->ukeys, st->probe_snapshot);
+	MissingScan ms;
+	Oid			legacy_type;
+
+	if (!st->list_missing)
+		return lg_keyset_count_absent(ts->ukeys, st->probe_snapshot);
+
+	if (ts->ukeys->state != LG_KEYS_BUILT)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("the keys of table %s do not fit in lane_google.max_memory",
+						lg_conv_qualified(st->dst_schema, ts->spec->name)),
+				 errdetail("convert_legacy_missing() holds the uuid of every source row of a table in memory to find the target rows none maps to."),
+				 errhint("Raise lane_google.max_memory for the session (SET lane_google.max_memory = '1GB') and call convert_legacy_missing() again.")));
+	ms.st = st;
+	ms.ts = ts;
+	ms.id_att = get_attnum(ts->dst_relid, "id");
+	ms.legacy_att = get_attnum(ts->dst_relid, "legacy_id");
+	legacy_type = get_atttype(ts->dst_relid, ms.legacy_att);
+	if (ms.id_att == InvalidAttrNumber ||
+		get_atttype(ts->dst_relid, ms.id_att) != UUIDOID ||
+		legacy_type != INT8OID)
+		elog(ERROR, "table %s has no uuid id and bigint legacy_id",
+			 lg_conv_qualified(st->dst_schema, ts->spec->name));
+	return lg_keyset_scan_absent(ts->ukeys, st->probe_snapshot,
+								 collect_missing, &ms);
+}
+
+/* convert_legacy_missing()'s rows: table_name, id, legacy_id */
+void
+lg_conv_put_missing(ConvertState *st, Tuplestorestate *tupstore,
+					TupleDesc tupdesc)
+{
+	ListCell   *lc;
+
+	foreach(lc, st->missing)
+	{
+		MissingRow *m = lfirst(lc);
+		Datum		values[3];
+		bool		nulls[3] = {0};
+		NameData	table;
+
+		namestrcpy(&table, m->table);
+		values[0] = NameGetDatum(&table);
+		values[1] = UUIDPGetDatum(&m->id);
+		values[2] = Int64GetDatum(m->legacy_id);
+		tuplestore_putvalues(tupstore, tupdesc, values, nulls);
+	}
 }

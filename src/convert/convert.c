@@ -60,6 +60,7 @@
 
 PG_FUNCTION_INFO_V1(lg_convert_legacy);
 PG_FUNCTION_INFO_V1(lg_convert_legacy_problems);
+PG_FUNCTION_INFO_V1(lg_convert_legacy_missing);
 PG_FUNCTION_INFO_V1(lg_upgrade_convert);
 PG_FUNCTION_INFO_V1(lg_upgrade_mark_validated);
 
@@ -176,13 +177,25 @@ put_report(ConvertState *st, Tuplestorestate *tupstore, TupleDesc tupdesc)
 		if (ts->catch_up)
 			appendStringInfo(&ts->note, "%scaught up: the target held rows before",
 							 ts->note.len ? "; " : "");
+		if (ts->rows_requarantined > 0)
+			appendStringInfo(&ts->note, "%s" INT64_FORMAT " row%s quarantined already (the same row, for the same reason): not added to legacy_quarantine again",
+							 ts->note.len ? "; " : "", ts->rows_requarantined,
+							 ts->rows_requarantined == 1 ? "" : "s");
 		values[9] = CStringGetTextDatum(ts->note.data);
 		nulls[9] = (ts->note.len == 0);
 		tuplestore_putvalues(tupstore, tupdesc, values, nulls);
 	}
 }
 
-/* The arguments of convert_legacy() or convert_legacy_problems() */
+/* Which entry point: they share the engine, and all but the first the arguments */
+typedef enum ConvertEntry
+{
+	ENTRY_CONVERT,				/* convert_legacy() */
+	ENTRY_PROBLEMS,				/* convert_legacy_problems() */
+	ENTRY_MISSING				/* convert_legacy_missing() */
+} ConvertEntry;
+
+/* The arguments of convert_legacy(), convert_legacy_problems() or convert_legacy_missing() */
 typedef struct ConvertArgs
 {
 	Name		source;
@@ -195,16 +208,20 @@ typedef struct ConvertArgs
 	Jsonb	   *column_map;
 	ArrayType  *ignore_columns;
 	Jsonb	   *value_map;
+	ArrayType  *also_from;		/* 2.2: schemas searched after source, or NULL */
 } ConvertArgs;
 
 /*
  * convert_legacy(source_schema name, on_orphan text, dry_run boolean
  *				  [, on_error text, column_map jsonb, ignore_columns text[],
  *				  value_map jsonb, source_timezone text[, dependents text]]):
- * 3 arguments at version 2.0 (the same library serves both), 9 from 2.1.
+ * 3 arguments at version 2.0 (the same library serves both), 9 at 2.1,
+ * 10 from 2.2 (also_from name[]).
  * convert_legacy_problems(source_schema name, column_map jsonb,
  *				  ignore_columns text[], value_map jsonb,
- *				  source_timezone text): the problems of a dry run, as rows.
+ *				  source_timezone text): the problems of a dry run, as rows;
+ * convert_legacy_missing() takes the same arguments.  From 2.2 both end with
+ * also_from name[] (6 arguments; the 2.1 convert_legacy_problems has 5).
  * Those the caller's version lacks take their defaults.
  */
 static void
@@ -222,18 +239,20 @@ entry_args(FunctionCallInfo fcinfo, bool problems_only, const char *fname,
 	a->column_map = NULL;
 	a->ignore_columns = NULL;
 	a->value_map = NULL;
+	a->also_from = NULL;
 
-	if (problems_only ? PG_NARGS() != 5 :
-		(PG_NARGS() != 3 && PG_NARGS() != 8 && PG_NARGS() != 9))
+	if (problems_only ? (PG_NARGS() != 5 && PG_NARGS() != 6) :
+		(PG_NARGS() != 3 && PG_NARGS() != 8 && PG_NARGS() != 9 &&
+		 PG_NARGS() != 10))
 		elog(ERROR, "%s called with %d arguments", fname, PG_NARGS());
 	for (i = 0; i < PG_NARGS(); i++)
 		if (PG_ARGISNULL(i))
 		{
 			static const char *const names[] = {"source_schema", "on_orphan",
 				"dry_run", "on_error", "column_map", "ignore_columns",
-			"value_map", "source_timezone", "dependents"};
+			"value_map", "source_timezone", "dependents", "also_from"};
 			static const char *const pnames[] = {"source_schema", "column_map",
-			"ignore_columns", "value_map", "source_timezone"};
+			"ignore_columns", "value_map", "source_timezone", "also_from"};
 
 			ereport(ERROR,
 					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
@@ -242,7 +261,11 @@ entry_args(FunctionCallInfo fcinfo, bool problems_only, const char *fname,
 		}
 	a->source = PG_GETARG_NAME(0);
 	if (problems_only)
+	{
 		a->first_rule = 1;
+		if (PG_NARGS() == 6)
+			a->also_from = PG_GETARG_ARRAYTYPE_P(5);
+	}
 	else
 	{
 		a->on_orphan = text_to_cstring(PG_GETARG_TEXT_PP(1));
@@ -252,8 +275,10 @@ entry_args(FunctionCallInfo fcinfo, bool problems_only, const char *fname,
 			a->on_error = text_to_cstring(PG_GETARG_TEXT_PP(3));
 			a->first_rule = 4;
 		}
-		if (PG_NARGS() == 9)
+		if (PG_NARGS() >= 9)
 			a->dependents = text_to_cstring(PG_GETARG_TEXT_PP(8));
+		if (PG_NARGS() == 10)
+			a->also_from = PG_GETARG_ARRAYTYPE_P(9);
 	}
 	if (a->first_rule > 0)
 	{
@@ -262,6 +287,53 @@ entry_args(FunctionCallInfo fcinfo, bool problems_only, const char *fname,
 		a->value_map = PG_GETARG_JSONB_P(a->first_rule + 2);
 		a->source_timezone = text_to_cstring(PG_GETARG_TEXT_PP(a->first_rule + 3));
 	}
+}
+
+/*
+ * also_from: the schemas searched, after source_schema, for a table it
+ * lacks; each must exist and not be the extension's own.  Not with the
+ * carry, whose plan follows the dependents of one schema's tables.
+ */
+static void
+source_schemas(ConvertState *st, ArrayType *also_from, const char *fname)
+{
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n;
+	int			k;
+
+	if (also_from == NULL || ArrayGetNItems(ARR_NDIM(also_from), ARR_DIMS(also_from)) == 0)
+		return;
+	if (ARR_ELEMTYPE(also_from) != NAMEOID)
+		elog(ERROR, "also_from must be name[]");
+	deconstruct_array(also_from, NAMEOID, NAMEDATALEN, false, TYPALIGN_CHAR,
+					  &elems, &nulls, &n);
+	st->src_schemas = palloc(sizeof(Oid) * (n + 1));
+	st->src_schemas[0] = st->src_schema;
+	st->nsrc_schemas = 1;
+	for (k = 0; k < n; k++)
+	{
+		Oid			nsp;
+
+		if (nulls[k])
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("also_from of %s must not hold NULL", fname)));
+		nsp = get_namespace_oid(NameStr(*DatumGetName(elems[k])), false);
+		if (nsp == st->dst_schema)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("source schema %s is lane_google's own schema",
+							quote_identifier(NameStr(*DatumGetName(elems[k])))),
+					 errdetail("convert_legacy() copies legacy tables of other schemas into the extension's tables.")));
+		st->src_schemas[st->nsrc_schemas++] = nsp;
+	}
+	if (st->carry)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("dependents => 'carry' takes one source schema"),
+				 errdetail("The carry moves the dependents of the tables of source_schema; also_from names more schemas."),
+				 errhint("Run the last catch-up with dependents => 'carry' from the schema of the application's tables alone, or move the dependents yourself in the transaction of the last run.")));
 }
 
 /*
@@ -285,6 +357,7 @@ entry_state(ConvertArgs *a, bool problems_only, const char *fname)
 						quote_identifier(NameStr(*a->source))),
 				 errdetail("convert_legacy() copies legacy tables of another schema into the extension's tables."),
 				 errhint("To convert the extension's own 1.0 tables, run ALTER EXTENSION lane_google UPDATE.")));
+	source_schemas(st, a->also_from, fname);
 	if (IsInParallelMode() || RecoveryInProgress())
 		ereport(ERROR,
 				(errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
@@ -320,14 +393,17 @@ run_dry(ConvertState *st, MemoryContext work)
 }
 
 /*
- * convert_legacy() and convert_legacy_problems(): the arguments, the
- * conversion (or its dry run), then the report or the problems as rows.
+ * convert_legacy(), convert_legacy_problems() and convert_legacy_missing():
+ * the arguments, the conversion (or its dry run), then the report, the
+ * problems or the target rows no source row maps to, as rows.
  */
 static Datum
-convert_entry(FunctionCallInfo fcinfo, bool problems_only)
+convert_entry(FunctionCallInfo fcinfo, ConvertEntry entry)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	const char *fname = problems_only ? "convert_legacy_problems()" : "convert_legacy()";
+	bool		problems_only = (entry != ENTRY_CONVERT);
+	const char *fname = entry == ENTRY_PROBLEMS ? "convert_legacy_problems()" :
+		entry == ENTRY_MISSING ? "convert_legacy_missing()" : "convert_legacy()";
 	ConvertArgs args;
 	ConvertState *st;
 	TupleDesc	tupdesc;
@@ -344,6 +420,7 @@ convert_entry(FunctionCallInfo fcinfo, bool problems_only)
 				 errmsg("%s must be called in a context that accepts a set", fname)));
 	entry_args(fcinfo, problems_only, fname, &args);
 	st = entry_state(&args, problems_only, fname);
+	st->list_missing = (entry == ENTRY_MISSING);
 
 	per_query = rsinfo->econtext->ecxt_per_query_memory;
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
@@ -377,7 +454,9 @@ convert_entry(FunctionCallInfo fcinfo, bool problems_only)
 	MemoryContextSwitchTo(per_query);
 	tupstore = tuplestore_begin_heap(true, false, work_mem);
 	tupdesc = CreateTupleDescCopy(tupdesc);
-	if (problems_only)
+	if (entry == ENTRY_MISSING)
+		lg_conv_put_missing(st, tupstore, tupdesc);
+	else if (problems_only)
 		lg_conv_put_problems(st, tupstore, tupdesc);
 	else
 		put_report(st, tupstore, tupdesc);
@@ -392,12 +471,23 @@ convert_entry(FunctionCallInfo fcinfo, bool problems_only)
 
 LG_GUARDED_FUNCTION(lg_convert_legacy)
 {
-	return convert_entry(fcinfo, false);
+	return convert_entry(fcinfo, ENTRY_CONVERT);
 }
 
 LG_GUARDED_FUNCTION(lg_convert_legacy_problems)
 {
-	return convert_entry(fcinfo, true);
+	return convert_entry(fcinfo, ENTRY_PROBLEMS);
+}
+
+/*
+ * convert_legacy_missing(): the dry run of convert_legacy_problems(), which
+ * lists instead every target row with a legacy id that no source row maps to
+ * any more (catchup.c): what a catch-up's rows_missing counts, less the rows
+ * written to the target directly.
+ */
+LG_GUARDED_FUNCTION(lg_convert_legacy_missing)
+{
+	return convert_entry(fcinfo, ENTRY_MISSING);
 }
 
 /* ------------------------------------------------------------------------

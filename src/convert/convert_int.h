@@ -24,7 +24,8 @@
  *	  casts.c		the casts of a batch, in subtransactions
  *	  writer.c		the bulk writer (table_multi_insert, as COPY FROM)
  *	  problems.c	row problems, orphans, the quarantine, their reports
- *	  catchup.c		a target that held rows before: compared, updated
+ *	  catchup.c		a target that held rows before: compared, updated,
+ *					the rows no source row maps to counted or listed
  *
  * The per-row path (read.c -> rows.c -> writer.c) crosses files through
  * the static inline functions below (a row into its batch, a row into the
@@ -152,6 +153,7 @@ typedef struct ColumnRule
 typedef struct TableState
 {
 	const LgTable *spec;
+	Oid			src_schema;		/* the schema its source was found in */
 	Oid			src_relid;
 	Oid			dst_relid;
 	char		src_relkind;
@@ -175,20 +177,34 @@ typedef struct TableState
 	int64		rows_updated;	/* catch-up: in the target, changed since */
 	int64		rows_missing;	/* catch-up: target rows no source row maps to */
 	bool		catch_up;		/* the target held rows before */
+	int64		rows_requarantined; /* of rows_quarantined: held already */
+	bool		quarantine_loaded;	/* its rows in st->quarantine_seen */
 	List	   *problems;		/* ProblemStat */
 	StringInfoData note;
 	double		seconds;
 } TableState;
 
+/* convert_legacy_missing(): a target row no source row maps to any more */
+typedef struct MissingRow
+{
+	const char *table;
+	pg_uuid_t	id;
+	int64		legacy_id;
+} MissingRow;
+
 typedef struct ConvertState
 {
-	Oid			src_schema;
+	Oid			src_schema;		/* source_schema: the first searched */
+	Oid		   *src_schemas;	/* every schema searched, in order */
+	int			nsrc_schemas;	/* 0: src_schema alone */
 	const char *src_prefix;		/* source table name = prefix || name */
 	Oid			dst_schema;
 	OrphanMode	mode;
 	bool		upgrade;		/* the 1.0 -> 2.0 update script */
 	bool		quarantine_problems;	/* on_error => 'quarantine' */
 	bool		problems_only;	/* convert_legacy_problems(): list them */
+	bool		list_missing;	/* convert_legacy_missing(): list them */
+	List	   *missing;		/* MissingRow, in st->cxt */
 	List	   *column_map;		/* ColumnRule: table.source column -> target */
 	List	   *ignore_columns; /* ColumnRule: table.source column */
 	List	   *value_map;		/* ColumnRule: table.column, from -> to */
@@ -198,6 +214,7 @@ typedef struct ConvertState
 	LgKeyBudget budget;			/* the key sets' memory */
 	Snapshot	probe_snapshot;
 	SPIPlanPtr	quarantine_plan;
+	struct HTAB *quarantine_seen;	/* rows the quarantine held (problems.c) */
 	MemoryContext cxt;			/* lives as long as the conversion */
 	bool		write;			/* false once an orphan dooms the run */
 	TableState	tables[LG_NTABLES];
@@ -409,7 +426,7 @@ extern void lg_conv_row_problem(ConvertState *st, TableState *ts,
 								const char *key, const char *value);
 extern void lg_conv_record_orphan(ConvertState *st, OrphanStat *os,
 								  const char *value);
-extern void lg_conv_quarantine_row(ConvertState *st, const TableState *ts,
+extern void lg_conv_quarantine_row(ConvertState *st, TableState *ts,
 								   TupleTableSlot *srcslot, const char *reason);
 extern void lg_conv_report_orphans(ConvertState *st);
 extern void lg_conv_report_problems(ConvertState *st);
@@ -421,5 +438,7 @@ extern bool lg_conv_catch_up_row(ConvertState *st, TableState *ts, ColMap *map,
 								 Writer *w, Datum *values, bool *nulls,
 								 const pg_uuid_t *id);
 extern int64 lg_conv_count_missing(ConvertState *st, TableState *ts);
+extern void lg_conv_put_missing(ConvertState *st, Tuplestorestate *tupstore,
+								TupleDesc tupdesc);
 
 #endif							/* LG_CONVERT_INT_H */

@@ -441,7 +441,7 @@ lg_conv_build_colmap(ConvertState *st, TableState *ts, Relation src,
 	lb.st = st;
 	lb.t = ts->spec;
 	lb.used = palloc0(sizeof(bool) * (RelationGetDescr(src)->natts + 1));
-	lb.sname = lg_conv_qualified(st->src_schema,
+	lb.sname = lg_conv_qualified(ts->src_schema,
 								 lg_conv_source_name(st, ts->spec));
 	lb.problems = problems;
 	lb.final = final;

@@ -98,24 +98,44 @@ static void
 check_privileges(ConvertState *st)
 {
 	int			i;
+	int			k;
 
 	if (!st->upgrade)
-	{
-		AclResult	acl = object_aclcheck_namespace(st->src_schema);
+		for (k = 0; k < st->nsrc_schemas; k++)
+		{
+			AclResult	acl = object_aclcheck_namespace(st->src_schemas[k]);
 
-		if (acl != ACLCHECK_OK)
-			aclcheck_error(acl, OBJECT_SCHEMA, get_namespace_name(st->src_schema));
-	}
+			if (acl != ACLCHECK_OK)
+				aclcheck_error(acl, OBJECT_SCHEMA,
+							   get_namespace_name(st->src_schemas[k]));
+		}
 	for (i = 0; i < LG_NTABLES; i++)
 	{
 		TableState *ts = &st->tables[i];
 
-		(void) resolve_relation(st->src_schema,
-								lg_conv_source_name(st, ts->spec),
-								NoLock, ACL_SELECT);
+		/* the first schema that holds a relation of the name is its source */
+		for (k = 0; k < st->nsrc_schemas; k++)
+			if (OidIsValid(resolve_relation(st->src_schemas[k],
+											lg_conv_source_name(st, ts->spec),
+											NoLock, ACL_SELECT)))
+				break;
 		(void) resolve_relation(st->dst_schema, ts->spec->name,
 								NoLock, ACL_INSERT);
 	}
+}
+
+/* "a, b, c": the schemas searched, in order */
+static char *
+source_schema_list(ConvertState *st)
+{
+	StringInfoData buf;
+	int			k;
+
+	initStringInfo(&buf);
+	for (k = 0; k < st->nsrc_schemas; k++)
+		appendStringInfo(&buf, "%s%s", k ? ", " : "",
+						 quote_identifier(get_namespace_name(st->src_schemas[k])));
+	return buf.data;
 }
 
 /* The root namespace, which must not change under us, and each table's */
@@ -153,9 +173,21 @@ lock_sources(ConvertState *st, StringInfo problems)
 	{
 		TableState *ts = &st->tables[i];
 		char	   *sname = lg_conv_source_name(st, ts->spec);
+		int			k;
 
-		ts->src_relid = resolve_relation(st->src_schema, sname, ShareLock,
-										 ACL_SELECT);
+		/* the first schema that holds a relation of the name, in order */
+		ts->src_relid = InvalidOid;
+		for (k = 0; k < st->nsrc_schemas && !OidIsValid(ts->src_relid); k++)
+		{
+			ts->src_relid = resolve_relation(st->src_schemas[k], sname,
+											 ShareLock, ACL_SELECT);
+			if (OidIsValid(ts->src_relid))
+				ts->src_schema = st->src_schemas[k];
+		}
+		if (OidIsValid(ts->src_relid) && ts->src_schema != st->src_schema)
+			appendStringInfo(&ts->note, "%sread from %s",
+							 ts->note.len ? "; " : "",
+							 lg_conv_qualified(ts->src_schema, sname));
 		if (!OidIsValid(ts->src_relid))
 		{
 			/* the application never had it: an empty table (not in the update) */
@@ -187,7 +219,7 @@ lock_sources(ConvertState *st, StringInfo problems)
 			default:
 				appendStringInfo(problems,
 								 "\n%s: is not a table, view, materialized view or foreign table",
-								 lg_conv_qualified(st->src_schema, sname));
+								 lg_conv_qualified(ts->src_schema, sname));
 				ts->src_relid = InvalidOid;
 				break;
 		}
@@ -195,6 +227,9 @@ lock_sources(ConvertState *st, StringInfo problems)
 	if (found == 0 && !st->upgrade)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 st->nsrc_schemas > 1 ?
+				 errmsg("schemas %s hold none of lane_google's tables",
+						source_schema_list(st)) :
 				 errmsg("schema %s holds none of lane_google's tables",
 						quote_identifier(get_namespace_name(st->src_schema))),
 				 errhint("convert_legacy() reads the tables named as lane_google's (users, accounts, campaigns, ...) in the schema given.")));
@@ -273,7 +308,7 @@ choose_source_rights(ConvertState *st)
 			ereport(ERROR,
 					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 					 errmsg("source %s is owned by role %s, whose privileges role %s does not have",
-							lg_conv_qualified(st->src_schema, lg_conv_source_name(st, ts->spec)),
+							lg_conv_qualified(ts->src_schema, lg_conv_source_name(st, ts->spec)),
 							quote_identifier(GetUserNameFromId(ts->src_owner, false)),
 							quote_identifier(GetUserNameFromId(caller, false))),
 					 errdetail("Reading a source runs code of its owner's (a view's functions, a cast of its column types); convert_legacy() runs it with the owner's rights when the caller has them, or with the caller's when the owner has those, never otherwise."),
@@ -303,7 +338,7 @@ check_row_security(ConvertState *st)
 			ereport(ERROR,
 					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 					 errmsg("row-level security is enabled for source table %s",
-							lg_conv_qualified(st->src_schema, lg_conv_source_name(st, ts->spec))),
+							lg_conv_qualified(ts->src_schema, lg_conv_source_name(st, ts->spec))),
 					 errdetail("convert_legacy must read every row of its sources; a policy would hide some, and they would not be converted."),
 					 errhint("Run it as the table's owner or a role with BYPASSRLS.")));
 
@@ -317,10 +352,10 @@ check_row_security(ConvertState *st)
 			ereport(ERROR,
 					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 					 errmsg("row-level security is forced for source table %s, which is read as its owner",
-							lg_conv_qualified(st->src_schema, lg_conv_source_name(st, ts->spec))),
+							lg_conv_qualified(ts->src_schema, lg_conv_source_name(st, ts->spec))),
 					 errdetail("convert_legacy must read every row of its sources; a policy would hide some, and they would not be converted."),
 					 errhint("ALTER TABLE %s NO FORCE ROW LEVEL SECURITY for the conversion.",
-							 lg_conv_qualified(st->src_schema, lg_conv_source_name(st, ts->spec)))));
+							 lg_conv_qualified(ts->src_schema, lg_conv_source_name(st, ts->spec)))));
 		if (check_enable_rls(ts->dst_relid, InvalidOid, true) == RLS_ENABLED)
 			ereport(ERROR,
 					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
@@ -424,9 +459,16 @@ lg_conv_prepare(ConvertState *st)
 
 	st->cxt = CurrentMemoryContext;
 	initStringInfo(&problems);
+	if (st->nsrc_schemas == 0)
+	{
+		st->src_schemas = palloc(sizeof(Oid));
+		st->src_schemas[0] = st->src_schema;
+		st->nsrc_schemas = 1;
+	}
 	for (i = 0; i < LG_NTABLES; i++)
 	{
 		st->tables[i].spec = &lg_tables[i];
+		st->tables[i].src_schema = st->src_schema;
 		st->tables[i].want_keys = true;
 		initStringInfo(&st->tables[i].note);
 	}
@@ -451,6 +493,9 @@ lg_conv_prepare(ConvertState *st)
 	if (problems.len > 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_TABLE_DEFINITION),
+				 st->nsrc_schemas > 1 ?
+				 errmsg("the legacy tables in schemas %s do not match lane_google's layout",
+						source_schema_list(st)) :
 				 errmsg("the legacy tables in schema %s do not match lane_google's layout",
 						quote_identifier(get_namespace_name(st->src_schema))),
 				 errdetail("Problems:%s", problems.data),

@@ -16,14 +16,18 @@
  */
 #include "postgres.h"
 
+#include "access/tableam.h"
 #include "catalog/pg_type.h"
+#include "common/hashfn.h"
 #include "executor/spi.h"
 #include "mb/pg_wchar.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/json.h"
 #include "utils/jsonb.h"
+#include "utils/hsearch.h"
 #include "utils/memutils.h"
+#include "utils/snapmgr.h"
 
 #include "convert/convert_int.h"
 
@@ -32,9 +36,159 @@
  * ------------------------------------------------------------------------
  */
 
-/* A source row kept whole, as jsonb, with its reasons */
+/*
+ * A quarantine row's identity: its table, its reason and its row_data in
+ * jsonb's text form (which is canonical: keys sorted, no duplicates), one
+ * string; they are found by a 64-bit hash of it, and compared whole.
+ */
+typedef struct QuarantineSeen
+{
+	uint64		hash;			/* key */
+	List	   *rows;			/* the identities of that hash (StringInfo) */
+} QuarantineSeen;
+
+static StringInfo
+quarantine_identity(const char *table, const char *reason, Jsonb *row_data,
+					uint64 *hash)
+{
+	StringInfo	buf = makeStringInfo();
+
+	appendStringInfoString(buf, table);
+	appendStringInfoChar(buf, '\0');
+	appendStringInfoString(buf, reason);
+	appendStringInfoChar(buf, '\0');
+	(void) JsonbToCString(buf, &row_data->root, VARSIZE(row_data));
+	*hash = DatumGetUInt64(hash_any_extended((unsigned char *) buf->data,
+											 buf->len, 0));
+	return buf;
+}
+
+/*
+ * The rows the quarantine held for a table before its run, read once, at
+ * its first row quarantined: each is quarantined only once, whatever the
+ * number of runs.  Read below the quarantine's privileges (the caller may
+ * insert into it, and learns only how many rows were there already).
+ */
+static void
+quarantine_load(ConvertState *st, const TableState *ts)
+{
+	Oid			q = get_relname_relid("legacy_quarantine", st->dst_schema);
+	Relation	rel;
+	TupleDesc	desc;
+	TableScanDesc scan;
+	TupleTableSlot *slot;
+	Snapshot	snapshot;
+	AttrNumber	a_table;
+	AttrNumber	a_reason;
+	AttrNumber	a_row;
+	MemoryContext old;
+
+	if (st->quarantine_seen == NULL)
+	{
+		HASHCTL		ctl;
+
+		ctl.keysize = sizeof(uint64);
+		ctl.entrysize = sizeof(QuarantineSeen);
+		ctl.hcxt = st->cxt;
+		st->quarantine_seen = hash_create("lane_google quarantine rows", 256,
+										  &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	}
+	if (!OidIsValid(q))
+		return;
+	rel = table_open(q, AccessShareLock);
+	desc = RelationGetDescr(rel);
+	a_table = get_attnum(q, "table_name");
+	a_reason = get_attnum(q, "reason");
+	a_row = get_attnum(q, "row_data");
+	if (a_table == InvalidAttrNumber || a_reason == InvalidAttrNumber ||
+		a_row == InvalidAttrNumber ||
+		TupleDescAttr(desc, a_table - 1)->atttypid != TEXTOID ||
+		TupleDescAttr(desc, a_reason - 1)->atttypid != TEXTOID ||
+		TupleDescAttr(desc, a_row - 1)->atttypid != JSONBOID)
+		elog(ERROR, "table legacy_quarantine is not lane_google's");
+
+	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	scan = table_beginscan(rel, snapshot, 0, NULL);
+	slot = table_slot_create(rel, NULL);
+	old = MemoryContextSwitchTo(st->cxt);
+	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
+	{
+		bool		n1,
+					n2,
+					n3;
+		Datum		t = slot_getattr(slot, a_table, &n1);
+		Datum		r = slot_getattr(slot, a_reason, &n2);
+		Datum		d = slot_getattr(slot, a_row, &n3);
+		char	   *table;
+		StringInfo	id;
+		uint64		h;
+		QuarantineSeen *e;
+		bool		found;
+
+		if (n1 || n2 || n3)
+			continue;
+		table = TextDatumGetCString(t);
+		if (strcmp(table, ts->spec->name) != 0)
+		{
+			pfree(table);
+			continue;
+		}
+		id = quarantine_identity(table, TextDatumGetCString(r),
+								 DatumGetJsonbP(d), &h);
+		e = hash_search(st->quarantine_seen, &h, HASH_ENTER, &found);
+		if (!found)
+			e->rows = NIL;
+		e->rows = lappend(e->rows, id);
+	}
+	MemoryContextSwitchTo(old);
+	ExecDropSingleTupleTableSlot(slot);
+	table_endscan(scan);
+	UnregisterSnapshot(snapshot);
+	table_close(rel, AccessShareLock);
+}
+
+/* Did the quarantine hold this row, for this table and reason, before the run? */
+static bool
+quarantine_held(ConvertState *st, TableState *ts, const char *reason,
+				Jsonb *row_data)
+{
+	uint64		h;
+	StringInfo	id;
+	QuarantineSeen *e;
+	ListCell   *lc;
+	bool		held = false;
+
+	if (!ts->quarantine_loaded)
+	{
+		quarantine_load(st, ts);
+		ts->quarantine_loaded = true;
+	}
+	id = quarantine_identity(ts->spec->name, reason, row_data, &h);
+	e = hash_search(st->quarantine_seen, &h, HASH_FIND, NULL);
+	if (e != NULL)
+		foreach(lc, e->rows)
+		{
+			StringInfo	other = lfirst(lc);
+
+			if (other->len == id->len &&
+				memcmp(other->data, id->data, id->len) == 0)
+			{
+				held = true;
+				break;
+			}
+		}
+	pfree(id->data);
+	pfree(id);
+	return held;
+}
+
+/*
+ * A source row kept whole, as jsonb, with its reasons; not again if the
+ * quarantine holds it already (an earlier run's), for the same table and
+ * reason: then only counted (ts->rows_requarantined).
+ */
 void
-lg_conv_quarantine_row(ConvertState *st, const TableState *ts,
+lg_conv_quarantine_row(ConvertState *st, TableState *ts,
 					   TupleTableSlot *srcslot, const char *reason)
 {
 	Datum		values[3];
@@ -65,6 +219,11 @@ lg_conv_quarantine_row(ConvertState *st, const TableState *ts,
 	values[1] = CStringGetTextDatum(reason);
 	values[2] = DirectFunctionCall1(jsonb_in,
 									CStringGetDatum(TextDatumGetCString(json)));
+	if (quarantine_held(st, ts, reason, DatumGetJsonbP(values[2])))
+	{
+		ts->rows_requarantined++;
+		return;
+	}
 	rc = SPI_execute_plan(st->quarantine_plan, values, NULL, false, 0);
 	if (rc != SPI_OK_INSERT)
 		elog(ERROR, "could not quarantine a row: %s", SPI_result_code_string(rc));

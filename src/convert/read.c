@@ -115,7 +115,7 @@ table_run_begin(ConvertState *st, TableState *ts, TableRun *run)
 	run->src = table_open(ts->src_relid, NoLock);
 	run->dst = table_open(ts->dst_relid, NoLock);
 	dd = RelationGetDescr(run->dst);
-	run->src_qname = lg_conv_qualified(st->src_schema, lg_conv_source_name(st, ts->spec));
+	run->src_qname = lg_conv_qualified(ts->src_schema, lg_conv_source_name(st, ts->spec));
 
 	initStringInfo(&problems);
 	run->map = lg_conv_build_colmap(st, ts, run->src, run->dst, &problems, true);

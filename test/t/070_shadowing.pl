@@ -30,7 +30,8 @@
 # signature), every online step (online_start, online_status,
 # online_backfill, a write captured meanwhile, the swap by ALTER EXTENSION
 # UPDATE, a write through the compatibility views, drop_compat, online_abort;
-# at 1.2 and 2.2 online_readiness and compat_sessions too).
+# at 1.2 and 2.2 online_readiness and compat_sessions too; at 2.2
+# convert_legacy_missing).
 # The second pass does it all again with the session's pg_temp holding
 # views named like the catalogs and the extension's tables, domains named
 # like the types, and functions and operators, and search_path "pg_temp,
@@ -595,6 +596,19 @@ sub offline
 			on_error => 'quarantine', $colmap)});
 	step('convert_legacy catch-up',
 		qq{SELECT * FROM lane_google.convert_legacy('Lp; DROP', on_orphan => 'quarantine', $colmap)});
+	# at 2.2: a catch-up again (the quarantine's rows are held already, not
+	# added again), and the rows no source row maps to
+	update_step('2.2');
+	step('convert_legacy catch-up at 2.2, no quarantine row twice',
+		qq{SELECT * FROM lane_google.convert_legacy('Lp; DROP', on_orphan => 'quarantine', $colmap)});
+	step('convert_legacy_missing at 2.2',
+		qq{SELECT * FROM lane_google.convert_legacy_missing('Lp; DROP', $colmap)});
+	step('convert_legacy at 2.2, a schema of views first (also_from)',
+		qq{SELECT * FROM lane_google.convert_legacy('Lp; DROP', on_orphan => 'quarantine', dry_run => true,
+			also_from => ARRAY['Lp; DROP']::pg_catalog.name[], $colmap)});
+	step('convert_legacy_problems at 2.2, also_from',
+		qq{SELECT * FROM lane_google.convert_legacy_problems('Lp; DROP', also_from => ARRAY['Lp; DROP']::pg_catalog.name[], $colmap)});
+	update_step('2.1');
 	setup('TRUNCATE lane_google.users, lane_google.accounts, lane_google.legacy_quarantine CASCADE');
 	step('convert_legacy on_orphan null',
 		qq{SELECT * FROM lane_google.convert_legacy('Lp; DROP', on_orphan => 'null', $colmap)});
