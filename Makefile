@@ -52,8 +52,10 @@ lg_guard = printf '%s\n' '-- generated from scripts/ by the Makefile: do not edi
 lg_uncomment = sed -E "s/^(COMMENT ON .*) IS '.*';$$/\1 IS NULL;/" $(1) >> $@
 
 LG_UP_1 = scripts/online-common.sql $(LG_COMMENTS_1)
-LG_UP_2 = scripts/online-common.sql $(LG_COMMENTS_2)
+LG_UP_2 = scripts/online-common.sql scripts/suggest-2.x.sql $(LG_COMMENTS_2)
 LG_DOWN = scripts/online-common-down.sql
+# 2.x only: convert_legacy_suggest()
+LG_DOWN_2 = scripts/suggest-2.x-down.sql $(LG_DOWN)
 
 lane_google--1.1--1.2.sql: $(LG_UP_1)
 	$(call lg_guard,1.2)
@@ -65,10 +67,10 @@ lane_google--1.2--1.1.sql: $(LG_COMMENTS_1) $(LG_DOWN)
 lane_google--2.1--2.2.sql: $(LG_UP_2)
 	$(call lg_guard,2.2)
 	cat $(LG_UP_2) >> $@
-lane_google--2.2--2.1.sql: $(LG_COMMENTS_2) $(LG_DOWN)
+lane_google--2.2--2.1.sql: $(LG_COMMENTS_2) $(LG_DOWN_2)
 	$(call lg_guard,2.1)
 	$(call lg_uncomment,$(LG_COMMENTS_2))
-	cat $(LG_DOWN) >> $@
+	cat $(LG_DOWN_2) >> $@
 
 # The TAP tests alone: make prove_installcheck PROVE_TESTS=test/t/NAME.pl
 .PHONY: prove_installcheck

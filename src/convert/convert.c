@@ -293,9 +293,12 @@ entry_state(ConvertArgs *a, bool problems_only, const char *fname)
 	return st;
 }
 
-/* A dry run: the real thing, in a subtransaction rolled back at the end */
-static void
-run_dry(ConvertState *st, MemoryContext work)
+/*
+ * A dry run: the real thing, in a subtransaction rolled back at the end
+ * (convert_legacy_suggest()'s scan too)
+ */
+void
+lg_conv_run_dry(ConvertState *st, MemoryContext work)
 {
 	ResourceOwner owner = CurrentResourceOwner;
 
@@ -365,7 +368,7 @@ convert_entry(FunctionCallInfo fcinfo, bool problems_only)
 	nestlevel = set_source_timezone(args.source_timezone);
 
 	if (args.dry_run)
-		run_dry(st, work);
+		lg_conv_run_dry(st, work);
 	else
 		run_conversion(st);
 
