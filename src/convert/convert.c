@@ -26,6 +26,8 @@
  * written, layout.c the column mapping, keys.c the key sets, read.c one
  * table's run and its progress, rows.c row conversion, casts.c the casts,
  * writer.c the bulk writer, problems.c problems and the quarantine,
+ * suggest.c convert_legacy_suggest() (the call, written from the layout
+ * mapping's decisions and a dry run's problems),
  * catchup.c a target that held rows.
  *
  * Invariants: every entry point runs under the guarded search_path

@@ -25,6 +25,8 @@
  *	  writer.c		the bulk writer (table_multi_insert, as COPY FROM)
  *	  problems.c	row problems, orphans, the quarantine, their reports
  *	  catchup.c		a target that held rows before: compared, updated
+ *	  suggest.c		convert_legacy_suggest(): the call, from the layout
+ *					mapping's decisions (collected) and a dry run's problems
  *
  * The per-row path (read.c -> rows.c -> writer.c) crosses files through
  * the static inline functions below (a row into its batch, a row into the
