@@ -50,6 +50,13 @@ SELECT convert_legacy_suggest('app one') AS call \gset
 \set VERBOSITY default
 :call
 \set VERBOSITY terse
+-- a table without its key column: no row can be read, so none is scanned
+CREATE TABLE "app one".users (email text, username text);
+SELECT convert_legacy_suggest('app one') AS call \gset
+\echo :call
+\set VERBOSITY default
+:call
+\set VERBOSITY terse
 -- NULL, the extension's own schema, a missing schema
 SELECT convert_legacy_suggest(NULL);
 SELECT convert_legacy_suggest('lane_google');

@@ -163,7 +163,8 @@ typedef enum LayoutKind
 	LAYOUT_DEFAULT,				/* a target column the source lacks: default */
 	LAYOUT_MISSING,				/* ... NOT NULL without a default: a problem */
 	LAYOUT_NO_CAST,				/* a source column whose type does not convert */
-	LAYOUT_BAD_KEY,				/* a key column of a type keys never have */
+	LAYOUT_BAD_KEY,				/* no primary key column, or a key column of a
+								 * type keys never have: no row can be read */
 	LAYOUT_UNUSED,				/* a source column no target column reads */
 	LAYOUT_IGNORED,				/* ... named in ignore_columns */
 	LAYOUT_OTHER				/* any other mismatch: a rule naming nothing */

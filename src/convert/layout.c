@@ -311,8 +311,10 @@ colmap_default(LayoutBuild *lb, Relation dst, int i, ColMap *c)
 		appendStringInfo(lb->problems,
 						 "\n%s: column \"%s\" is missing, and %s.%s is NOT NULL without a default",
 						 lb->sname, c->name, lb->t->name, c->name);
-		record_decision(lb, LAYOUT_MISSING, c, da, NULL, len);
-		if (!lb->st->collect_layout)
+		/* no key: no row can be scanned (collecting, the scan is skipped) */
+		record_decision(lb, c->mode == COL_ID ? LAYOUT_BAD_KEY : LAYOUT_MISSING,
+						c, da, NULL, len);
+		if (!lb->st->collect_layout || c->mode == COL_ID)
 			return;
 		/* collecting: read as NULL, unchecked (rows.c never writes then) */
 		c->notnull = false;

@@ -312,11 +312,11 @@ propose_ignore(Suggest *sg, ConvertState *st)
 
 /*
  * The layout, collected: the engine's preparation (privileges, locks,
- * rights, the layout check) in a subtransaction rolled back, and the
- * proposals made while its locks are held.
+ * rights, the layout check) in a subtransaction rolled back, and (propose)
+ * the proposals made while its locks are held.
  */
 static void
-suggest_layout(Suggest *sg)
+suggest_layout(Suggest *sg, bool propose)
 {
 	ResourceOwner owner = CurrentResourceOwner;
 	ConvertState *st = suggest_state(sg);
@@ -328,8 +328,11 @@ suggest_layout(Suggest *sg)
 	{
 		lg_conv_prepare(st);
 		lg_hasher_free(st->hasher);
-		propose_column_map(sg, st);
-		propose_ignore(sg, st);
+		if (propose)
+		{
+			propose_column_map(sg, st);
+			propose_ignore(sg, st);
+		}
 	}
 	PG_CATCH();
 	{
@@ -634,7 +637,7 @@ append_modes(StringInfo out, Suggest *sg)
 
 	if (st == NULL)
 	{
-		appendStringInfoString(out, "    -- the rows were not scanned: decide the key columns above first\n");
+		appendStringInfoString(out, "    on_orphan => 'error'\001  -- the rows were not scanned: decide the key columns above first\n");
 		return;
 	}
 	for (i = 0; i < LG_NTABLES; i++)
@@ -857,9 +860,11 @@ LG_GUARDED_FUNCTION(lg_convert_legacy_suggest)
 		elog(ERROR, "SPI_connect failed");
 	MemoryContextSwitchTo(sg.work);
 
-	suggest_layout(&sg);
+	suggest_layout(&sg, true);
 	if (!sg.scan_blocked)
 		suggest_scan(&sg);
+	else
+		suggest_layout(&sg, false); /* the layout with the proposals */
 	call = suggest_text(&sg, schema);
 
 	SPI_finish();
