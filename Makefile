@@ -54,9 +54,9 @@ lg_guard = printf '%s\n' '-- generated from scripts/ by the Makefile: do not edi
 lg_uncomment = sed -E "s/^(COMMENT ON .*) IS '.*';$$/\1 IS NULL;/" $(1) >> $@
 
 LG_UP_1 = scripts/online-common.sql $(LG_COMMENTS_1)
-LG_UP_2 = scripts/online-common.sql scripts/convert-2.x.sql $(LG_COMMENTS_2)
+LG_UP_2 = scripts/online-common.sql scripts/convert-2.x.sql scripts/suggest-2.x.sql $(LG_COMMENTS_2)
 LG_DOWN = scripts/online-common-down.sql
-LG_DOWN_2 = $(LG_DOWN) scripts/convert-2.x-down.sql
+LG_DOWN_2 = scripts/suggest-2.x-down.sql $(LG_DOWN) scripts/convert-2.x-down.sql
 # 2.1's convert_legacy and convert_legacy_problems, restored on the way back
 # from 2.2, as the released script created them (never copied by hand)
 lg_convert_21 = sed -n '/^CREATE FUNCTION @extschema@\.convert_legacy($$/,/^REVOKE ALL ON FUNCTION @extschema@\.convert_legacy_problems(/p' \

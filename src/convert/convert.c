@@ -26,6 +26,8 @@
  * written, layout.c the column mapping, keys.c the key sets, read.c one
  * table's run and its progress, rows.c row conversion, casts.c the casts,
  * writer.c the bulk writer, problems.c problems and the quarantine,
+ * suggest.c convert_legacy_suggest() (the call, written from the layout
+ * mapping's decisions and a dry run's problems),
  * catchup.c a target that held rows.
  *
  * Invariants: every entry point runs under the guarded search_path
@@ -366,9 +368,12 @@ entry_state(ConvertArgs *a, bool problems_only, const char *fname)
 	return st;
 }
 
-/* A dry run: the real thing, in a subtransaction rolled back at the end */
-static void
-run_dry(ConvertState *st, MemoryContext work)
+/*
+ * A dry run: the real thing, in a subtransaction rolled back at the end
+ * (convert_legacy_suggest()'s scan too)
+ */
+void
+lg_conv_run_dry(ConvertState *st, MemoryContext work)
 {
 	ResourceOwner owner = CurrentResourceOwner;
 
@@ -442,7 +447,7 @@ convert_entry(FunctionCallInfo fcinfo, ConvertEntry entry)
 	nestlevel = set_source_timezone(args.source_timezone);
 
 	if (args.dry_run)
-		run_dry(st, work);
+		lg_conv_run_dry(st, work);
 	else
 		run_conversion(st);
 

@@ -26,6 +26,8 @@
  *	  problems.c	row problems, orphans, the quarantine, their reports
  *	  catchup.c		a target that held rows before: compared, updated,
  *					the rows no source row maps to counted or listed
+ *	  suggest.c		convert_legacy_suggest(): the call, from the layout
+ *					mapping's decisions (collected) and a dry run's problems
  *
  * The per-row path (read.c -> rows.c -> writer.c) crosses files through
  * the static inline functions below (a row into its batch, a row into the
@@ -150,6 +152,41 @@ typedef struct ColumnRule
 	bool		used;
 } ColumnRule;
 
+/*
+ * What the layout mapping decided, one per target column and per source
+ * column no target column reads, when it collects (ConvertState's
+ * collect_layout: convert_legacy_suggest()) instead of failing on a
+ * mismatch.  Recorded by the layout check (layout.c), in its order.
+ */
+typedef enum LayoutKind
+{
+	LAYOUT_READ,				/* a target column read from a source column */
+	LAYOUT_DEFAULT,				/* a target column the source lacks: default */
+	LAYOUT_MISSING,				/* ... NOT NULL without a default: a problem */
+	LAYOUT_NO_CAST,				/* a source column whose type does not convert */
+	LAYOUT_BAD_KEY,				/* no primary key column, or a key column of a
+								 * type keys never have: no row can be read */
+	LAYOUT_UNUSED,				/* a source column no target column reads */
+	LAYOUT_IGNORED,				/* ... named in ignore_columns */
+	LAYOUT_OTHER				/* any other mismatch: a rule naming nothing */
+} LayoutKind;
+
+typedef struct LayoutDecision
+{
+	LayoutKind	kind;
+	int			table;			/* index into lg_tables */
+	const char *column;			/* the target column, if any */
+	const char *source;			/* the source column, if any */
+	AttrNumber	src_attno;		/* 0 if none */
+	const char *how;			/* LAYOUT_READ: how the source column was found */
+	ColMode		mode;			/* LAYOUT_READ: how it converts */
+	Oid			src_type;
+	Oid			dst_type;
+	int32		dst_typmod;
+	bool		notnull;		/* the target column is NOT NULL */
+	char	   *problem;		/* the layout check's words, for a mismatch */
+} LayoutDecision;
+
 typedef struct TableState
 {
 	const LgTable *spec;
@@ -220,6 +257,14 @@ typedef struct ConvertState
 	TableState	tables[LG_NTABLES];
 	bool		carry;			/* dependents => 'carry' (dependents/) */
 	void	   *carry_plan;
+	/*
+	 * convert_legacy_suggest(): the layout check collects its decisions
+	 * (LayoutDecision) instead of failing; a column it cannot map reads as
+	 * NULL, without its NOT NULL check, so the row problems of the others
+	 * can still be counted.
+	 */
+	bool		collect_layout;
+	List	   *layout;
 } ConvertState;
 
 /* Error context: which row of which table is being converted */
@@ -347,6 +392,11 @@ extern ColMap *lg_conv_build_colmap(ConvertState *st, TableState *ts,
 									Relation src, Relation dst,
 									StringInfo problems, bool final);
 extern void lg_conv_check_layouts(ConvertState *st, StringInfo problems);
+extern bool lg_conv_column_converts(const LgTable *t, Relation dst, int i,
+									Form_pg_attribute sa);
+
+/* convert.c: a conversion in a subtransaction rolled back (a dry run) */
+extern void lg_conv_run_dry(ConvertState *st, MemoryContext work);
 
 /* keys.c: each table's key sets */
 extern void lg_conv_keys_begin(ConvertState *st);

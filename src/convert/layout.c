@@ -10,6 +10,12 @@
  *	  The layout check runs this over every table before anything is
  *	  written, and says every mismatch of every table in one error.
  *
+ * Collecting (convert_legacy_suggest()): the same mapping, but each
+ * decision is recorded (LayoutDecision: which source column, found how,
+ * converted how; every mismatch) and no mismatch fails the check; a target
+ * column that cannot be mapped then reads as NULL without its NOT NULL
+ * check, so that the rows can still be scanned for their problems.
+ *
  * Invariants: the same map is built for the check and for the conversion
  * (final: only then are expressions made ready to run and the table's note
  * written), so a layout the check passed converts as checked.  Key columns
@@ -65,11 +71,12 @@ mapped_away(ConvertState *st, const LgTable *t, const char *name)
 
 /*
  * The source column for a target column: the caller's column_map, then the
- * same name, then a name from the application's history; 0 if none.
+ * same name, then a name from the application's history; 0 if none.  *how
+ * (if not NULL) says which.
  */
 static AttrNumber
 source_attno(ConvertState *st, const LgTable *t, Relation src,
-			 const char *name, const char *alias)
+			 const char *name, const char *alias, const char **how)
 {
 	Oid			relid = RelationGetRelid(src);
 	AttrNumber	a;
@@ -85,12 +92,18 @@ source_attno(ConvertState *st, const LgTable *t, Relation src,
 			a = get_attnum(relid, r->column);
 			if (a > 0)
 				r->used = true;
+			if (how)
+				*how = "column_map";
 			return a;
 		}
 	}
+	if (how)
+		*how = "name";
 	if (!mapped_away(st, t, name) &&
 		(a = get_attnum(relid, name)) != InvalidAttrNumber)
 		return a;
+	if (how)
+		*how = "alias";
 	if (alias && !mapped_away(st, t, alias) &&
 		(a = get_attnum(relid, alias)) != InvalidAttrNumber)
 		return a;
@@ -204,12 +217,52 @@ typedef struct LayoutBuild
 	char	   *sname;			/* the source, qualified: names it in problems */
 	StringInfo	problems;		/* every mismatch, appended */
 	bool		final;			/* for the conversion, not only the check */
+	bool		collect;		/* the check, recording its decisions */
 	bool	   *used;			/* source columns read, by attribute number */
 	/* the table's note: what was read from another name, defaulted, ignored */
 	StringInfoData renamed;
 	StringInfoData defaults;
 	StringInfoData ignored;
 } LayoutBuild;
+
+/*
+ * Collecting: record a decision about target column c (NULL for a source
+ * column's) and source column sa (NULL if none); a mismatch's words are what
+ * was appended to the problems since problems_len.
+ */
+static LayoutDecision *
+record_decision(LayoutBuild *lb, LayoutKind kind, ColMap *c,
+				Form_pg_attribute da, Form_pg_attribute sa, int problems_len)
+{
+	LayoutDecision *d;
+
+	if (!lb->collect)
+		return NULL;
+	d = palloc0(sizeof(LayoutDecision));
+	d->kind = kind;
+	d->table = lg_table_index(lb->t->name);
+	if (c)
+	{
+		d->column = pstrdup(c->name);
+		d->mode = c->mode;
+		d->notnull = c->notnull;
+	}
+	if (da)
+	{
+		d->dst_type = da->atttypid;
+		d->dst_typmod = da->atttypmod;
+	}
+	if (sa)
+	{
+		d->source = pstrdup(NameStr(sa->attname));
+		d->src_attno = sa->attnum;
+		d->src_type = sa->atttypid;
+	}
+	if (lb->problems->len > problems_len)
+		d->problem = pstrdup(lb->problems->data + problems_len + 1);	/* no \n */
+	lb->st->layout = lappend(lb->st->layout, d);
+	return d;
+}
 
 /*
  * What a target column is: the primary key, a foreign key (with the other
@@ -249,6 +302,8 @@ colmap_default(LayoutBuild *lb, Relation dst, int i, ColMap *c)
 	Form_pg_attribute da = TupleDescAttr(RelationGetDescr(dst), i);
 	Node	   *def = NULL;
 
+	int			len = lb->problems->len;
+
 	if (c->mode != COL_ID)
 		def = build_column_default(dst, i + 1);
 	if (def == NULL && (da->attnotnull || c->mode == COL_ID))
@@ -256,8 +311,16 @@ colmap_default(LayoutBuild *lb, Relation dst, int i, ColMap *c)
 		appendStringInfo(lb->problems,
 						 "\n%s: column \"%s\" is missing, and %s.%s is NOT NULL without a default",
 						 lb->sname, c->name, lb->t->name, c->name);
-		return;
+		/* no key: no row can be scanned (collecting, the scan is skipped) */
+		record_decision(lb, c->mode == COL_ID ? LAYOUT_BAD_KEY : LAYOUT_MISSING,
+						c, da, NULL, len);
+		if (!lb->st->collect_layout || c->mode == COL_ID)
+			return;
+		/* collecting: read as NULL, unchecked (rows.c never writes then) */
+		c->notnull = false;
 	}
+	else
+		record_decision(lb, LAYOUT_DEFAULT, c, da, NULL, len);
 	c->mode = COL_DEFAULT;
 	c->src_attno = 0;
 	if (lb->final && def)
@@ -344,11 +407,21 @@ colmap_convert(LayoutBuild *lb, Form_pg_attribute da, Form_pg_attribute sa,
 	e = colmap_cast_expr(c, da, sa);
 	if (e == NULL)
 	{
+		int			len = lb->problems->len;
+
 		appendStringInfo(lb->problems,
 						 "\n%s: column \"%s\" is of type %s, and there is no assignment cast to %s",
 						 lb->sname, NameStr(sa->attname),
 						 format_type_be(sa->atttypid),
 						 format_type_with_typemod(da->atttypid, da->atttypmod));
+		record_decision(lb, LAYOUT_NO_CAST, c, da, sa, len);
+		if (lb->st->collect_layout)
+		{
+			/* collecting: read as NULL, unchecked, as a missing column */
+			c->mode = COL_DEFAULT;
+			c->src_attno = 0;
+			c->notnull = false;
+		}
 		return;
 	}
 	c->mode = COL_CAST;
@@ -362,8 +435,11 @@ colmap_column(LayoutBuild *lb, Relation src, Relation dst, int i, ColMap *c)
 {
 	Form_pg_attribute da = TupleDescAttr(RelationGetDescr(dst), i);
 	const char *alias = NULL;
+	const char *how = NULL;
 	Form_pg_attribute sa;
 	bool		key;
+	int			len = lb->problems->len;
+	LayoutDecision *d;
 
 	if (da->attisdropped)
 		return;
@@ -377,7 +453,7 @@ colmap_column(LayoutBuild *lb, Relation src, Relation dst, int i, ColMap *c)
 	}
 	key = colmap_role(lb->t, c, &alias);
 
-	c->src_attno = source_attno(lb->st, lb->t, src, c->name, alias);
+	c->src_attno = source_attno(lb->st, lb->t, src, c->name, alias, &how);
 	if (c->src_attno <= 0)
 	{
 		colmap_default(lb, dst, i, c);
@@ -389,13 +465,28 @@ colmap_column(LayoutBuild *lb, Relation src, Relation dst, int i, ColMap *c)
 	if (key)
 	{
 		if (!key_type_ok(sa->atttypid, &c->kind))
+		{
 			appendStringInfo(lb->problems,
 							 "\n%s: key column \"%s\" is of type %s; keys convert from smallint, integer, bigint, text, varchar or uuid",
 							 lb->sname, NameStr(sa->attname),
 							 format_type_be(sa->atttypid));
-		return;
+			record_decision(lb, LAYOUT_BAD_KEY, c, da, sa, len);
+			return;
+		}
 	}
-	colmap_convert(lb, da, sa, c);
+	else
+	{
+		colmap_convert(lb, da, sa, c);
+		if (lb->problems->len > len)
+		{
+			/* no cast: recorded as such; a value_map label that is none */
+			if (c->mode == COL_ENUM)
+				record_decision(lb, LAYOUT_OTHER, c, da, sa, len);
+			return;
+		}
+	}
+	if ((d = record_decision(lb, LAYOUT_READ, c, da, sa, len)) != NULL)
+		d->how = how;
 }
 
 /* Source columns no target column reads: ignored as asked, or a problem */
@@ -409,25 +500,31 @@ colmap_unused(LayoutBuild *lb, Relation src)
 	{
 		Form_pg_attribute sa = TupleDescAttr(sd, i);
 
+		int			len = lb->problems->len;
+
 		if (sa->attisdropped || lb->used[i + 1])
 			continue;
 		if (is_ignored(lb->st, lb->t, NameStr(sa->attname)))
 		{
 			appendStringInfo(&lb->ignored, "%s%s", lb->ignored.len ? ", " : "",
 							 NameStr(sa->attname));
+			record_decision(lb, LAYOUT_IGNORED, NULL, NULL, sa, len);
 			continue;
 		}
 		appendStringInfo(lb->problems,
 						 "\n%s: column \"%s\" has no place in %s and would be lost",
 						 lb->sname, NameStr(sa->attname),
 						 lg_conv_qualified(lb->st->dst_schema, lb->t->name));
+		record_decision(lb, LAYOUT_UNUSED, NULL, NULL, sa, len);
 	}
 }
 
 /*
  * Build the column map of one table, appending any mismatch to problems.
  * final: for the conversion itself (expressions ready to run, the table's
- * note written), not only for the layout check.
+ * note written), not only for the layout check.  Collecting
+ * (st->collect_layout), mismatches go to a scratch buffer, and the check
+ * (not final) records its decisions in st->layout.
  */
 ColMap *
 lg_conv_build_colmap(ConvertState *st, TableState *ts, Relation src,
@@ -436,6 +533,7 @@ lg_conv_build_colmap(ConvertState *st, TableState *ts, Relation src,
 	TupleDesc	dd = RelationGetDescr(dst);
 	ColMap	   *map = palloc0(sizeof(ColMap) * dd->natts);
 	LayoutBuild lb;
+	StringInfoData scratch;
 	int			i;
 
 	lb.st = st;
@@ -444,7 +542,13 @@ lg_conv_build_colmap(ConvertState *st, TableState *ts, Relation src,
 	lb.sname = lg_conv_qualified(ts->src_schema,
 								 lg_conv_source_name(st, ts->spec));
 	lb.problems = problems;
+	if (st->collect_layout)
+	{
+		initStringInfo(&scratch);
+		lb.problems = &scratch;
+	}
 	lb.final = final;
+	lb.collect = st->collect_layout && !final;
 	initStringInfo(&lb.defaults);
 	initStringInfo(&lb.renamed);
 	initStringInfo(&lb.ignored);
@@ -475,6 +579,14 @@ lg_conv_check_layouts(ConvertState *st, StringInfo problems)
 {
 	int			i;
 	int			j;
+	StringInfoData scratch;
+
+	/* collecting: the caller's rules that name nothing are decisions too */
+	if (st->collect_layout)
+	{
+		initStringInfo(&scratch);
+		problems = &scratch;
+	}
 
 	for (i = 0; i < LG_NTABLES; i++)
 	{
@@ -493,7 +605,7 @@ lg_conv_check_layouts(ConvertState *st, StringInfo problems)
 		{
 			AttrNumber	a = source_attno(st, ts->spec, src,
 										 ts->spec->fks[j].column,
-										 ts->spec->fks[j].alias);
+										 ts->spec->fks[j].alias, NULL);
 			KeyKind		kind;
 
 			if (a > 0 &&
@@ -502,7 +614,7 @@ lg_conv_check_layouts(ConvertState *st, StringInfo problems)
 				st->tables[lg_table_index(ts->spec->fks[j].parent)].want_uuids = true;
 		}
 		{
-			AttrNumber	a = source_attno(st, ts->spec, src, "id", NULL);
+			AttrNumber	a = source_attno(st, ts->spec, src, "id", NULL, NULL);
 			KeyKind		kind;
 
 			if (a > 0 &&
@@ -535,7 +647,47 @@ lg_conv_check_layouts(ConvertState *st, StringInfo problems)
 					continue;
 				appendStringInfo(problems, "\n%s names %s.%s, %s",
 								 names[j], r->table, r->column, why[j]);
+				if (st->collect_layout)
+				{
+					LayoutDecision *d = palloc0(sizeof(LayoutDecision));
+
+					d->kind = LAYOUT_OTHER;
+					d->table = lg_table_index(r->table);
+					d->problem = pstrdup(strrchr(problems->data, '\n') + 1);
+					st->layout = lappend(st->layout, d);
+				}
 			}
 		}
 	}
+}
+
+/*
+ * Would source column sa convert into column number i of target dst, as
+ * the layout mapping would convert it (a key from a key type; another
+ * column as it is, by enum label, or by a cast)?  For proposals of
+ * convert_legacy_suggest(): the mapping's own rules, asked in advance.
+ */
+bool
+lg_conv_column_converts(const LgTable *t, Relation dst, int i,
+						Form_pg_attribute sa)
+{
+	Form_pg_attribute da = TupleDescAttr(RelationGetDescr(dst), i);
+	ColMap		c;
+	const char *alias = NULL;
+	KeyKind		kind;
+
+	if (da->attisdropped || strcmp(NameStr(da->attname), "legacy_id") == 0)
+		return false;
+	memset(&c, 0, sizeof(c));
+	c.name = NameStr(da->attname);
+	c.src_attno = sa->attnum;
+	if (colmap_role(t, &c, &alias))
+		return key_type_ok(sa->atttypid, &kind);
+	if (sa->atttypid == da->atttypid)
+		return true;
+	if (type_is_enum(da->atttypid) &&
+		(type_is_enum(sa->atttypid) ||
+		 TypeCategory(getBaseType(sa->atttypid)) == TYPCATEGORY_STRING))
+		return true;
+	return colmap_cast_expr(&c, da, sa) != NULL;
 }

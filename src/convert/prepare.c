@@ -499,7 +499,10 @@ lg_conv_prepare(ConvertState *st)
 				 errmsg("the legacy tables in schema %s do not match lane_google's layout",
 						quote_identifier(get_namespace_name(st->src_schema))),
 				 errdetail("Problems:%s", problems.data),
-				 errhint("Nothing was converted.  Fix the source tables and run the conversion again.")));
+				 st->upgrade ?
+				 errhint("Nothing was converted.  Fix the source tables and run the conversion again.") :
+				 errhint("Nothing was converted.  Decide each problem with ignore_columns (a column to drop), column_map (a column under another name), value_map (values that are no label) or a view (a reshape); lane_google.convert_legacy_suggest(%s) writes the call with every decision proposed.",
+						 quote_literal_cstr(get_namespace_name(st->src_schema)))));
 
 	if (st->upgrade)
 		keep_referenced_keysets(st);

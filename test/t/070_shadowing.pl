@@ -31,7 +31,7 @@
 # online_backfill, a write captured meanwhile, the swap by ALTER EXTENSION
 # UPDATE, a write through the compatibility views, drop_compat, online_abort;
 # at 1.2 and 2.2 online_readiness and compat_sessions too; at 2.2
-# convert_legacy_missing).
+# convert_legacy_missing, convert_legacy_suggest).
 # The second pass does it all again with the session's pg_temp holding
 # views named like the catalogs and the extension's tables, domains named
 # like the types, and functions and operators, and search_path "pg_temp,
@@ -580,6 +580,8 @@ sub offline
 	update_step('2.2');
 	update_step('1.2');
 	update_step('2.2');
+	step('convert_legacy_suggest at 2.2',
+		q{SELECT lane_google.convert_legacy_suggest('Lp; DROP')});
 	update_step('2.1');
 
 	# convert_legacy from the application's tables, in every mode
