@@ -29,9 +29,11 @@
 #include "catalog/pg_inherits.h"
 #include "catalog/pg_namespace.h"
 #include "catalog/pg_trigger.h"
+#include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
+#include "parser/parse_func.h"
 #include "storage/lmgr.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
@@ -447,6 +449,21 @@ keep_referenced_keysets(ConvertState *st)
 	}
 }
 
+
+/*
+ * Is convert_legacy_suggest(name) there (2.2 on)?  The layout error's hint
+ * names it only where it can be called: the same library serves 2.1.
+ */
+static bool
+suggest_installed(void)
+{
+	Oid			argtype = NAMEOID;
+	List	   *name = list_make2(makeString(get_namespace_name(lg_extension_schema())),
+								  makeString("convert_legacy_suggest"));
+
+	return OidIsValid(LookupFuncName(name, 1, &argtype, true));
+}
+
 /*
  * Resolve, lock and check every table before anything is written.  Locks
  * in the tables' fixed order: the namespace, the sources, the targets.
@@ -501,8 +518,10 @@ lg_conv_prepare(ConvertState *st)
 				 errdetail("Problems:%s", problems.data),
 				 st->upgrade ?
 				 errhint("Nothing was converted.  Fix the source tables and run the conversion again.") :
+				 suggest_installed() ?
 				 errhint("Nothing was converted.  Decide each problem with ignore_columns (a column to drop), column_map (a column under another name), value_map (values that are no label) or a view (a reshape); lane_google.convert_legacy_suggest(%s) writes the call with every decision proposed.",
-						 quote_literal_cstr(get_namespace_name(st->src_schema)))));
+						 quote_literal_cstr(get_namespace_name(st->src_schema))) :
+				 errhint("Nothing was converted.  Decide each problem with ignore_columns (a column to drop), column_map (a column under another name), value_map (values that are no label) or a view (a reshape).")));
 
 	if (st->upgrade)
 		keep_referenced_keysets(st);
