@@ -26,6 +26,17 @@
  * registered snapshot and every table is locked with AccessShareLock only,
  * as a SELECT would be.
  *
+ * The samples are the sample_limit smallest distinct keys, in the order
+ * ORDER BY over the referencing columns gives (NULLs last): the same
+ * whatever the physical order of the rows, the memory budget, or the node
+ * a row lives on.  (The sort fallback meets them in the referenced type's
+ * order, which is the same one unless the types or collations differ.)
+ *
+ * On a Citus coordinator a foreign key between Citus tables is not scanned
+ * (their storage there holds none of their rows): it is checked by an
+ * anti-join that Citus runs on the shards (see "Foreign keys between Citus
+ * tables" below).
+ *
  * Key semantics follow PostgreSQL's RI checks: a referencing value is
  * compared in the referenced column's type (integer keys of any width as
  * int64; other types coerced to the referenced type and compared with that
@@ -1011,7 +1022,7 @@ vk_route_citus(List *fks)
 							VK_FUNCTION, fk->conname,
 							vk_qualified_name(child_citus ? fk->relid : fk->confrelid),
 							vk_qualified_name(child_citus ? fk->confrelid : fk->relid)),
-					 errdetail("%s is a %s: its rows live in its shards, which a query joining it with a plain table would pull through the coordinator; this node's storage of it holds none of them.",
+					 errdetail("%s is a %s: its rows live in its shards, not in this node's storage of it, and Citus joins it with a plain table only by moving one table's rows to the other's nodes.",
 							   vk_qualified_name(child_citus ? fk->relid : fk->confrelid),
 							   child_citus ? child.kindname : parent.kindname),
 					 errhint("Make both tables Citus tables (citus_add_local_table_to_metadata() makes a plain table a Citus local table), or both plain tables.")));
@@ -1074,8 +1085,8 @@ vk_append_qual(StringInfo buf, const char *left, Oid lefttype, Oid opr,
 
 /*
  * The anti-join of fk: the referencing rows (fk) whose key has no parent
- * (pk), as RI_Initial_Check writes it.  what is the select list; with
- * samples, the distinct keys in the sample order, at most limit.
+ * (pk), as RI_Initial_Check writes it.  Their count; with samples, their
+ * distinct keys in the sample order, at most limit.
  */
 static char *
 vk_citus_query(VkForeignKey *fk, bool samples, int limit)
