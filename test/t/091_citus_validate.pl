@@ -4,7 +4,7 @@
 # Skipped when Citus is not installed for the server under test (as
 # 090_citus.pl).  The same tables, rows, orphans and constraints twice on the
 # coordinator: in schema dist as Citus tables shaped like the application's
-# (accounts and plans reference tables, campaigns distributed by account_id,
+# (accounts, plans and users reference tables, campaigns distributed by account_id,
 # co-located children with composite foreign keys (account_id, campaign_id),
 # a MATCH FULL one, a NOT VALID one, a type mismatch, a missing index, a
 # Citus local table), and in schema loc as plain tables, their rows in
@@ -20,8 +20,8 @@
 #   distributed tables that are not co-located (both made with Citus's DDL
 #   propagation off), is refused by name with 0A000; so is every Citus
 #   table on a worker;
-# - a caller without SELECT on a key column is refused with 42501 before a
-#   query reaches a shard;
+# - a caller without SELECT on a table, or under row-level security, is
+#   refused with 42501 before a query reaches a shard;
 # - a search_path whose first schema holds an = operator and a count
 #   aggregate of its own changes nothing.
 use strict;
@@ -92,9 +92,12 @@ CREATE SCHEMA $s;
 CREATE TABLE $s.plans (id integer PRIMARY KEY, name text);
 CREATE TABLE $s.accounts (id bigint PRIMARY KEY, plan_id integer REFERENCES $s.plans (id), name text);
 CREATE INDEX ON $s.accounts (plan_id);
+CREATE TABLE $s.users (id uuid PRIMARY KEY, email text);
 CREATE TABLE $s.campaigns (account_id bigint NOT NULL REFERENCES $s.accounts (id), id bigint NOT NULL,
-  billing_account_id bigint REFERENCES $s.accounts (id), name text, PRIMARY KEY (account_id, id));
+  billing_account_id bigint REFERENCES $s.accounts (id), name text,
+  created_by uuid REFERENCES $s.users (id), PRIMARY KEY (account_id, id));
 CREATE INDEX ON $s.campaigns (billing_account_id);
+CREATE INDEX ON $s.campaigns (created_by);
 CREATE TABLE $s.ad_groups (account_id bigint NOT NULL, id bigint NOT NULL, campaign_id bigint,
   PRIMARY KEY (account_id, id));
 CREATE INDEX ON $s.ad_groups (account_id, campaign_id);
@@ -117,8 +120,9 @@ sub data_sql
 	return qq{
 INSERT INTO $s.plans SELECT g, 'plan ' || g FROM generate_series(1, 5) g;
 INSERT INTO $s.accounts SELECT g, g % 5 + 1, 'account ' || g FROM generate_series(1, 200) g ORDER BY $ord;
-INSERT INTO $s.campaigns SELECT g % 200 + 1, g, CASE WHEN g % 10 <> 0 THEN g % 200 + 1 END, 'campaign ' || g
-  FROM generate_series(1, 2000) g ORDER BY $ord;
+INSERT INTO $s.users SELECT md5(g::text)::uuid, 'user' || g || '\@example.com' FROM generate_series(1, 50) g ORDER BY $ord;
+INSERT INTO $s.campaigns SELECT g % 200 + 1, g, CASE WHEN g % 10 <> 0 THEN g % 200 + 1 END, 'campaign ' || g,
+  md5((g % 50 + 1)::text)::uuid FROM generate_series(1, 2000) g ORDER BY $ord;
 INSERT INTO $s.ad_groups SELECT ((g - 1) % 2000 + 1) % 200 + 1, g, (g - 1) % 2000 + 1
   FROM generate_series(1, 4000) g ORDER BY $ord;
 INSERT INTO $s.ads SELECT (((g - 1) % 4000) % 2000 + 1) % 200 + 1, g, (g - 1) % 4000 + 1
@@ -149,6 +153,8 @@ my @orphans = (
 	[ 'campaigns', 7,  '(7, 100003, 9002, \'x\')' ],
 	[ 'campaigns', 6,  '(6, 100002, 9001, \'x\')' ],
 	[ 'campaigns', 5,  '(5, 100001, 9002, \'x\')' ],
+	[ 'campaigns', 8,  '(8, 100004, 8, \'y\', \'00000000-0000-7000-8000-0000000000bb\')' ],
+	[ 'campaigns', 9,  '(9, 100005, 9, \'y\', \'00000000-0000-7000-8000-0000000000aa\')' ],
 	[ 'ad_groups', 42, '(42, 200005, 999999)' ],
 	[ 'ad_groups', 3,  '(3, 200001, 888888)' ],
 	[ 'ad_groups', 17, '(17, 200007, 100000)' ],
@@ -191,6 +197,7 @@ $coord->safe_psql(
 	'postgres', tables_sql('dist') . q{
 SELECT create_reference_table('dist.plans');
 SELECT create_reference_table('dist.accounts');
+SELECT create_reference_table('dist.users');
 SELECT create_distributed_table('dist.campaigns', 'account_id', shard_count => 8);
 SELECT create_distributed_table('dist.' || t, 'account_id', colocate_with => 'dist.campaigns')
   FROM unnest('{ad_groups,ads,budget_alerts,analytics}'::text[]) t;
@@ -206,7 +213,7 @@ is( $coord->safe_psql(
 		'postgres',
 		"SELECT string_agg(citus_table_type, ',' ORDER BY table_name::text) FROM citus_tables WHERE table_name::text LIKE 'dist.%'"
 	),
-	'reference,distributed,distributed,distributed,distributed,distributed,reference,local',
+	'reference,distributed,distributed,distributed,distributed,distributed,reference,local,reference',
 	'dist: reference, distributed and Citus local tables');
 my $nshards = keys %{ $orphan_shards{ad_groups} };
 ok($nshards > 1 && $nshards < 8,
@@ -246,6 +253,7 @@ my $want = join("\n",
 	'budget_alerts_account_id_campaign_id_fkey|budget_alerts|{account_id,campaign_id}|campaigns|not_validated|3|{"(20,55555)","(21,55556)"}',
 	'budget_alerts_account_id_campaign_id_fkey|budget_alerts|{account_id,campaign_id}|campaigns|orphan_rows|3|{"(20,55555)","(21,55556)"}',
 	'campaigns_billing_account_id_fkey|campaigns|{billing_account_id}|accounts|orphan_rows|3|{9001,9002}',
+	'campaigns_created_by_fkey|campaigns|{created_by}|users|orphan_rows|2|{00000000-0000-7000-8000-0000000000aa,00000000-0000-7000-8000-0000000000bb}',
 	'settings_account_id_fkey|settings|{account_id}|accounts|orphan_rows|1|{9999}');
 my $t0 = time;
 my $dist3 = report($coord, 'dist', 3);
@@ -264,7 +272,7 @@ for my $limit (0, 1, 1000)
 diag(sprintf('validate_fk_integrity at %d rows: Citus tables %.3f s, plain tables %.3f s',
 		$coord->safe_psql('postgres', 'SELECT (SELECT count(*) FROM loc.accounts) + (SELECT count(*) FROM loc.campaigns)'
 			  . ' + (SELECT count(*) FROM loc.ad_groups) + (SELECT count(*) FROM loc.ads) + (SELECT count(*) FROM loc.budget_alerts)'
-			  . ' + (SELECT count(*) FROM loc.analytics) + (SELECT count(*) FROM loc.settings) + 5'),
+			  . ' + (SELECT count(*) FROM loc.analytics) + (SELECT count(*) FROM loc.settings) + 55'),
 		$dist_s, $loc_s));
 
 # --- the queries are pushed down to every shard -------------------------------
@@ -273,7 +281,7 @@ my ($rc, $out, $err) = $coord->psql('postgres',
 my @queries;
 push @queries, [ $1, $2, $3 ]
   while $err =~ /validate_fk_integrity: "([^"]+)" (samples )?on the shards: (SELECT .*)$/mg;
-is(scalar(@queries), 15, 'one count per foreign key, one sample query per foreign key with orphans');
+is(scalar(@queries), 17, 'one count per foreign key, one sample query per foreign key with orphans');
 for my $q (@queries)
 {
 	my ($con, $what, $sql) = @$q;
@@ -350,6 +358,15 @@ unlike($err, qr/on the shards/, 'before any query reached a shard');
 $coord->safe_psql('postgres', 'GRANT SELECT ON dist.campaigns TO viewer');
 (my $viewer = report($coord, 'dist', 3, prefix => 'SET ROLE viewer;')) =~ s/ON dist\./ON loc./;
 is($viewer, $loc3, 'granted SELECT, the same answer (Citus has no column privileges)');
+$coord->safe_psql('postgres', 'ALTER TABLE dist.settings ENABLE ROW LEVEL SECURITY');
+($rc, $out, $err) = $coord->psql(
+	'postgres',
+	"SET client_min_messages = debug1; SET ROLE viewer; SELECT * FROM lane_google.validate_fk_integrity('dist')",
+	extra_params => [ '-v', 'VERBOSITY=verbose' ]);
+like($err, qr/ERROR:  42501: row-level security is enabled for table "settings"/,
+	'row-level security on a Citus local table: refused with 42501');
+unlike($err, qr/on the shards/, 'before any query reached a shard');
+$coord->safe_psql('postgres', 'ALTER TABLE dist.settings DISABLE ROW LEVEL SECURITY');
 
 # --- a hostile search_path changes nothing -------------------------------------
 $coord->safe_psql(
