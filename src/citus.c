@@ -105,44 +105,70 @@ lg_citus_is_worker(void)
 }
 
 /*
- * What Citus table relid is ("distributed table", "reference table", ...),
- * or NULL.  A shard (on a worker: name_shardid of a Citus table of the
- * same schema) is described as such in *shard_of.
+ * What Citus table relid is, in *t: its kind (LG_CITUS_NONE if it is not a
+ * Citus table), the kind's name ("distributed table", ...), its
+ * co-location group and its distribution column (hash-distributed tables).
+ * A shard (on any node: NAME_SHARDID, a shard of the Citus table NAME of
+ * the same schema) is LG_CITUS_SHARD, NAME in t->shard_of.
  */
-static const char *
-citus_table_kind(Oid relid, char **shard_of)
+void
+lg_citus_describe_table(Oid relid, LgCitusTable *t)
 {
 	Oid			argtypes[1] = {OIDOID};
 	Datum		values[1];
-	const char *kind = NULL;
 	char	   *relname = get_rel_name(relid);
 	char	   *us;
 	MemoryContext caller = CurrentMemoryContext;
 
-	*shard_of = NULL;
+	memset(t, 0, sizeof(LgCitusTable));
+	t->kind = LG_CITUS_NONE;
+	if (!OidIsValid(relid) || !lg_citus_installed())
+		return;
+
 	values[0] = ObjectIdGetDatum(relid);
 	citus_spi_connect();
 	citus_spi_exec("SELECT p.partmethod::pg_catalog.text, p.repmodel::pg_catalog.text,"
-				   " p.colocationid OPERATOR(pg_catalog.<>) 0"
+				   " p.colocationid,"
+				   " CASE WHEN p.partmethod OPERATOR(pg_catalog.=) 'h'::pg_catalog.\"char\""
+				   " THEN pg_catalog.column_to_column_name(p.logicalrelid, p.partkey) END"
 				   " FROM pg_catalog.pg_dist_partition p"
 				   " WHERE p.logicalrelid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass",
 				   1, argtypes, values);
 	if (SPI_processed > 0)
 	{
-		char	   *method = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
-		char	   *repmodel = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
-		char	   *colocated = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3);
+		HeapTuple	tup = SPI_tuptable->vals[0];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		char	   *method = SPI_getvalue(tup, desc, 1);
+		char	   *repmodel = SPI_getvalue(tup, desc, 2);
+		bool		isnull;
+		Datum		coloc = SPI_getbinval(tup, desc, 3, &isnull);
+		char	   *distcol = SPI_getvalue(tup, desc, 4);
 
+		t->colocationid = isnull ? 0 : DatumGetInt32(coloc);
 		if (method != NULL && method[0] != 'n')
-			kind = "distributed table";
+		{
+			t->kind = LG_CITUS_DISTRIBUTED;
+			t->kindname = "distributed table";
+			if (distcol != NULL)
+				t->distcol = get_attnum(relid, distcol);
+		}
 		else if (repmodel != NULL && repmodel[0] == 't')
-			kind = "reference table";
-		else if (colocated != NULL && colocated[0] == 't')
-			kind = "single-shard distributed table";
+		{
+			t->kind = LG_CITUS_REFERENCE;
+			t->kindname = "reference table";
+		}
+		else if (t->colocationid != 0)
+		{
+			t->kind = LG_CITUS_SINGLE_SHARD;
+			t->kindname = "single-shard distributed table";
+		}
 		else
-			kind = "Citus local table";
+		{
+			t->kind = LG_CITUS_LOCAL;
+			t->kindname = "Citus local table";
+		}
 		SPI_finish();
-		return kind;
+		return;
 	}
 
 	/* a shard: NAME_SHARDID, whose logical table is NAME in the same schema */
@@ -167,13 +193,13 @@ citus_table_kind(Oid relid, char **shard_of)
 			if (logical != NULL && strlen(logical) == (size_t) (us - relname) &&
 				strncmp(logical, relname, us - relname) == 0)
 			{
-				*shard_of = MemoryContextStrdup(caller, logical);
-				kind = "shard";
+				t->shard_of = MemoryContextStrdup(caller, logical);
+				t->kind = LG_CITUS_SHARD;
+				t->kindname = "shard";
 			}
 		}
 	}
 	SPI_finish();
-	return kind;
 }
 
 /*
@@ -184,32 +210,29 @@ citus_table_kind(Oid relid, char **shard_of)
 void
 lg_citus_refuse_table(Oid relid, const char *function)
 {
-	const char *kind;
-	char	   *shard_of;
+	LgCitusTable t;
 	char	   *name;
 
-	if (!OidIsValid(relid) || !lg_citus_installed())
-		return;
-	kind = citus_table_kind(relid, &shard_of);
-	if (kind == NULL)
+	lg_citus_describe_table(relid, &t);
+	if (t.kind == LG_CITUS_NONE)
 		return;
 
 	name = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
 									  get_rel_name(relid));
-	if (shard_of != NULL)
+	if (t.kind == LG_CITUS_SHARD)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("%s cannot read table %s: it is a shard of Citus table %s",
 						function, name,
 						quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
-												   shard_of)),
+												   t.shard_of)),
 				 errdetail("A shard holds only a part of its table's rows."),
 				 errhint("Run %s on the coordinator over tables that are not Citus tables (undistribute_table() makes one a plain table again).",
 						 function)));
 	ereport(ERROR,
 			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 			 errmsg("%s does not support Citus tables: %s is a %s",
-					function, name, kind),
+					function, name, t.kindname),
 			 errdetail("%s reads and writes table storage directly; the rows of a Citus table live in its shards, and this node's storage of %s holds none of them (or only rows left from before it was distributed).",
 					   function, name),
 			 errhint("Run it over tables that are not Citus tables: undistribute_table('%s') makes this one a plain table again.",

@@ -156,6 +156,27 @@ extern void lg_dependents_swap_convert(void);
 /* citus.c: on a Citus cluster (Citus looked up by name, never linked) */
 extern bool lg_citus_installed(void);
 extern bool lg_citus_is_worker(void);
+/* what a table is to Citus (lg_citus_describe_table) */
+typedef enum LgCitusKind
+{
+	LG_CITUS_NONE,				/* not a Citus table (or no Citus) */
+	LG_CITUS_DISTRIBUTED,		/* hash (or range/append) distributed */
+	LG_CITUS_REFERENCE,
+	LG_CITUS_SINGLE_SHARD,		/* distributed, one shard, co-located */
+	LG_CITUS_LOCAL,				/* a Citus local table */
+	LG_CITUS_SHARD				/* a shard of a Citus table */
+} LgCitusKind;
+
+typedef struct LgCitusTable
+{
+	LgCitusKind kind;
+	const char *kindname;		/* "distributed table", ...; NULL if none */
+	int32		colocationid;
+	AttrNumber	distcol;		/* the distribution column, or 0 */
+	char	   *shard_of;		/* LG_CITUS_SHARD: the logical table's name */
+} LgCitusTable;
+
+extern void lg_citus_describe_table(Oid relid, LgCitusTable *t);
 extern void lg_citus_refuse_table(Oid relid, const char *function);
 extern void lg_citus_refuse_tables(Oid schema, const char *function);
 /* legacy_uuid(table, id) under namespace root, as text (legacy.c gives it) */

@@ -26,6 +26,17 @@
  * registered snapshot and every table is locked with AccessShareLock only,
  * as a SELECT would be.
  *
+ * The samples are the sample_limit smallest distinct keys, in the order
+ * ORDER BY over the referencing columns gives (NULLs last): the same
+ * whatever the physical order of the rows, the memory budget, or the node
+ * a row lives on.  (The sort fallback meets them in the referenced type's
+ * order, which is the same one unless the types or collations differ.)
+ *
+ * On a Citus coordinator a foreign key between Citus tables is not scanned
+ * (their storage there holds none of their rows): it is checked by an
+ * anti-join that Citus runs on the shards (see "Foreign keys between Citus
+ * tables" below).
+ *
  * Key semantics follow PostgreSQL's RI checks: a referencing value is
  * compared in the referenced column's type (integer keys of any width as
  * int64; other types coerced to the referenced type and compared with that
@@ -46,7 +57,9 @@
 #include "catalog/objectaddress.h"
 #include "catalog/pg_constraint.h"
 #include "catalog/pg_index.h"
+#include "catalog/pg_operator.h"
 #include "catalog/pg_type.h"
+#include "executor/spi.h"
 #include "executor/tuptable.h"
 #include "fmgr.h"
 #include "funcapi.h"
@@ -56,6 +69,7 @@
 #include "storage/lmgr.h"
 #include "utils/acl.h"
 #include "utils/array.h"
+#include "utils/datum.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
@@ -64,6 +78,7 @@
 #include "utils/rls.h"
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
+#include "utils/typcache.h"
 
 #include "lane_google.h"
 #include "keyset.h"
@@ -96,6 +111,15 @@ typedef struct VkForeignKey
 	Oid			childtypes[INDEX_MAX_KEYS]; /* declared types */
 	Oid			childbase[INDEX_MAX_KEYS];
 	char	   *colnames[INDEX_MAX_KEYS];
+	Oid			pfeqop[INDEX_MAX_KEYS]; /* PK = FK operators */
+	bool		citus;			/* checked by a query Citus pushes down */
+
+	/* samples: the smallest distinct keys, in the referencing types' order */
+	bool		sample_sorted;	/* false: no btree order (first seen kept) */
+	FmgrInfo	samplecmp[INDEX_MAX_KEYS];
+	Oid			samplecoll[INDEX_MAX_KEYS];
+	int16		typlen[INDEX_MAX_KEYS];
+	bool		typbyval[INDEX_MAX_KEYS];
 
 	LgKeySet   *ks;				/* the referenced keys, shared */
 	VkConv		conv[INDEX_MAX_KEYS];
@@ -111,6 +135,8 @@ typedef struct VkForeignKey
 	int64		orphans;
 	int			nsamples;
 	char	  **samples;
+	Datum	   *sampvals;		/* nsamples x nkeys, when sample_sorted */
+	bool	   *sampnulls;
 	List	   *mismatches;		/* text of each mismatched column */
 	bool		has_index;
 } VkForeignKey;
@@ -143,10 +169,6 @@ typedef struct VkRun
 	MemoryContext resultcxt;	/* samples live here */
 } VkRun;
 
-/* ---------------------------------------------------------------------
- * Scanning a referencing table
- * ---------------------------------------------------------------------
- */
 /* ---------------------------------------------------------------------
  * Scanning a referencing table
  * ---------------------------------------------------------------------
@@ -195,26 +217,129 @@ vk_key_text(VkForeignKey *fk, Datum *vals, bool *nulls)
 	return buf.data;
 }
 
+/* two referencing keys in the sample order: column by column, NULLs last */
+static int
+vk_sample_cmp(VkForeignKey *fk, Datum *av, bool *an, Datum *bv, bool *bn)
+{
+	int			i;
+
+	for (i = 0; i < fk->nkeys; i++)
+	{
+		int32		c;
+
+		if (an[i] || bn[i])
+		{
+			if (an[i] && bn[i])
+				continue;
+			return an[i] ? 1 : -1;
+		}
+		c = DatumGetInt32(FunctionCall2Coll(&fk->samplecmp[i], fk->samplecoll[i],
+											av[i], bv[i]));
+		if (c != 0)
+			return c;
+	}
+	return 0;
+}
+
+/*
+ * A key among the samples, if it is one of the sample_limit smallest
+ * distinct keys seen so far (in the referencing columns' default btree
+ * order, NULLs last: the order of ORDER BY over those columns, so that the
+ * samples do not depend on where the rows lie, and a query over a Citus
+ * table's shards chooses the same ones).  Without a btree order: the first
+ * distinct keys seen.
+ */
+static void
+vk_add_sample(VkRun *run, VkForeignKey *fk, Datum *vals, bool *nulls)
+{
+	int			n = fk->nsamples;
+	int			lo = 0,
+				hi = n;
+	int			i;
+	char	   *text;
+	MemoryContext old;
+
+	if (run->sample_limit == 0)
+		return;
+	if (!fk->sample_sorted)
+	{
+		if (n >= run->sample_limit)
+			return;
+		text = vk_key_text(fk, vals, nulls);
+		for (i = 0; i < n; i++)
+		{
+			if (strcmp(fk->samples[i], text) == 0)
+			{
+				pfree(text);
+				return;
+			}
+		}
+		fk->samples[fk->nsamples++] = MemoryContextStrdup(run->resultcxt, text);
+		pfree(text);
+		return;
+	}
+
+	/* past the largest of a full set: not a sample (the common case) */
+	if (n >= run->sample_limit &&
+		vk_sample_cmp(fk, vals, nulls, &fk->sampvals[(n - 1) * fk->nkeys],
+					  &fk->sampnulls[(n - 1) * fk->nkeys]) >= 0)
+		return;
+	while (lo < hi)
+	{
+		int			mid = (lo + hi) / 2;
+		int			c = vk_sample_cmp(fk, vals, nulls,
+									  &fk->sampvals[mid * fk->nkeys],
+									  &fk->sampnulls[mid * fk->nkeys]);
+
+		if (c == 0)
+			return;				/* a key already sampled */
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+
+	/* the largest drops out of a full set */
+	if (n >= run->sample_limit)
+	{
+		n--;
+		pfree(fk->samples[n]);
+		for (i = 0; i < fk->nkeys; i++)
+			if (!fk->sampnulls[n * fk->nkeys + i] && !fk->typbyval[i])
+				pfree(DatumGetPointer(fk->sampvals[n * fk->nkeys + i]));
+	}
+	memmove(&fk->samples[lo + 1], &fk->samples[lo], sizeof(char *) * (n - lo));
+	memmove(&fk->sampvals[(lo + 1) * fk->nkeys], &fk->sampvals[lo * fk->nkeys],
+			sizeof(Datum) * fk->nkeys * (n - lo));
+	memmove(&fk->sampnulls[(lo + 1) * fk->nkeys], &fk->sampnulls[lo * fk->nkeys],
+			sizeof(bool) * fk->nkeys * (n - lo));
+
+	text = vk_key_text(fk, vals, nulls);
+	old = MemoryContextSwitchTo(run->resultcxt);
+	fk->samples[lo] = pstrdup(text);
+	for (i = 0; i < fk->nkeys; i++)
+	{
+		Datum		d = vals[i];
+
+		fk->sampnulls[lo * fk->nkeys + i] = nulls[i];
+		if (nulls[i])
+			d = (Datum) 0;
+		else if (fk->typlen[i] == -1)
+			d = PointerGetDatum(PG_DETOAST_DATUM_COPY(d));
+		else
+			d = datumCopy(d, fk->typbyval[i], fk->typlen[i]);
+		fk->sampvals[lo * fk->nkeys + i] = d;
+	}
+	MemoryContextSwitchTo(old);
+	pfree(text);
+	fk->nsamples = n + 1;
+}
+
 static void
 vk_record_orphan(VkRun *run, VkForeignKey *fk, Datum *vals, bool *nulls)
 {
-	char	   *text;
-	int			i;
-
 	fk->orphans++;
-	if (fk->nsamples >= run->sample_limit)
-		return;
-	text = vk_key_text(fk, vals, nulls);
-	for (i = 0; i < fk->nsamples; i++)
-	{
-		if (strcmp(fk->samples[i], text) == 0)
-		{
-			pfree(text);
-			return;
-		}
-	}
-	fk->samples[fk->nsamples++] = MemoryContextStrdup(run->resultcxt, text);
-	pfree(text);
+	vk_add_sample(run, fk, vals, nulls);
 }
 
 /* the key of a referencing row (no NULL column), in the referenced representation */
@@ -687,6 +812,7 @@ vk_read_foreign_keys(Oid nspoid)
 		DeconstructFkConstraintRow(tup, &fk->nkeys, fk->conkey, fk->confkey,
 								   pf_eq_oprs, pp_eq_oprs, ff_eq_oprs,
 								   &ndelset, delset);
+		memcpy(fk->pfeqop, pf_eq_oprs, sizeof(Oid) * fk->nkeys);
 		result = lappend(result, fk);
 	}
 	systable_endscan(scan);
@@ -780,6 +906,294 @@ vk_missing_index_problem(VkForeignKey *fk)
 }
 
 /* ---------------------------------------------------------------------
+ * Foreign keys between Citus tables: checked on the shards
+ *
+ * On a Citus coordinator a Citus table's own storage holds none of its
+ * rows, so a foreign key whose tables are Citus tables is not scanned: it
+ * is checked by an anti-join, the query PostgreSQL's own initial check of a
+ * foreign key runs (RI_Initial_Check), run through SPI so that Citus's
+ * executor pushes it down to the shards, which count their orphans in
+ * parallel.  Only counts and at most sample_limit keys reach the
+ * coordinator.  Only foreign keys Citus pushes down whole are taken:
+ * between co-located distributed tables on their distribution column, to
+ * a reference table, and between the tables the coordinator holds (Citus
+ * local and reference tables).  Any other, and a foreign key between a
+ * Citus table and a plain table, is refused by name; a shard's own copy of
+ * a foreign key (the coordinator holds shards of reference and Citus local
+ * tables) is the logical table's, checked once.
+ * ---------------------------------------------------------------------
+ */
+
+#define VK_FUNCTION "validate_fk_integrity()"
+
+/* can Citus run the anti-join of fk, between tables child and parent, on the shards? */
+static bool
+vk_citus_pushes_down(VkForeignKey *fk, LgCitusTable *child, LgCitusTable *parent)
+{
+	int			i;
+
+	switch (parent->kind)
+	{
+		case LG_CITUS_REFERENCE:
+			/* every node holds the whole reference table */
+			return child->kind != LG_CITUS_NONE && child->kind != LG_CITUS_SHARD;
+		case LG_CITUS_DISTRIBUTED:
+			if (child->kind != LG_CITUS_DISTRIBUTED ||
+				child->colocationid != parent->colocationid ||
+				child->colocationid == 0 ||
+				child->distcol == 0 || parent->distcol == 0)
+				return false;
+			/* joined on the distribution columns, matching shard to shard */
+			for (i = 0; i < fk->nkeys; i++)
+				if (fk->conkey[i] == child->distcol &&
+					fk->confkey[i] == parent->distcol)
+					return true;
+			return false;
+		case LG_CITUS_SINGLE_SHARD:
+			return child->kind == LG_CITUS_SINGLE_SHARD &&
+				child->colocationid == parent->colocationid;
+		case LG_CITUS_LOCAL:
+			/* both on the coordinator */
+			return child->kind == LG_CITUS_LOCAL ||
+				child->kind == LG_CITUS_REFERENCE;
+		default:
+			return false;
+	}
+}
+
+static char *
+vk_qualified_name(Oid relid)
+{
+	return quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+									  get_rel_name(relid));
+}
+
+/*
+ * Which foreign keys are checked on Citus's shards (fk->citus), which by
+ * scanning: the list without the shards' copies.  On a worker (its shell
+ * tables hold nothing, its shards a part) every Citus table is refused by
+ * name; on the coordinator the foreign keys Citus cannot push down are.
+ * Reads the catalog only.
+ */
+static List *
+vk_route_citus(List *fks)
+{
+	List	   *result = NIL;
+	ListCell   *lc;
+
+	if (!lg_citus_installed())
+		return fks;
+	if (lg_citus_is_worker())
+	{
+		foreach(lc, fks)
+		{
+			VkForeignKey *fk = (VkForeignKey *) lfirst(lc);
+
+			lg_citus_refuse_table(fk->relid, VK_FUNCTION);
+			lg_citus_refuse_table(fk->confrelid, VK_FUNCTION);
+		}
+		return fks;
+	}
+
+	foreach(lc, fks)
+	{
+		VkForeignKey *fk = (VkForeignKey *) lfirst(lc);
+		LgCitusTable child;
+		LgCitusTable parent;
+
+		lg_citus_describe_table(fk->relid, &child);
+		if (child.kind == LG_CITUS_SHARD)
+			continue;			/* a shard's copy of its table's foreign key */
+		lg_citus_describe_table(fk->confrelid, &parent);
+		if (child.kind == LG_CITUS_NONE && parent.kind == LG_CITUS_NONE)
+		{
+			result = lappend(result, fk);
+			continue;
+		}
+		if (parent.kind == LG_CITUS_SHARD)
+			lg_citus_refuse_table(fk->confrelid, VK_FUNCTION);
+		if (child.kind == LG_CITUS_NONE || parent.kind == LG_CITUS_NONE)
+		{
+			bool		child_citus = child.kind != LG_CITUS_NONE;
+
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("%s cannot check foreign key \"%s\" between Citus table %s and plain table %s",
+							VK_FUNCTION, fk->conname,
+							vk_qualified_name(child_citus ? fk->relid : fk->confrelid),
+							vk_qualified_name(child_citus ? fk->confrelid : fk->relid)),
+					 errdetail("%s is a %s: its rows live in its shards, not in this node's storage of it, and Citus joins it with a plain table only by moving one table's rows to the other's nodes.",
+							   vk_qualified_name(child_citus ? fk->relid : fk->confrelid),
+							   child_citus ? child.kindname : parent.kindname),
+					 errhint("Make both tables Citus tables (citus_add_local_table_to_metadata() makes a plain table a Citus local table), or both plain tables.")));
+		}
+		if (!vk_citus_pushes_down(fk, &child, &parent))
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("%s cannot check foreign key \"%s\" of %s %s on its shards",
+							VK_FUNCTION, fk->conname, child.kindname,
+							vk_qualified_name(fk->relid)),
+					 errdetail("It references %s %s; Citus runs a query joining them on the shards only when they are co-located and joined on their distribution column, or when the referenced table is a reference table.",
+							   parent.kindname, vk_qualified_name(fk->confrelid)),
+					 errhint("Co-locate the tables (alter_distributed_table(..., colocate_with => ...)) and include the distribution column in the foreign key.")));
+		fk->citus = true;
+		result = lappend(result, fk);
+	}
+	return result;
+}
+
+/* expr as an operand of type wanted (as ri_triggers.c's ri_add_cast_to) */
+static void
+vk_append_operand(StringInfo buf, const char *expr, Oid type, Oid wanted)
+{
+	HeapTuple	tup;
+	Form_pg_type typ;
+
+	if (type == wanted)
+	{
+		appendStringInfoString(buf, expr);
+		return;
+	}
+	tup = SearchSysCache1(TYPEOID, ObjectIdGetDatum(wanted));
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for type %u", wanted);
+	typ = (Form_pg_type) GETSTRUCT(tup);
+	appendStringInfo(buf, "(%s)::%s.%s", expr,
+					 quote_identifier(get_namespace_name(typ->typnamespace)),
+					 quote_identifier(NameStr(typ->typname)));
+	ReleaseSysCache(tup);
+}
+
+/* left opr right, opr schema-qualified, operands cast to its input types */
+static void
+vk_append_qual(StringInfo buf, const char *left, Oid lefttype, Oid opr,
+			   const char *right, Oid righttype)
+{
+	HeapTuple	tup = SearchSysCache1(OPEROID, ObjectIdGetDatum(opr));
+	Form_pg_operator op;
+
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for operator %u", opr);
+	op = (Form_pg_operator) GETSTRUCT(tup);
+	vk_append_operand(buf, left, lefttype, op->oprleft);
+	appendStringInfo(buf, " OPERATOR(%s.%s) ",
+					 quote_identifier(get_namespace_name(op->oprnamespace)),
+					 NameStr(op->oprname));
+	vk_append_operand(buf, right, righttype, op->oprright);
+	ReleaseSysCache(tup);
+}
+
+/*
+ * The anti-join of fk: the referencing rows (fk) whose key has no parent
+ * (pk), as RI_Initial_Check writes it.  Their count; with samples, their
+ * distinct keys in the sample order, at most limit.
+ */
+static char *
+vk_citus_query(VkForeignKey *fk, bool samples, int limit)
+{
+	StringInfoData buf;
+	StringInfoData cols;
+	int			i;
+
+	initStringInfo(&cols);
+	for (i = 0; i < fk->nkeys; i++)
+		appendStringInfo(&cols, "%sfk.%s", i ? ", " : "",
+						 quote_identifier(fk->colnames[i]));
+
+	initStringInfo(&buf);
+	appendStringInfo(&buf, "SELECT %s FROM %s fk LEFT JOIN %s pk ON (",
+					 samples ? cols.data : "pg_catalog.count(*)",
+					 vk_qualified_name(fk->relid),
+					 vk_qualified_name(fk->confrelid));
+	for (i = 0; i < fk->nkeys; i++)
+	{
+		char	   *pkcol = psprintf("pk.%s",
+									 quote_identifier(get_attname(fk->confrelid, fk->confkey[i], false)));
+		char	   *fkcol = psprintf("fk.%s", quote_identifier(fk->colnames[i]));
+
+		if (i > 0)
+			appendStringInfoString(&buf, " AND ");
+		vk_append_qual(&buf, pkcol, get_atttype(fk->confrelid, fk->confkey[i]),
+					   fk->pfeqop[i], fkcol, fk->childtypes[i]);
+	}
+	appendStringInfo(&buf, ") WHERE pk.%s IS NULL AND (",
+					 quote_identifier(get_attname(fk->confrelid, fk->confkey[0], false)));
+	/* MATCH SIMPLE: no NULL column; MATCH FULL: not all NULL */
+	for (i = 0; i < fk->nkeys; i++)
+		appendStringInfo(&buf, "%sfk.%s IS NOT NULL",
+						 i == 0 ? "" : fk->matchtype == FKCONSTR_MATCH_FULL ? " OR " : " AND ",
+						 quote_identifier(fk->colnames[i]));
+	appendStringInfoChar(&buf, ')');
+	if (samples)
+	{
+		appendStringInfo(&buf, " GROUP BY %s", cols.data);
+		if (fk->sample_sorted)
+			appendStringInfo(&buf, " ORDER BY %s", cols.data);
+		appendStringInfo(&buf, " LIMIT %d", limit);
+	}
+	pfree(cols.data);
+	return buf.data;
+}
+
+static void
+vk_citus_exec(const char *sql)
+{
+	int			rc = SPI_execute(sql, true, 0);
+
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute failed (%s): %s", SPI_result_code_string(rc), sql);
+}
+
+/* a foreign key between Citus tables: its orphans counted and sampled on the shards */
+static void
+vk_check_citus(VkRun *run, VkForeignKey *fk)
+{
+	char	   *count_sql = vk_citus_query(fk, false, 0);
+	instr_time	start,
+				duration;
+	bool		isnull;
+	uint64		r;
+
+	INSTR_TIME_SET_CURRENT(start);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	ereport(DEBUG1,
+			(errmsg("validate_fk_integrity: \"%s\" on the shards: %s",
+					fk->conname, count_sql)));
+	vk_citus_exec(count_sql);
+	if (SPI_processed != 1)
+		elog(ERROR, "validate_fk_integrity: no count from %s", count_sql);
+	fk->orphans = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
+											  SPI_tuptable->tupdesc, 1, &isnull));
+	if (fk->orphans > 0 && run->sample_limit > 0)
+	{
+		char	   *sample_sql = vk_citus_query(fk, true, run->sample_limit);
+
+		ereport(DEBUG1,
+				(errmsg("validate_fk_integrity: \"%s\" samples on the shards: %s",
+						fk->conname, sample_sql)));
+		vk_citus_exec(sample_sql);
+		for (r = 0; r < SPI_processed; r++)
+		{
+			Datum		vals[INDEX_MAX_KEYS];
+			bool		nulls[INDEX_MAX_KEYS];
+			int			i;
+
+			for (i = 0; i < fk->nkeys; i++)
+				vals[i] = SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc,
+										i + 1, &nulls[i]);
+			vk_add_sample(run, fk, vals, nulls);
+		}
+	}
+	SPI_finish();
+	INSTR_TIME_SET_CURRENT(duration);
+	INSTR_TIME_SUBTRACT(duration, start);
+	ereport(DEBUG2,
+			(errmsg("validate_fk_integrity: \"%s\" checked on the shards in %.3f s",
+					fk->conname, INSTR_TIME_GET_DOUBLE(duration))));
+}
+
+/* ---------------------------------------------------------------------
  * The SQL function, step by step
  * ---------------------------------------------------------------------
  */
@@ -819,9 +1233,6 @@ vk_check_and_lock(List *fks)
 	{
 		VkForeignKey *fk = (VkForeignKey *) lfirst(lc);
 
-		/* scans below the executor: not over Citus tables (citus.c) */
-		lg_citus_refuse_table(fk->relid, "validate_fk_integrity()");
-		lg_citus_refuse_table(fk->confrelid, "validate_fk_integrity()");
 		vk_check_select(fk->relid, fk->conkey, fk->nkeys);
 		vk_check_select(fk->confrelid, fk->confkey, fk->nkeys);
 	}
@@ -852,19 +1263,41 @@ vk_describe_foreign_key(VkRun *run, VkForeignKey *fk)
 	Relation	prel = table_open(fk->confrelid, NoLock);
 	int			i;
 
-	fk->ks = vk_keyset_for(run, fk);
 	fk->samples = palloc(sizeof(char *) * Max(run->sample_limit, 1));
+	fk->sampvals = palloc(sizeof(Datum) * fk->nkeys * Max(run->sample_limit, 1));
+	fk->sampnulls = palloc(sizeof(bool) * fk->nkeys * Max(run->sample_limit, 1));
+	fk->sample_sorted = true;
+	if (!fk->citus)
+		fk->ks = vk_keyset_for(run, fk);
 	for (i = 0; i < fk->nkeys; i++)
 	{
 		Form_pg_attribute catt = TupleDescAttr(RelationGetDescr(rel),
 											   fk->conkey[i] - 1);
 		Form_pg_attribute patt = TupleDescAttr(RelationGetDescr(prel),
 											   fk->confkey[i] - 1);
+		TypeCacheEntry *tc;
 
 		fk->colnames[i] = pstrdup(NameStr(catt->attname));
 		fk->childtypes[i] = catt->atttypid;
 		fk->childbase[i] = getBaseType(catt->atttypid);
-		vk_setup_conversion(fk, i);
+		fk->typlen[i] = catt->attlen;
+		fk->typbyval[i] = catt->attbyval;
+		fk->samplecoll[i] = catt->attcollation;
+		tc = lookup_type_cache(fk->childbase[i], TYPECACHE_CMP_PROC_FINFO);
+		if (OidIsValid(tc->cmp_proc))
+			fmgr_info_copy(&fk->samplecmp[i], &tc->cmp_proc_finfo, CurrentMemoryContext);
+		else
+			fk->sample_sorted = false;
+		if (fk->citus)
+		{
+			Oid			outfn;
+			bool		isvarlena;
+
+			getTypeOutputInfo(fk->childtypes[i], &outfn, &isvarlena);
+			fmgr_info(outfn, &fk->childout[i]);
+		}
+		else
+			vk_setup_conversion(fk, i);
 		if (catt->atttypid != patt->atttypid ||
 			catt->atttypmod != patt->atttypmod)
 			fk->mismatches =
@@ -893,6 +1326,8 @@ vk_group_by_child(List *fks)
 		VkChild    *child = NULL;
 		ListCell   *lc2;
 
+		if (fk->citus)
+			continue;			/* checked on its shards (vk_check_citus) */
 		foreach(lc2, children)
 		{
 			if (((VkChild *) lfirst(lc2))->relid == fk->relid)
@@ -1076,6 +1511,7 @@ LG_GUARDED_FUNCTION(lg_validate_fk_integrity)
 									   ALLOCSET_DEFAULT_SIZES);
 
 	fks = vk_read_foreign_keys(nspoid);
+	fks = vk_route_citus(fks);
 	vk_check_and_lock(fks);
 	run.snapshot = RegisterSnapshot(GetTransactionSnapshot());
 
@@ -1085,6 +1521,13 @@ LG_GUARDED_FUNCTION(lg_validate_fk_integrity)
 	}
 	children = vk_group_by_child(fks);
 	vk_check_children(&run, children);
+	foreach(lc, fks)
+	{
+		VkForeignKey *fk = (VkForeignKey *) lfirst(lc);
+
+		if (fk->citus)
+			vk_check_citus(&run, fk);
+	}
 	UnregisterSnapshot(run.snapshot);
 
 	ereport(DEBUG2,

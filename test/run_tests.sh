@@ -141,10 +141,10 @@ lg_cluster_stop
 trap - EXIT
 fi
 
-# --- Citus, for the Citus suite (090_citus.pl) -------------------------------
+# --- Citus, for the Citus suites (090_citus.pl, 091_citus_validate.pl) -------------------------------
 # Built once from ../shared/vendor into the server under test (PostgreSQL 15
 # to 17; on others the suite skips itself), reused while its stamp matches.
-if wanted 090_citus.pl; then
+if wanted 090_citus.pl || wanted 091_citus_validate.pl; then
     t0=$(date +%s)
     if citus=$(lg_build_citus); then
         pass "Citus $LG_CITUS_VERSION for the Citus suite: $citus ($(($(date +%s) - t0)) s)"
