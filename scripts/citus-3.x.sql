@@ -173,7 +173,7 @@ BEGIN
         RAISE EXCEPTION 'cannot distribute the tables of lane_google: a worker has another version of the extension'
             USING ERRCODE = 'object_not_in_prerequisite_state',
                   DETAIL = pg_catalog.format(E'The coordinator has lane_google %s.\n%s', my_version, problems),
-                  HINT = pg_catalog.format('Nothing was changed.  Bring every worker to %s (ALTER EXTENSION lane_google UPDATE TO ''%s'' on that worker; on the coordinator, Citus runs it on every worker), then call lane_google.distribute() again.',
+                  HINT = pg_catalog.format('Nothing was changed.  Bring every worker to %s: on that worker, SET citus.enable_ddl_propagation = off; ALTER EXTENSION lane_google UPDATE TO ''%s''; then call lane_google.distribute() again.',
                                            my_version, my_version);
     END IF;
 
@@ -208,7 +208,7 @@ BEGIN
         RAISE EXCEPTION 'cannot distribute the tables of lane_google: a worker''s own copies of the tables hold rows'
             USING ERRCODE = 'object_not_in_prerequisite_state',
                   DETAIL = problems,
-                  HINT = 'Nothing was changed.  Once the tables are distributed these rows would be invisible: move them into the coordinator''s tables, or delete them on the worker, then call lane_google.distribute() again.';
+                  HINT = 'Nothing was changed.  Once the tables are distributed these rows would be invisible: move them into the coordinator''s tables, or remove them on the worker (TRUNCATE lane_google.<table> CASCADE there), then call lane_google.distribute() again.';
     END IF;
 
     -- the foreign keys among the 11 tables, with their comments: dropped
