@@ -10,10 +10,9 @@
 -- written once for both functions: reference tables first, then each
 -- co-location group's first table (by shard_count), the tables co-located
 -- with it.  undistribute() goes the other way.
-CREATE FUNCTION @extschema@._lg_citus_tables(
-    OUT step integer, OUT table_name name, OUT citus_kind text,
-    OUT distribution_column name, OUT colocate_with name)
-RETURNS SETOF record
+CREATE FUNCTION @extschema@._lg_citus_tables()
+RETURNS TABLE (step integer, table_name name, citus_kind text,
+               distribution_column name, colocate_with name)
 LANGUAGE sql IMMUTABLE
 SET search_path = pg_catalog, pg_temp
 AS $tables$
