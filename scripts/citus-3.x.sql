@@ -120,13 +120,16 @@ $relids$;
 -- step 5).  The unsafe-trigger setting covers set_updated_at() and
 -- set_tenant_key(), which change only the row they fire for; sequential
 -- mode because the distributed tables have foreign keys to reference
--- tables (Citus uses one connection per node then).
+-- tables (Citus uses one connection per node then).  No NOTICE: Citus's
+-- about copying the rows (and removing them, which this function does) and
+-- those of the DROP CONSTRAINT IF EXISTS below would only mislead.
 CREATE FUNCTION @extschema@.distribute(shard_count integer DEFAULT 32)
 RETURNS void
 LANGUAGE plpgsql VOLATILE STRICT
 SET search_path = pg_catalog, pg_temp
 SET citus.enable_unsafe_triggers = on
 SET citus.multi_shard_modify_mode = 'sequential'
+SET client_min_messages = warning
 AS $distribute$
 DECLARE
     my_version text;
