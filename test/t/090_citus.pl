@@ -14,7 +14,18 @@
 # - convert_legacy() from a schema with a distributed table, conversion_plan()
 #   of it, and validate_fk_integrity() over distributed tables (on the
 #   coordinator, whose shell tables hold no rows, and on a worker, whose
-#   shards hold only some) refuse, naming the table, with SQLSTATE 0A000.
+#   shards hold only some) refuse, naming the table, with SQLSTATE 0A000;
+# - distribute() (3.0) on the path of doc/citus.md "From 1.x on one node to
+#   Citus, step by step": 1.0 with rows converted to 3.0 on the coordinator
+#   alone, the workers added, the namespace set; each refusal with its
+#   SQLSTATE (no Citus, no worker, a worker's namespace, on a worker, a worker
+#   at another version, a worker down, a worker's own rows, another table's
+#   foreign key, twice); kill -9 on a worker while distribute() waits there
+#   for a lock another session holds (pg_locks): nothing left half done, then
+#   it runs; rows, relationships, catalog, pg_dist_partition, empty shells,
+#   single-shard EXPLAINs, uuid_generate_v7() keys, Citus refusing a row
+#   without account_id; 3.0 -> 2.2 refused while distributed; undistribute()
+#   and the catalogs (coordinator and worker1) as before.
 use strict;
 use warnings FATAL => 'all';
 
@@ -333,6 +344,14 @@ like(
 	'distribute() refuses a worker at another version, by node (55000)');
 $w2->safe_psql('postgres',
 	"SET citus.enable_ddl_propagation = off; ALTER EXTENSION lane_google UPDATE TO '3.0'");
+
+# a worker that is down
+$w2->stop;
+like(
+	error_of($coord, 'SELECT lane_google.distribute()'),
+	qr/ERROR:  08006: cannot distribute the tables of lane_google: a worker cannot be reached.*DETAIL:  \Q$w2_name\E: .*HINT:  Nothing was changed\.  Start the worker/s,
+	'distribute() refuses while a worker is down, naming it (08006)');
+$w2->start;
 
 # a worker's own copy of a table holding a row
 $w1->safe_psql('postgres',
