@@ -72,11 +72,12 @@ lane_google--1.2--1.1.sql: $(LG_COMMENTS_1) $(LG_DOWN)
 lane_google--2.1--2.2.sql: $(LG_UP_2)
 	$(call lg_guard,2.2)
 	cat $(LG_UP_2) >> $@
-lane_google--2.2--2.1.sql: $(LG_COMMENTS_2) $(LG_DOWN_2) lane_google--2.0--2.1.sql
+lane_google--2.2--2.1.sql: $(LG_COMMENTS_2) $(LG_DOWN_2) lane_google--2.0--2.1.sql scripts/convert-2.x-down-end.sql
 	$(call lg_guard,2.1)
 	$(call lg_uncomment,$(LG_COMMENTS_2))
 	cat $(LG_DOWN_2) >> $@
 	$(lg_convert_21) >> $@
+	cat scripts/convert-2.x-down-end.sql >> $@
 
 # 3.0, the tenant-keyed layout (doc/citus.md): both directions are built
 # from one description of the layout (tenant-layout.sql: the tenant key

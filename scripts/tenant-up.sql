@@ -7,14 +7,21 @@
 SELECT @extschema@._lg_tenant_refuse('2.2', '3.0');
 
 -- 2. The tenant key of each child table: added, filled from its parent row
---    (parents first, one statement per table), and checked.  The fill
---    changes no row a user sees, so no trigger fires for it (the rows'
---    updated_at stays): session_replication_role = replica for the fill
---    alone (the extension is installed by a superuser).
+--    (parents first, one statement per table), and checked.  The fill is a
+--    rewrite of the table (ALTER COLUMN ... TYPE uuid USING the parent's
+--    key, src/tenant_fill.c): every row written once and the indexes built
+--    once, where an UPDATE wrote every row twice and into every index.  A
+--    rewrite fires no trigger: the rows' updated_at stays, the
+--    application's own triggers see nothing.
+CREATE FUNCTION @extschema@._lg_tenant_of(parent regclass, key_column name, parent_id uuid)
+RETURNS uuid
+AS 'MODULE_PATHNAME', 'lg_tenant_of'
+LANGUAGE C STABLE STRICT;
+REVOKE ALL ON FUNCTION @extschema@._lg_tenant_of(regclass, name, uuid) FROM PUBLIC;
+
 DO $fill$
 DECLARE
     c record;
-    role_before text := pg_catalog.current_setting('session_replication_role');
     missing bigint;
     sample text;
     problems text;
@@ -22,16 +29,13 @@ BEGIN
     FOR c IN SELECT * FROM @extschema@._lg_tenant_columns() ORDER BY step LOOP
         EXECUTE pg_catalog.format('ALTER TABLE @extschema@.%I ADD COLUMN %I uuid', c.table_name, c.key_column);
     END LOOP;
-    PERFORM pg_catalog.set_config('session_replication_role', 'replica', true);
     FOR c IN SELECT * FROM @extschema@._lg_tenant_columns() ORDER BY step LOOP
         EXECUTE pg_catalog.format(
-            'UPDATE @extschema@.%1$I AS c SET %2$I = p.%2$I FROM @extschema@.%4$I AS p'
-            ' WHERE p.id OPERATOR(pg_catalog.=) c.%3$I',
-            c.table_name, c.key_column, c.parent_column, c.parent);
+            'ALTER TABLE @extschema@.%1$I ALTER COLUMN %2$I TYPE uuid'
+            ' USING @extschema@._lg_tenant_of(%4$s::pg_catalog.oid, %2$L, %3$I)',
+            c.table_name, c.key_column, c.parent_column,
+            pg_catalog.to_regclass('@extschema@.' OPERATOR(pg_catalog.||) pg_catalog.quote_ident(c.parent))::pg_catalog.oid);
     END LOOP;
-    PERFORM pg_catalog.set_config('session_replication_role', role_before, true);
-    -- every row found its parent: 2.2's foreign keys were validated, so only
-    -- rows loaded with triggers disabled can be missing one
     FOR c IN SELECT * FROM @extschema@._lg_tenant_columns() ORDER BY step LOOP
         EXECUTE pg_catalog.format('SELECT pg_catalog.count(*) FROM @extschema@.%I AS x WHERE x.%I IS NULL',
                                   c.table_name, c.key_column)
@@ -88,3 +92,4 @@ DROP FUNCTION @extschema@._lg_tenant_refuse(text, text);
 DROP FUNCTION @extschema@._lg_tenant_rekey(text, text);
 DROP FUNCTION @extschema@._lg_tenant_keys();
 DROP FUNCTION @extschema@._lg_tenant_columns();
+DROP FUNCTION @extschema@._lg_tenant_of(regclass, name, uuid);

@@ -57,6 +57,40 @@ SELECT convert_legacy_suggest('app one') AS call \gset
 \set VERBOSITY default
 :call
 \set VERBOSITY terse
+-- Found by type: a renamed NOT NULL column (surname, the one unread column
+-- of last_name's type), a renamed nullable one of its type that shares a
+-- word of its name (gads_campaign_id); no guess between two unread columns
+-- of one type (title, label for accounts.name); a boolean that would take
+-- its default in every row while its table's status column is dropped.
+CREATE SCHEMA legacy2;
+CREATE TABLE legacy2.users (id integer, email varchar(255), username varchar(100),
+    password_hash varchar(255), salt varchar(32), first_name varchar(100), surname varchar(100));
+INSERT INTO legacy2.users VALUES (1, 'ann@example.com', 'ann', 'h', 's', 'Ann', 'Archer');
+CREATE TABLE legacy2.accounts (id integer, title varchar(255), label varchar(255),
+    google_customer_id varchar(50), status text);
+INSERT INTO legacy2.accounts VALUES (1, 'Acme', 'acme', '123-456-7890', 'closed');
+CREATE TABLE legacy2.campaigns (id integer, account_id integer, name varchar(255),
+    customer_id varchar(50), gads_campaign_id varchar(50), old_ref varchar(50));
+INSERT INTO legacy2.campaigns VALUES (1, 1, 'Spring', '123-456-7890', '10001', 'x1');
+SELECT convert_legacy_suggest('legacy2') AS call \gset
+\echo :call
+-- the reshape a person decides, in a schema of views layered on the source:
+-- the suggestion reads it first, then the source (also_from), and the call
+-- it writes says so; it runs as it is
+CREATE SCHEMA legacy2_views;
+CREATE VIEW legacy2_views.accounts AS
+    SELECT id, title AS name, label, google_customer_id, status, status = 'active' AS is_active
+      FROM legacy2.accounts;
+SELECT convert_legacy_suggest('legacy2_views', also_from => '{legacy2}') AS call \gset
+\echo :call
+SET client_min_messages = warning;
+CREATE TEMP TABLE report2 AS
+:call
+RESET client_min_messages;
+SELECT table_name, rows_read, rows_converted, note FROM report2 WHERE rows_read > 0;
+-- also_from: a missing schema
+SELECT convert_legacy_suggest('legacy2_views', also_from => '{no_such_schema}');
+DROP SCHEMA legacy2, legacy2_views CASCADE;
 -- NULL, the extension's own schema, a missing schema
 SELECT convert_legacy_suggest(NULL);
 SELECT convert_legacy_suggest('lane_google');

@@ -16,7 +16,9 @@
 
 #include "access/htup_details.h"
 #include "catalog/pg_proc.h"
+#include "commands/extension.h"
 #include "commands/trigger.h"
+#include "executor/spi.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
@@ -116,4 +118,85 @@ lg_check_trigger_rights(Relation rel, const char *qname, int16 events,
 				 errhint("Nothing was converted.  Disable the trigger for the conversion (ALTER TABLE %s DISABLE TRIGGER %s), or have a role trusted with your rights own its function.",
 						 qname, quote_identifier(tg->tgname))));
 	}
+}
+
+/*
+ * _lg_carry_grants(from_fn, to_fn): an update script that replaces a
+ * function by one of another signature (2.1 <-> 2.2 convert_legacy and
+ * convert_legacy_problems) carries the EXECUTE privileges users granted on
+ * the old one to the new one, before it drops the old one.
+ *
+ * A GRANT inside an extension script is recorded as the extension's own
+ * initial privilege (pg_init_privs), which pg_dump never dumps: a restore
+ * would lose it.  So the grants are made as the user's own, outside the
+ * extension's initial privileges, as if they had been run after the update:
+ * pg_init_privs of the new function stays the one a fresh CREATE EXTENSION
+ * records, proacl and pg_shdepend hold the user's grants, and pg_dump dumps
+ * them.  Grants are re-made by the updating superuser, as the owner.
+ */
+PG_FUNCTION_INFO_V1(lg_carry_grants);
+
+Datum
+lg_carry_grants(PG_FUNCTION_ARGS)
+{
+	Oid			from_fn = PG_GETARG_OID(0);
+	Oid			to_fn = PG_GETARG_OID(1);
+	HeapTuple	tup;
+	Datum		acl_datum;
+	bool		isnull;
+	Oid			owner;
+	Acl		   *acl;
+	AclItem    *items;
+	bool		save_creating = creating_extension;
+	int			i;
+
+	if (!creating_extension)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("%s can only be called from an extension script",
+						"_lg_carry_grants()")));
+
+	tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(from_fn));
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for function %u", from_fn);
+	owner = ((Form_pg_proc) GETSTRUCT(tup))->proowner;
+	acl_datum = SysCacheGetAttr(PROCOID, tup, Anum_pg_proc_proacl, &isnull);
+	acl = isnull ? acldefault(OBJECT_FUNCTION, owner)
+		: DatumGetAclPCopy(acl_datum);
+	ReleaseSysCache(tup);
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+
+	/* not the extension's: recordExtensionInitPriv() records nothing */
+	creating_extension = false;
+	PG_TRY();
+	{
+		items = ACL_DAT(acl);
+		for (i = 0; i < ACL_NUM(acl); i++)
+		{
+			AclMode		privs = ACLITEM_GET_PRIVS(items[i]);
+			AclMode		goptions = ACLITEM_GET_GOPTIONS(items[i]);
+			Oid			grantee = items[i].ai_grantee;
+			char	   *sql;
+
+			if (grantee == owner || !(privs & ACL_EXECUTE))
+				continue;
+			sql = psprintf("GRANT EXECUTE ON FUNCTION %s TO %s%s",
+						   format_procedure_qualified(to_fn),
+						   grantee == ACL_ID_PUBLIC ? "PUBLIC"
+						   : quote_identifier(GetUserNameFromId(grantee, false)),
+						   (goptions & ACL_EXECUTE) ? " WITH GRANT OPTION" : "");
+			if (SPI_execute(sql, false, 0) != SPI_OK_UTILITY)
+				elog(ERROR, "SPI_execute failed: %s", sql);
+		}
+	}
+	PG_FINALLY();
+	{
+		creating_extension = save_creating;
+	}
+	PG_END_TRY();
+
+	SPI_finish();
+	PG_RETURN_VOID();
 }

@@ -7,6 +7,7 @@
 #   lg_cluster_start DIR start a throwaway cluster in DIR on a Unix socket
 #   lg_cluster_stop      stop it (also done at exit)
 #   lg_scratch_cluster N a temporary directory $dir with a started cluster
+#   lg_bench_start N R   a benchmark's scale, runs, build and scratch cluster
 #   lg_pg_source MAJOR   Debian's postgresql-MAJOR source tree (as root); sets
 #                        LG_PG_SRCDIR
 #   lg_build_pg MAJOR    build and install that server under a prefix of its
@@ -373,6 +374,22 @@ lg_scratch_cluster() {
     trap 'rm -rf "$dir"' EXIT
     lg_cluster_start "$dir/cluster"
     trap 'lg_cluster_stop; rm -rf "$dir"' EXIT
+}
+
+# A benchmark's start: lg_bench_start NAME RUNS sets S (LG_SCALE, default 1;
+# LG_SMOKE=1: 0.01) and RUNS (LG_RUNS, default RUNS; smoke: 1), builds and
+# installs (unless LG_NO_BUILD=1), and starts its scratch cluster ($dir).
+lg_bench_start() {
+    if [ "${LG_SMOKE:-0}" = 1 ]; then
+        S=${LG_SCALE:-0.01}
+        RUNS=${LG_RUNS:-1}
+    else
+        S=${LG_SCALE:-1}
+        RUNS=${LG_RUNS:-$2}
+    fi
+    lg_find_pg_config
+    [ "${LG_NO_BUILD:-0}" = 1 ] || lg_build_install
+    lg_scratch_cluster "$1"
 }
 
 # A benchmark target: lg_verdict DESCRIPTION A B OP prints whether "A OP B"

@@ -296,8 +296,8 @@ entry_args(FunctionCallInfo fcinfo, bool problems_only, const char *fname,
  * lacks; each must exist and not be the extension's own.  Not with the
  * carry, whose plan follows the dependents of one schema's tables.
  */
-static void
-source_schemas(ConvertState *st, ArrayType *also_from, const char *fname)
+void
+lg_conv_source_schemas(ConvertState *st, ArrayType *also_from, const char *fname)
 {
 	Datum	   *elems;
 	bool	   *nulls;
@@ -359,7 +359,7 @@ entry_state(ConvertArgs *a, bool problems_only, const char *fname)
 						quote_identifier(NameStr(*a->source))),
 				 errdetail("convert_legacy() copies legacy tables of another schema into the extension's tables."),
 				 errhint("To convert the extension's own 1.0 tables, run ALTER EXTENSION lane_google UPDATE.")));
-	source_schemas(st, a->also_from, fname);
+	lg_conv_source_schemas(st, a->also_from, fname);
 	if (IsInParallelMode() || RecoveryInProgress())
 		ereport(ERROR,
 				(errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),

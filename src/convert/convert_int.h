@@ -378,6 +378,10 @@ lg_conv_source_rights_end(const TableState *ts, LgAsOwner *save)
 		lg_end_as_owner(save);
 }
 
+/* convert.c: also_from, the schemas searched after the source schema */
+extern void lg_conv_source_schemas(ConvertState *st, ArrayType *also_from,
+								   const char *fname);
+
 /* rules.c: the caller's arguments */
 extern void lg_conv_parse_modes(ConvertState *st, const char *on_orphan,
 								const char *on_error, const char *dependents);

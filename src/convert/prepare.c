@@ -451,17 +451,18 @@ keep_referenced_keysets(ConvertState *st)
 
 
 /*
- * Is convert_legacy_suggest(name) there (2.2 on)?  The layout error's hint
- * names it only where it can be called: the same library serves 2.1.
+ * Is convert_legacy_suggest(name, name[]) there (2.2 on)?  The layout
+ * error's hint names it only where it can be called: the same library
+ * serves 2.1.
  */
 static bool
 suggest_installed(void)
 {
-	Oid			argtype = NAMEOID;
+	Oid			argtypes[2] = {NAMEOID, NAMEARRAYOID};
 	List	   *name = list_make2(makeString(get_namespace_name(lg_extension_schema())),
 								  makeString("convert_legacy_suggest"));
 
-	return OidIsValid(LookupFuncName(name, 1, &argtype, true));
+	return OidIsValid(LookupFuncName(name, 2, argtypes, true));
 }
 
 /*

@@ -32,6 +32,7 @@
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/formatting.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -56,6 +57,7 @@ typedef struct Proposal
 typedef struct Suggest
 {
 	Oid			schema;
+	ArrayType  *also_from;		/* 2.2: the schemas searched after it */
 	MemoryContext work;
 	List	   *layout;			/* LayoutDecision, without the proposals */
 	List	   *column_map;		/* Proposal */
@@ -187,6 +189,7 @@ suggest_state(Suggest *sg)
 	st->dst_schema = lg_extension_schema();
 	st->src_schema = sg->schema;
 	st->src_prefix = "";
+	lg_conv_source_schemas(st, sg->also_from, "convert_legacy_suggest()");
 	st->column_map = rules_of(sg->column_map);
 	st->ignore_columns = rules_of(sg->ignore);
 	st->value_map = rules_of(sg->value_map);
@@ -198,9 +201,80 @@ suggest_state(Suggest *sg)
  * ------------------------------------------------------------------------
  */
 
+/* Do two column names share a word of 4 letters at least ("campaign")? */
+static const char *
+shared_word(const char *a, const char *b)
+{
+	char	   *wa = pstrdup(a);
+	char	   *save_a;
+	char	   *w;
+
+	for (w = strtok_r(wa, "_ ", &save_a); w; w = strtok_r(NULL, "_ ", &save_a))
+	{
+		char	   *wb = pstrdup(b);
+		char	   *save_b;
+		char	   *v;
+
+		if (strlen(w) < 4)
+			continue;
+		for (v = strtok_r(wb, "_ ", &save_b); v; v = strtok_r(NULL, "_ ", &save_b))
+			if (pg_strcasecmp(w, v) == 0)
+				return w;
+	}
+	return NULL;
+}
+
+/*
+ * A target column no source column of a similar name converts into, found
+ * by its type: the one source column no target column reads whose type and
+ * modifier are the target's, when the target is NOT NULL without a default
+ * (the conversion cannot go without it); when it has a default, that column
+ * must also share a word of its name ("gads_campaign_id" for
+ * "google_campaign_id").  None, or more than one: nothing proposed, the
+ * choice is the user's.
+ */
+static Proposal *
+column_by_type(Suggest *sg, ConvertState *st, LayoutDecision *d, Relation src)
+{
+	LayoutDecision *found = NULL;
+	const char *word = NULL;
+	ListCell   *lc;
+
+	foreach(lc, st->layout)
+	{
+		LayoutDecision *u = lfirst(lc);
+		Form_pg_attribute att;
+		const char *w = NULL;
+
+		if (u->kind != LAYOUT_UNUSED || u->table != d->table ||
+			has_proposal(sg->column_map, u->table, u->source))
+			continue;
+		att = TupleDescAttr(RelationGetDescr(src), u->src_attno - 1);
+		if (att->atttypid != d->dst_type || att->atttypmod != d->dst_typmod)
+			continue;
+		if (d->kind == LAYOUT_DEFAULT && (w = shared_word(u->source, d->column)) == NULL)
+			continue;
+		if (found)
+			return NULL;		/* two alike: the user's choice */
+		found = u;
+		word = w;
+	}
+	if (!found)
+		return NULL;
+	return new_proposal(d->table, found->source, d->column, NULL,
+						word ?
+						psprintf("no source column \"%s\"; \"%s\" is the one unread column of its type, %s, and shares the word \"%s\": check that it holds it",
+								 d->column, found->source,
+								 format_type_with_typemod(d->dst_type, d->dst_typmod), word) :
+						psprintf("no source column \"%s\", which is NOT NULL; \"%s\" is the one unread column of its type, %s: check that it holds it",
+								 d->column, found->source,
+								 format_type_with_typemod(d->dst_type, d->dst_typmod)));
+}
+
 /*
  * column_map: a target column without a source, and a source column no
- * target column reads, of a similar name, that converts into it.
+ * target column reads, of a similar name, that converts into it (or, failing
+ * that, of its very type: column_by_type).
  */
 static void
 propose_column_map(Suggest *sg, ConvertState *st)
@@ -245,6 +319,13 @@ propose_column_map(Suggest *sg, ConvertState *st)
 														   d->column, best->source,
 														   format_type_be(best->src_type),
 														   format_type_with_typemod(d->dst_type, d->dst_typmod))));
+		else
+		{
+			Proposal   *p = column_by_type(sg, st, d, src);
+
+			if (p)
+				sg->column_map = lappend(sg->column_map, p);
+		}
 		table_close(dst, NoLock);
 		table_close(src, NoLock);
 	}
@@ -288,7 +369,7 @@ propose_ignore(Suggest *sg, ConvertState *st)
 		if (d->kind != LAYOUT_UNUSED ||
 			has_proposal(sg->column_map, d->table, d->source))
 			continue;
-		rel = lg_conv_qualified(st->src_schema, lg_conv_source_name(st, ts->spec));
+		rel = lg_conv_qualified(ts->src_schema, lg_conv_source_name(st, ts->spec));
 		col = psprintf("x.%s", quote_identifier(d->source));
 		tt = source_query(ts, psprintf("SELECT pg_catalog.count(%s) FROM %s x", col, rel));
 		count = SPI_getvalue(tt->vals[0], tt->tupdesc, 1);
@@ -571,12 +652,67 @@ append_columns(StringInfo out, ConvertState *st)
 	}
 }
 
-/* What no program can decide: said where the call would fail */
+/* The source columns of a table proposed for ignore_columns, or "" */
+static char *
+unread_columns(Suggest *sg, const char *table)
+{
+	StringInfoData cands;
+	ListCell   *lc;
+
+	initStringInfo(&cands);
+	foreach(lc, sg->ignore)
+	{
+		Proposal   *p = lfirst(lc);
+
+		if (strcmp(p->rule.table, table) == 0)
+			appendStringInfo(&cands, "%s%s", cands.len ? ", " : "",
+							 one_line(quote_identifier(p->rule.column)));
+	}
+	return cands.data;
+}
+
+/*
+ * The source columns dropped that may say what a boolean target column
+ * holds: of type boolean or an enum, named like a status or a state, or
+ * sharing a word with it ("active").
+ */
+static char *
+flag_columns(Suggest *sg, ConvertState *st, LayoutDecision *d)
+{
+	Oid			relid = st->tables[d->table].src_relid;
+	StringInfoData cands;
+	ListCell   *lc;
+
+	initStringInfo(&cands);
+	foreach(lc, sg->ignore)
+	{
+		Proposal   *p = lfirst(lc);
+		char	   *lower;
+		Oid			type;
+
+		if (strcmp(p->rule.table, lg_tables[d->table].name) != 0)
+			continue;
+		type = get_atttype(relid, get_attnum(relid, p->rule.column));
+		lower = asc_tolower(p->rule.column, strlen(p->rule.column));
+		if (type == BOOLOID || type_is_enum(type) ||
+			strstr(lower, "status") || strstr(lower, "state") ||
+			shared_word(p->rule.column, d->column))
+			appendStringInfo(&cands, "%s%s", cands.len ? ", " : "",
+							 one_line(quote_identifier(p->rule.column)));
+	}
+	return cands.data;
+}
+
+/*
+ * What no program can decide: said where the call would fail, and where a
+ * boolean target takes its default in every row while columns of its table
+ * are dropped (accounts.is_active, when the source says it in a status
+ * column: a reshape, which a view expresses).
+ */
 static void
 append_decide(StringInfo out, Suggest *sg, ConvertState *st)
 {
 	ListCell   *lc;
-	ListCell   *lc2;
 
 	foreach(lc, st->layout)
 	{
@@ -585,19 +721,26 @@ append_decide(StringInfo out, Suggest *sg, ConvertState *st)
 
 		switch (d->kind)
 		{
+			case LAYOUT_DEFAULT:
+				{
+					char	   *cands;
+
+					if (d->dst_type != BOOLOID)
+						break;
+					cands = flag_columns(sg, st, d);
+					if (cands[0] == '\0')
+						break;
+					appendStringInfo(out,
+									 "-- DECIDE: %s.%s has no source column: every row gets its default.\n"
+									 "--   If %s, dropped below, says it, read %s through a view that computes it\n"
+									 "--   (doc/tutorial.md, step 1: a schema of views); otherwise nothing to do.\n",
+									 t, d->column, cands, t);
+					break;
+				}
 			case LAYOUT_MISSING:
 				{
-					StringInfoData cands;
+					char	   *cands = unread_columns(sg, t);
 
-					initStringInfo(&cands);
-					foreach(lc2, sg->ignore)
-					{
-						Proposal   *p = lfirst(lc2);
-
-						if (strcmp(p->rule.table, t) == 0)
-							appendStringInfo(&cands, "%s%s", cands.len ? ", " : "",
-											 one_line(quote_identifier(p->rule.column)));
-					}
 					appendStringInfo(out,
 									 "-- DECIDE: %s.%s is NOT NULL without a default, and no source column is of a similar name.\n"
 									 "--   Either map the source column that holds it, column_map => pg_catalog.jsonb_build_object(%s, %s)%s,\n"
@@ -605,7 +748,7 @@ append_decide(StringInfo out, Suggest *sg, ConvertState *st)
 									 t, d->column,
 									 quote_literal_cstr(psprintf("%s.source_column", t)),
 									 quote_literal_cstr(d->column),
-									 cands.len ? psprintf(" (unread here: %s)", cands.data) : "",
+									 cands[0] ? psprintf(" (unread here: %s)", cands) : "",
 									 t);
 					break;
 				}
@@ -709,6 +852,16 @@ suggest_text(Suggest *sg, const char *schema)
 	appendStringInfo(&out, "SELECT * FROM lane_google.convert_legacy(%s,\n",
 					 quote_literal_cstr(schema));
 	appendStringInfoString(&out, "    dry_run => true,  -- remove this line to convert\n");
+	if (st->nsrc_schemas > 1)
+	{
+		int			k;
+
+		appendStringInfoString(&out, "    also_from => ARRAY[");
+		for (k = 1; k < st->nsrc_schemas; k++)
+			appendStringInfo(&out, "%s%s", k > 1 ? ", " : "",
+							 quote_literal_cstr(get_namespace_name(st->src_schemas[k])));
+		appendStringInfoString(&out, "]::pg_catalog.name[],  -- the schemas searched, in order, for a table the first lacks\n");
+	}
 
 	/* the modes, each with the comments that lead to it */
 	initStringInfo(&modes);
@@ -822,7 +975,8 @@ suggest_text(Suggest *sg, const char *schema)
 }
 
 /*
- * convert_legacy_suggest(source_schema name) returns text: the call.
+ * convert_legacy_suggest(source_schema name, also_from name[]) returns text:
+ * the call.
  */
 LG_GUARDED_FUNCTION(lg_convert_legacy_suggest)
 {
@@ -839,6 +993,8 @@ LG_GUARDED_FUNCTION(lg_convert_legacy_suggest)
 	memset(&sg, 0, sizeof(sg));
 	schema = pstrdup(NameStr(*PG_GETARG_NAME(0)));
 	sg.schema = get_namespace_oid(schema, false);
+	if (PG_NARGS() > 1 && !PG_ARGISNULL(1))
+		sg.also_from = PG_GETARG_ARRAYTYPE_P(1);
 	if (sg.schema == lg_extension_schema())
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

@@ -211,6 +211,60 @@ is(query('dflt', "SELECT extversion FROM pg_extension WHERE extname = 'lane_goog
 	'2.2', 'CREATE EXTENSION lane_google installs 2.2, the default version');
 catalog_is('dflt', '2.2', 'CREATE EXTENSION lane_google (default version)');
 
+# --- grants users made survive the change of signature -------------------------
+# convert_legacy and convert_legacy_problems change signature between 2.1 and
+# 2.2 (also_from): the update re-creates them.  EXECUTE granted on them at 2.1
+# is carried each way, as the user's own grant: pg_init_privs stays the one a
+# fresh install records (so the catalogs still compare equal) and pg_dump
+# dumps the grant, so that a restore has it too.
+query('postgres', 'CREATE ROLE lg_converter; CREATE ROLE lg_delegate');
+createdb('grants', 'seed10');
+update_to('grants', '2.1');
+query('grants',
+	    'GRANT USAGE ON SCHEMA lane_google TO lg_converter, lg_delegate; '
+	  . 'GRANT EXECUTE ON FUNCTION lane_google.convert_legacy(name, text, boolean, text, jsonb, text[], jsonb, text, text) TO lg_converter; '
+	  . 'GRANT EXECUTE ON FUNCTION lane_google.convert_legacy_problems(name, jsonb, text[], jsonb, text) TO lg_delegate WITH GRANT OPTION');
+my $grants_sql = q{
+SELECT p.proname || ': ' || string_agg(pg_catalog.pg_get_userbyid(a.grantee) || CASE WHEN a.is_grantable THEN ' (grantable)' ELSE '' END, ', ' ORDER BY 1)
+FROM pg_catalog.pg_proc p, pg_catalog.aclexplode(p.proacl) a
+WHERE p.pronamespace = 'lane_google'::regnamespace AND p.proname LIKE 'convert_legacy%'
+  AND a.grantee <> p.proowner
+GROUP BY p.proname ORDER BY 1};
+my $init_sql = q{
+SELECT p.oid::regprocedure || ' ' || coalesce(i.initprivs::text, 'none')
+FROM pg_catalog.pg_proc p LEFT JOIN pg_catalog.pg_init_privs i
+  ON i.objoid = p.oid AND i.classoid = 'pg_proc'::regclass
+WHERE p.pronamespace = 'lane_google'::regnamespace AND p.proname LIKE 'convert_legacy%'
+ORDER BY 1};
+my $granted = "convert_legacy: lg_converter\nconvert_legacy_problems: lg_delegate (grantable)";
+is(query('grants', $grants_sql), $granted, '2.1: the grants made');
+update_to('grants', '2.2');
+is(query('grants', $grants_sql), $granted, '2.1 -> 2.2: the grants carried to the new signatures');
+is(query('grants', $init_sql), query('dflt', $init_sql),
+	'2.1 -> 2.2: pg_init_privs as a fresh 2.2 records it (the grants are not the extension\'s)');
+is(query('grants', q{SELECT count(*) FROM pg_catalog.pg_proc WHERE proname = '_lg_carry_grants'}),
+	'0', 'no helper function left behind');
+my ($dumped) = PostgreSQL::Test::Utils::run_command(
+	[ 'pg_dump', '--schema-only', '-d', $node->connstr('grants') ]);
+like($dumped, qr/GRANT ALL ON FUNCTION lane_google\.convert_legacy\([^)]*also_from name\[\][^)]*\) TO lg_converter;/,
+	'pg_dump of the updated database dumps the carried grant');
+like($dumped, qr/GRANT ALL ON FUNCTION lane_google\.convert_legacy_problems\([^)]*\) TO lg_delegate WITH GRANT OPTION;/,
+	'pg_dump dumps the grant option too');
+update_to('grants', '2.1');
+is(query('grants', $grants_sql), $granted, '2.2 -> 2.1: the grants carried back');
+catalog_is_after_revoke('grants');
+
+sub catalog_is_after_revoke
+{
+	my ($db) = @_;
+	query($db,
+		    'REVOKE ALL ON FUNCTION lane_google.convert_legacy(name, text, boolean, text, jsonb, text[], jsonb, text, text) FROM lg_converter; '
+		  . 'REVOKE ALL ON FUNCTION lane_google.convert_legacy_problems(name, jsonb, text[], jsonb, text) FROM lg_delegate CASCADE; '
+		  . 'REVOKE USAGE ON SCHEMA lane_google FROM lg_converter, lg_delegate');
+	catalog_is($db, '2.1', '2.1 -> 2.2 -> 2.1 with grants, once revoked: the 2.1 catalog');
+	return;
+}
+
 # ALTER EXTENSION UPDATE from 1.0: 1.0 -> 2.0 -> 2.1 -> 2.2 or
 # 1.0 -> 1.1 -> 2.1 -> 2.2, the same end
 createdb('plain', 'seed10');

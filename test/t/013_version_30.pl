@@ -174,6 +174,31 @@ my $updated_at = join ' ', map { query('seed22', "SELECT max(updated_at) FROM la
 is(join(' ', map { query('up30', "SELECT max(updated_at) FROM lane_google.$_") } qw(ad_groups ads)),
 	$updated_at, 'the fill touches no updated_at');
 
+# The fill's look-up of a parent's tenant key (src/tenant_fill.c), both ways:
+# a hash table of the parent read by one scan while it fits in
+# maintenance_work_mem, a look-up by id per row past that (20,000 parents
+# at 64 bytes each are over 1MB).  Both give what a join gives, and NULL for
+# an id no parent has.
+query('up30', q{
+CREATE SCHEMA fill;
+CREATE FUNCTION fill.tenant_of(regclass, name, uuid) RETURNS uuid
+    AS '$libdir/lane_google', 'lg_tenant_of' LANGUAGE C STABLE STRICT;
+CREATE TABLE fill.parent (id uuid PRIMARY KEY, account_id uuid);
+INSERT INTO fill.parent
+    SELECT md5('p' || i)::uuid, CASE WHEN i % 100 <> 0 THEN md5('a' || (i % 37))::uuid END
+      FROM generate_series(1, 20000) i;
+CREATE TABLE fill.child AS SELECT md5('p' || i)::uuid AS parent_id FROM generate_series(1, 20500) i;
+ANALYZE fill.parent, fill.child});
+my $fill_sql = q{
+SELECT count(*) || ' ' || count(t) || ' ' || count(*) FILTER (WHERE t IS NOT DISTINCT FROM p.account_id)
+  FROM (SELECT c.parent_id, fill.tenant_of('fill.parent', 'account_id', c.parent_id) AS t FROM fill.child c) x
+  LEFT JOIN fill.parent p ON p.id = x.parent_id};
+is(query('up30', "SET maintenance_work_mem = '64MB'; $fill_sql"), '20500 19800 20500',
+	'tenant look-up by a hash table of the parent: the join\'s answer for every row, NULL for 700');
+is(query('up30', "SET maintenance_work_mem = '1MB'; $fill_sql"), '20500 19800 20500',
+	'tenant look-up by id per row (the parent over maintenance_work_mem): the same answers');
+query('up30', 'DROP SCHEMA fill CASCADE');
+
 createdb('back22', 'up30');
 update_to('back22', '2.2');
 catalog_is('back22', '2.2', '2.2 -> 3.0 -> 2.2');

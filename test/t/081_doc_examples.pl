@@ -1,5 +1,6 @@
-# test/t/081_doc_examples.pl: the SQL of doc/tutorial.md and doc/online-runbook.md
-# runs and shows what the documents say.
+# test/t/081_doc_examples.pl: the SQL of README.md's quick start, doc/tutorial.md,
+# doc/online-runbook.md and doc/reference.md runs and shows what the
+# documents say.
 #
 # The tutorial: the practice database of its step 0 (test/gen_legacy.sh
 # --scale 0.01 --target app --layout mixed, the extension at its default
@@ -10,6 +11,13 @@
 # (aligned, errors as psql prints them, client_min_messages = warning) must
 # equal it, but for trailing blanks, empty lines and "(N rows)" lines; a
 # block without one must run without an error.
+#
+# The reference: on a copy of the tutorial's database as the tutorial leaves
+# it (converted, the legacy tables beside).  Its examples not run here, and
+# why: set_legacy_namespace() (its place is before the first conversion:
+# sql/convert.sql and sql/uuid_v7.sql run it there),
+# online_backfill() (at 1.x, mid-conversion: the runbook's blocks run it),
+# the postgres_fdw source (another server).
 use strict;
 use warnings FATAL => 'all';
 
@@ -25,7 +33,7 @@ my $root = File::Spec->catdir($FindBin::RealBin, '..', '..');
 sub marked_blocks
 {
 	my ($doc) = @_;
-	my $path = File::Spec->catfile($root, 'doc', $doc);
+	my $path = $doc eq 'README.md' ? File::Spec->catfile($root, $doc) : File::Spec->catfile($root, 'doc', $doc);
 	my $text = do { local (@ARGV, $/) = ($path); <> };
 	my @blocks;
 	while ($text =~ /^<!-- test -->\n```sql\n(.*?)^```\n(?:```\n(.*?)^```\n)?/msg)
@@ -71,7 +79,7 @@ sub run_blocks
 {
 	my ($doc, $db) = @_;
 	my @blocks = marked_blocks($doc);
-	ok(scalar(@blocks) >= 10, "doc/$doc has its runnable SQL blocks marked");
+	ok(scalar(@blocks) >= ($doc eq 'README.md' ? 1 : 10), "$doc has its runnable SQL blocks marked");
 	for my $b (@blocks)
 	{
 		my ($stdout, $stderr);
@@ -94,11 +102,20 @@ sub run_blocks
 	}
 }
 
+# the README's quick start, on a fresh copy of the application's layout
+$node->safe_psql('postgres', 'CREATE DATABASE quick');
+gen('quick', qw(--scale 0.01 --target app --layout mixed));
+run_blocks('README.md', 'quick');
+
 # the tutorial
 $node->safe_psql('postgres', 'CREATE DATABASE app');
 gen('app', qw(--scale 0.01 --target app --layout mixed));
 $node->safe_psql('app', 'CREATE EXTENSION lane_google');
 run_blocks('tutorial.md', 'app');
+
+# the reference, on the tutorial's converted database
+$node->safe_psql('postgres', 'CREATE DATABASE ref TEMPLATE app');
+run_blocks('reference.md', 'ref');
 
 # the runbook
 $node->safe_psql('postgres', 'CREATE DATABASE online');
