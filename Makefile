@@ -82,10 +82,12 @@ lane_google--2.2--2.1.sql: $(LG_COMMENTS_2) $(LG_DOWN_2) lane_google--2.0--2.1.s
 # 3.0, the tenant-keyed layout (doc/citus.md): both directions are built
 # from one description of the layout (tenant-layout.sql: the tenant key
 # columns and every key object as it is in 2.2 and in 3.0), then the steps
-# of each direction; the way up ends with the comments of what it adds, the
-# way back drops all of it.
-LG_TENANT_UP = scripts/tenant-layout.sql scripts/tenant-up.sql scripts/comments-3.x.sql
-LG_TENANT_DOWN = scripts/tenant-layout.sql scripts/tenant-down.sql
+# of each direction; the way up ends with distribute() and undistribute()
+# (citus-3.x.sql) and the comments of what it adds, the way back refuses
+# while the tables are distributed (citus-3.x-down.sql), then drops all of it.
+LG_TENANT_UP = scripts/tenant-layout.sql scripts/tenant-up.sql scripts/citus-3.x.sql \
+	scripts/comments-3.x.sql
+LG_TENANT_DOWN = scripts/citus-3.x-down.sql scripts/tenant-layout.sql scripts/tenant-down.sql
 
 lane_google--2.2--3.0.sql: $(LG_TENANT_UP)
 	$(call lg_guard,3.0)

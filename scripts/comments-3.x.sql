@@ -48,3 +48,8 @@ COMMENT ON TRIGGER conversation_messages_set_user_id ON @extschema@.conversation
 COMMENT ON CONSTRAINT analytics_snapshots_account_id_campaign_id_snapshot_date_pe_key ON @extschema@.analytics_snapshots IS 'One snapshot per campaign, date and period within a tenant: UNIQUE (account_id, campaign_id, snapshot_date, period_type); also the foreign key''s index.';
 
 COMMENT ON FUNCTION @extschema@.set_tenant_key() IS 'BEFORE INSERT OR UPDATE OF the parent column row trigger of 3.0: fills a NULL tenant key (account_id, user_id) from the parent row.';
+COMMENT ON FUNCTION @extschema@.distribute(integer) IS 'On a Citus coordinator, in the caller''s transaction: users and accounts made reference tables, the tenant tables distributed by account_id co-located with campaigns, conversations and conversation_messages by user_id; every row moved to the shards, the foreign keys kept.  Refuses unless every worker has this version, the coordinator''s legacy namespace and no rows of its own.';
+COMMENT ON FUNCTION @extschema@.undistribute() IS 'The way back from distribute(), in the caller''s transaction: every row brought back into the coordinator''s own tables, the Citus metadata and shards of the 11 tables removed.';
+COMMENT ON FUNCTION @extschema@._lg_citus_tables() IS 'Internal: what distribute() makes of each of the 11 tables (reference or distributed, distribution column, co-location), in its order.';
+COMMENT ON FUNCTION @extschema@._lg_citus_relids() IS 'Internal: the 11 tables as regclass, in distribute()''s order.';
+COMMENT ON FUNCTION @extschema@._lg_citus_require(text, boolean) IS 'Internal: the refusals distribute() and undistribute() share (Citus installed, the coordinator, a worker, no foreign key with other tables, distributed or not).';

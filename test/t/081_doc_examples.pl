@@ -17,7 +17,8 @@
 # why: set_legacy_namespace() (its place is before the first conversion:
 # sql/convert.sql and sql/uuid_v7.sql run it there),
 # online_backfill() (at 1.x, mid-conversion: the runbook's blocks run it),
-# the postgres_fdw source (another server).
+# the postgres_fdw source (another server), distribute() (a Citus
+# coordinator with workers: test/t/090_citus.pl runs it).
 use strict;
 use warnings FATAL => 'all';
 

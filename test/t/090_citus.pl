@@ -16,6 +16,17 @@
 #   validate_fk_integrity() over co-located distributed tables checks them on
 #   the shards from the coordinator (test/t/091_citus_validate.pl: every
 #   case), and refuses on a worker, whose shards hold only some rows.
+# - distribute() (3.0) on the path of doc/citus.md "From 1.x on one node to
+#   Citus, step by step": 1.0 with rows converted to 3.0 on the coordinator
+#   alone, the workers added, the namespace set; each refusal with its
+#   SQLSTATE (no Citus, no worker, a worker's namespace, on a worker, a worker
+#   at another version, a worker down, a worker's own rows, another table's
+#   foreign key, twice); kill -9 on a worker while distribute() waits there
+#   for a lock another session holds (pg_locks): nothing left half done, then
+#   it runs; rows, relationships, catalog, pg_dist_partition, empty shells,
+#   single-shard EXPLAINs, uuid_generate_v7() keys, Citus refusing a row
+#   without account_id; 3.0 -> 2.2 refused while distributed; undistribute()
+#   and the catalogs (coordinator and worker1) as before.
 use strict;
 use warnings FATAL => 'all';
 
@@ -24,7 +35,10 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
+use IPC::Run;
+
 use lib $FindBin::RealBin;
+use LgPaths;
 use LgReliab qw(lg_seed lg_make_legacy_source);
 
 my $coord = PostgreSQL::Test::Cluster->new('coordinator');
@@ -49,6 +63,7 @@ shared_preload_libraries = 'citus'
 wal_level = logical
 max_worker_processes = 16
 client_min_messages = warning
+restart_after_crash = on
 });
 	$node->start;
 	$node->safe_psql('postgres', 'CREATE EXTENSION citus');
@@ -71,8 +86,14 @@ is($coord->safe_psql('postgres', 'SELECT count(*) FROM pg_dist_node WHERE groupi
 sub error_of
 {
 	my ($node, $sql) = @_;
+	return error_of_db($node, 'postgres', $sql);
+}
+
+sub error_of_db
+{
+	my ($node, $db, $sql) = @_;
 	my ($rc, $out, $err) =
-	  $node->psql('postgres', $sql, extra_params => [ '-v', 'VERBOSITY=verbose' ]);
+	  $node->psql($db, $sql, extra_params => [ '-v', 'VERBOSITY=verbose' ]);
 	return $rc == 0 ? "no error: $out" : $err;
 }
 
@@ -262,6 +283,264 @@ like(
 	error_of($w1, "SELECT * FROM lane_google.validate_fk_integrity('vt')"),
 	qr/ERROR:  0A000: validate_fk_integrity\(\) (does not support Citus tables: vt\.child is a distributed table|cannot read table vt\.child_\d+: it is a shard of Citus table vt\.child)/,
 	'and on a worker, whose shards hold only some of the rows');
+
+# --- distribute() and undistribute() (3.0) ------------------------------------
+# The path of doc/citus.md, "From 1.x on one node to Citus, step by step":
+# 1.0 with rows on a node of its own (the workers removed), UPDATE TO '2.2'
+# and '3.0' there; the workers added (Citus creates lane_google 3.0 on
+# them), the namespace set, then distribute().
+$coord->safe_psql('postgres',
+	'DROP SCHEMA vt CASCADE; DROP SCHEMA legacy CASCADE; DROP EXTENSION lane_google');
+$coord->safe_psql('postgres',
+	"SELECT citus_remove_node('" . $_->host . "', " . $_->port . ')')
+  for ($w1, $w2);
+lg_seed($coord, 'postgres', 0.05);
+$coord->safe_psql('postgres', "ALTER EXTENSION lane_google UPDATE TO '2.2'");
+$coord->safe_psql('postgres', "ALTER EXTENSION lane_google UPDATE TO '3.0'");
+lg_paths_init($coord, PostgreSQL::Test::Utils::tempdir());
+my $rows_before = rows_text('postgres');
+my $relations_before = relations_text('postgres');
+my $catalog_before = catalog('postgres');
+like($rows_before, qr/^ads 5000 [0-9a-f]{32}$/m, 'the 3.0 tables hold the converted rows');
+
+# distribute() without Citus in the database
+$coord->safe_psql('postgres', 'CREATE DATABASE nocitus');
+$coord->safe_psql('nocitus', "CREATE EXTENSION lane_google VERSION '3.0'");
+like(
+	error_of_db($coord, 'nocitus', 'SELECT lane_google.distribute()'),
+	qr/ERROR:  55000: lane_google\.distribute\(\) needs Citus, which is not installed in this database.*HINT:  Install Citus on every node/s,
+	'distribute() without Citus refuses (55000)');
+like(
+	error_of($coord, 'SELECT lane_google.distribute()'),
+	qr/ERROR:  55000: lane_google\.distribute\(\) needs a Citus worker, and none is registered.*HINT:  .*citus_add_node/s,
+	'distribute() without a worker refuses (55000)');
+
+# the workers again: Citus creates lane_google at the coordinator's version
+$coord->safe_psql('postgres',
+	"SELECT citus_add_node('" . $_->host . "', " . $_->port . ')')
+  for ($w1, $w2);
+is($w1->safe_psql('postgres', "SELECT extversion FROM pg_extension WHERE extname = 'lane_google'"),
+	'3.0', 'a worker added to the 3.0 coordinator has lane_google 3.0');
+like(
+	error_of($coord, 'SELECT lane_google.distribute()'),
+	qr/ERROR:  55000: cannot distribute the tables of lane_google: a worker's legacy namespace is not the coordinator's.*DETAIL:  The coordinator has [0-9a-f-]{36}\.\n\S+:\d+ has [0-9a-f-]{36}\n\S+:\d+ has [0-9a-f-]{36}\n.*HINT:  .*set_legacy_namespace\(lane_google\.legacy_namespace\(\)\)/s,
+	'distribute() refuses while the workers have their own namespaces, naming each (55000)');
+$coord->safe_psql('postgres',
+	'SELECT lane_google.set_legacy_namespace(lane_google.legacy_namespace())');
+
+like(
+	error_of($w1, 'SELECT lane_google.distribute()'),
+	qr/ERROR:  55000: lane_google\.distribute\(\) runs on the Citus coordinator, and this node is a worker/,
+	'distribute() on a worker refuses (55000)');
+
+# a worker left at another version (the update run with propagation off)
+$w2->safe_psql('postgres',
+	"SET citus.enable_ddl_propagation = off; ALTER EXTENSION lane_google UPDATE TO '2.2'");
+my $w2_name = $w2->host . ':' . $w2->port;
+like(
+	error_of($coord, 'SELECT lane_google.distribute()'),
+	qr/ERROR:  55000: cannot distribute the tables of lane_google: a worker has another version of the extension.*DETAIL:  The coordinator has lane_google 3\.0\.\n\Q$w2_name\E has lane_google 2\.2\n.*HINT:  Nothing was changed\.  Bring every worker to 3\.0: on that worker, SET citus\.enable_ddl_propagation = off; ALTER EXTENSION lane_google UPDATE TO '3\.0'/s,
+	'distribute() refuses a worker at another version, by node (55000)');
+$w2->safe_psql('postgres',
+	"SET citus.enable_ddl_propagation = off; ALTER EXTENSION lane_google UPDATE TO '3.0'");
+
+# a worker that is down
+$w2->stop;
+like(
+	error_of($coord, 'SELECT lane_google.distribute()'),
+	qr/ERROR:  08006: cannot distribute the tables of lane_google: a worker cannot be reached.*DETAIL:  \Q$w2_name\E: .*HINT:  Nothing was changed\.  Start the worker/s,
+	'distribute() refuses while a worker is down, naming it (08006)');
+$w2->start;
+
+# a worker's own copy of a table holding a row
+$w1->safe_psql('postgres',
+	"INSERT INTO lane_google.accounts (name, google_customer_id) VALUES ('stray', 'stray-1')");
+my $w1_name = $w1->host . ':' . $w1->port;
+like(
+	error_of($coord, 'SELECT lane_google.distribute()'),
+	qr/ERROR:  55000: cannot distribute the tables of lane_google: a worker's own copies of the tables hold rows.*DETAIL:  \Q$w1_name\E: lane_google\.accounts holds 1 rows\n/s,
+	'distribute() refuses a worker whose tables hold rows, by node and table (55000)');
+$w1->safe_psql('postgres', 'TRUNCATE lane_google.accounts CASCADE');
+
+# another table's foreign key into the 11
+$coord->safe_psql('postgres',
+	'CREATE TABLE public.notes (user_id uuid REFERENCES lane_google.users (id))');
+like(
+	error_of($coord, 'SELECT lane_google.distribute()'),
+	qr/ERROR:  2BP01: lane_google\.distribute\(\) cannot move the 11 tables: other tables have foreign keys with them.*DETAIL:  Foreign keys: notes_user_id_fkey on public\.notes\./s,
+	'distribute() refuses while another table has a foreign key into the 11 (2BP01)');
+$coord->safe_psql('postgres', 'DROP TABLE public.notes');
+like(
+	error_of($coord, 'SELECT lane_google.undistribute()'),
+	qr/ERROR:  55000: the tables of lane_google are not distributed.*HINT:  Nothing to undo/s,
+	'undistribute() before distribute() refuses (55000)');
+is($coord->safe_psql('postgres', 'SELECT count(*) FROM pg_dist_partition'), '0',
+	'every refusal left the tables as they were');
+same_text(catalog('postgres'), $catalog_before, 'and the catalog');
+
+# kill -9 on a worker while distribute() waits for it: a session on
+# worker1 holds a lock that distribute() needs there (ACCESS SHARE on its
+# conversation_messages: distribute()'s reads pass, its ALTER TABLE waits)
+my $w1_catalog_before;
+{
+	lg_paths_init($w1, PostgreSQL::Test::Utils::tempdir());
+	$w1_catalog_before = catalog('postgres');
+	lg_paths_init($coord, PostgreSQL::Test::Utils::tempdir());
+}
+my $blocker = $w1->background_psql('postgres');
+$blocker->query_safe('BEGIN; LOCK TABLE lane_google.conversation_messages IN ACCESS SHARE MODE');
+my ($dout, $derr) = ('', '');
+my $dh = IPC::Run::start(
+	[ $coord->installed_command('psql'), '-XAtq', '-d', $coord->connstr('postgres'),
+	  '-c', 'SELECT lane_google.distribute(4)' ],
+	'>', \$dout, '2>', \$derr);
+my $waiting = q{SELECT l.pid FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+	 WHERE c.relname = 'conversation_messages' AND c.relnamespace = 'lane_google'::regnamespace
+	   AND l.mode = 'AccessExclusiveLock' AND NOT l.granted};
+ok($w1->poll_query_until('postgres', "SELECT count(*) > 0 FROM ($waiting) w"),
+	'distribute() waits on worker1 for ACCESS EXCLUSIVE on its conversation_messages (pg_locks)');
+like($coord->safe_psql('postgres',
+		"SELECT state FROM pg_stat_activity WHERE query LIKE 'SELECT lane_google.distribute(4)%'"),
+	qr/^active$/, 'the coordinator\'s distribute() is still running');
+is($coord->safe_psql('postgres', 'SELECT count(*) FROM pg_dist_partition'), '0',
+	'no other session sees its work');
+my $victim = $w1->safe_psql('postgres', $waiting);
+kill 'KILL', $victim;
+$dh->finish;
+{
+	local $SIG{PIPE} = 'IGNORE';
+	eval { $blocker->quit; };
+}
+like($derr, qr/ERROR: /, 'distribute() fails when the worker goes down') or diag($dout);
+ok(LgReliab::lg_wait_restarted($w1, 'postgres'), 'worker1 restarted after the kill');
+is($coord->safe_psql('postgres', 'SELECT count(*) FROM pg_dist_partition'), '0',
+	'after the kill: no table distributed');
+same_text(rows_text('postgres'), $rows_before, 'after the kill: every row on the coordinator as it was');
+same_text(catalog('postgres'), $catalog_before, 'after the kill: the catalog as it was');
+for my $w ($w1, $w2)
+{
+	is( $w->safe_psql('postgres',
+			q{SELECT count(*) FROM pg_class WHERE relnamespace = 'lane_google'::regnamespace AND relname ~ '_[0-9]+$'}),
+		'0', $w->name . ': after the kill, no shard left');
+}
+
+# distribute(), the second time
+is($coord->safe_psql('postgres', 'SELECT lane_google.distribute(4)'), '', 'distribute() after the worker restarted');
+is( $coord->safe_psql(
+		'postgres', q{
+SELECT string_agg(line, E'\n' ORDER BY line) FROM (
+SELECT format('%s %s %s %s %s', c.relname, p.partmethod, p.repmodel,
+              coalesce(column_to_column_name(p.logicalrelid, p.partkey), '-'),
+              dense_rank() OVER (ORDER BY p.colocationid)) AS line
+  FROM pg_dist_partition p JOIN pg_class c ON c.oid = p.logicalrelid
+ WHERE c.relnamespace = 'lane_google'::regnamespace) s}),
+	join("\n",
+		'account_users h s account_id 2',
+		'accounts n t - 1',
+		'ad_groups h s account_id 2',
+		'ads h s account_id 2',
+		'analytics_snapshots h s account_id 2',
+		'approval_requests h s account_id 2',
+		'budget_alerts h s account_id 2',
+		'campaigns h s account_id 2',
+		'conversation_messages h s user_id 3',
+		'conversations h s user_id 3',
+		'users n t - 1'),
+	'pg_dist_partition: users and accounts reference tables, the tenant tables by account_id co-located with campaigns, the conversations by user_id');
+is($coord->safe_psql('postgres', q{SELECT count(DISTINCT shardid) FROM pg_dist_shard WHERE logicalrelid = 'lane_google.campaigns'::regclass}),
+	'4', 'campaigns has the shard_count given');
+same_text(rows_text('postgres'), $rows_before, 'distributed: every row and value as before (per-table checksums)');
+# the relationships, joined by id alone (across shards: Citus runs no
+# such outer join), on a local copy of the distributed tables
+$coord->safe_psql('postgres',
+	"CREATE SCHEMA snap;\n"
+	  . join('', map { "CREATE TABLE snap.$_ AS SELECT * FROM lane_google.$_;\n" } @LgPaths::tables));
+same_text(relations_text('postgres', 'snap'), $relations_before, 'distributed: every relationship as before');
+$coord->safe_psql('postgres', 'DROP SCHEMA snap CASCADE');
+my $local_size = q{SELECT sum(pg_relation_size(c.oid)) FROM pg_class c
+	 WHERE c.relnamespace = 'lane_google'::regnamespace AND c.relkind = 'r'
+	   AND c.relname IN ('users', 'accounts', 'account_users', 'campaigns', 'ad_groups', 'ads', 'analytics_snapshots',
+	                     'approval_requests', 'budget_alerts', 'conversations', 'conversation_messages')};
+for my $n ($coord, $w1, $w2)
+{
+	is($n->safe_psql('postgres', $local_size), '0',
+		$n->name . ': the shells of the 11 tables keep no rows in their own storage');
+}
+is( $coord->safe_psql('postgres',
+		q{SELECT count(*) FROM pg_constraint WHERE contype = 'f' AND connamespace = 'lane_google'::regnamespace AND conrelid::regclass::text !~ '_[0-9]+$'}),
+	'14', 'the 14 foreign keys again');
+# (the coordinator holds a placement of each reference table: users_NNN)
+same_text(join("\n", grep { !/_\d{6,}\b/ } split /\n/, catalog('postgres')),
+	$catalog_before, 'distributed: the extension\'s catalog as before (keys, comments, triggers), the placements aside');
+
+# the application, by account
+my ($acct, $camp) = split /\|/,
+  $coord->safe_psql('postgres', 'SELECT account_id, id FROM lane_google.campaigns ORDER BY id LIMIT 1');
+like(
+	$coord->safe_psql('postgres',
+		"EXPLAIN (COSTS OFF) INSERT INTO lane_google.ad_groups (account_id, campaign_id, name) VALUES ('$acct', '$camp', 'new group')"),
+	qr/Task Count: 1\n/, 'EXPLAIN: an INSERT into ad_groups with account_id is single-shard');
+my $by_account = "SELECT c.name, g.name FROM lane_google.campaigns c"
+  . " JOIN lane_google.ad_groups g ON g.account_id = c.account_id AND g.campaign_id = c.id"
+  . " WHERE c.account_id = '$acct'";
+like($coord->safe_psql('postgres', "EXPLAIN (COSTS OFF) $by_account"),
+	qr/Task Count: 1\n/, 'EXPLAIN: an account\'s campaigns with their ad groups, single-shard');
+my $n_groups = $coord->safe_psql('postgres', "SELECT count(*) FROM ($by_account) s");
+$coord->safe_psql('postgres',
+	"INSERT INTO lane_google.ad_groups (account_id, campaign_id, name) VALUES ('$acct', '$camp', 'new group')");
+is($coord->safe_psql('postgres', "SELECT count(*) FROM ($by_account) s"), $n_groups + 1,
+	'the new ad group is read back with its campaign');
+is( $coord->safe_psql('postgres',
+		"SELECT lane_google.uuid_extract_version(id) FROM lane_google.ad_groups WHERE account_id = '$acct' AND name = 'new group'"),
+	'7', 'its key is a uuid_generate_v7() default');
+like(
+	error_of($coord, "INSERT INTO lane_google.ad_groups (campaign_id, name) VALUES ('$camp', 'no tenant')"),
+	qr/ERROR:  \w+: cannot perform an INSERT without a partition column value/,
+	'an INSERT into a child without account_id is refused by Citus');
+like(
+	error_of($coord, "INSERT INTO lane_google.ads (ad_group_id) SELECT id FROM lane_google.ad_groups WHERE account_id = '$acct' LIMIT 1"),
+	qr/ERROR:  \w+: the partition column of table lane_google\.ads should have a value/,
+	'an INSERT ... SELECT without account_id too');
+$coord->safe_psql('postgres', "DELETE FROM lane_google.ad_groups WHERE account_id = '$acct' AND name = 'new group'");
+same_text(rows_text('postgres'), $rows_before, 'the rows as before once the new one is deleted');
+
+like(
+	error_of($coord, 'SELECT lane_google.distribute()'),
+	qr/ERROR:  55000: the tables of lane_google are already distributed.*HINT:  lane_google\.undistribute\(\)/s,
+	'distribute() twice refuses (55000)');
+like(
+	error_of($coord, "ALTER EXTENSION lane_google UPDATE TO '2.2'"),
+	qr/ERROR:  55000: cannot update extension lane_google to 2\.2 while its tables are distributed.*HINT:  Nothing was changed\.  Run SELECT lane_google\.undistribute\(\) on the coordinator first/s,
+	'3.0 -> 2.2 refuses while distributed, naming undistribute()');
+is($coord->safe_psql('postgres', "SELECT extversion FROM pg_extension WHERE extname = 'lane_google'"),
+	'3.0', '... and the extension stays at 3.0');
+is($coord->safe_psql('postgres', 'SELECT count(*) FROM pg_dist_partition'), '11', '... distributed');
+is( $coord->safe_psql('postgres',
+		q{SELECT string_agg(DISTINCT p.proacl::text, ',') FROM pg_proc p WHERE p.proname IN ('distribute', 'undistribute') AND p.pronamespace = 'lane_google'::regnamespace}),
+	'{postgres=X/postgres}', 'distribute() and undistribute(): EXECUTE for the owner alone');
+
+# undistribute(): every row back on the coordinator, the catalog as before
+is($coord->safe_psql('postgres', 'SELECT lane_google.undistribute()'), '', 'undistribute()');
+is($coord->safe_psql('postgres', 'SELECT count(*) FROM pg_dist_partition'), '0', 'no Citus table left');
+is($coord->safe_psql('postgres', q{SELECT count(*) FROM pg_trigger WHERE tgfoid = 'citus_truncate_trigger'::regproc}),
+	'0', 'no Citus trigger left on the coordinator');
+same_text(rows_text('postgres'), $rows_before, 'undistributed: every row and value as before');
+same_text(relations_text('postgres'), $relations_before, 'undistributed: every relationship as before');
+same_text(catalog('postgres'), $catalog_before, 'undistributed: the catalog as before distribute()');
+for my $w ($w1, $w2)
+{
+	is( $w->safe_psql('postgres',
+			q{SELECT count(*) FROM pg_class WHERE relnamespace = 'lane_google'::regnamespace AND relname ~ '_[0-9]+$'}),
+		'0', $w->name . ': no shard left');
+	is($w->safe_psql('postgres', 'SELECT count(*) FROM pg_dist_partition'), '0',
+		$w->name . ': no Citus metadata of the 11 tables left');
+}
+lg_paths_init($w1, PostgreSQL::Test::Utils::tempdir());
+same_text(catalog('postgres'), $w1_catalog_before, 'worker1: the catalog of its own lane_google as before');
+lg_paths_init($coord, PostgreSQL::Test::Utils::tempdir());
+$coord->safe_psql('postgres', "ALTER EXTENSION lane_google UPDATE TO '2.2'");
+is($coord->safe_psql('postgres', "SELECT extversion FROM pg_extension WHERE extname = 'lane_google'"),
+	'2.2', 'undistributed, 3.0 -> 2.2 runs');
 
 $_->stop for @nodes;
 done_testing();

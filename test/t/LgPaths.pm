@@ -292,10 +292,12 @@ sub content_text
 }
 
 # Per foreign key: the multiset of (child without keys, its parent without
-# keys): a relationship that changed shows here whatever the key values
+# keys): a relationship that changed shows here whatever the key values.
+# SCHEMA (lane_google unless given): where the 11 tables are read
 sub relations_text
 {
-	my ($db) = @_;
+	my ($db, $schema) = @_;
+	$schema //= 'lane_google';
 	return query(
 		$db, in_order(
 			map {
@@ -304,7 +306,7 @@ sub relations_text
 				"SELECT '$c.$col -> $p ' || count(*) || ' ' || count(p.id) || ' '"
 				  . " || coalesce(md5(string_agg(((to_jsonb(c) - $ck) || jsonb_build_object('parent', to_jsonb(p) - $pk))::text,"
 				  . " E'\\n' ORDER BY ((to_jsonb(c) - $ck) || jsonb_build_object('parent', to_jsonb(p) - $pk))::text COLLATE \"C\")), '-')"
-				  . " FROM lane_google.$c c LEFT JOIN lane_google.$p p ON p.id = c.$col"
+				  . " FROM $schema.$c c LEFT JOIN $schema.$p p ON p.id = c.$col"
 			} @fks));
 }
 
