@@ -504,6 +504,33 @@ like(
 $coord->safe_psql('postgres', "DELETE FROM lane_google.ad_groups WHERE account_id = '$acct' AND name = 'new group'");
 same_text(rows_text('postgres'), $rows_before, 'the rows as before once the new one is deleted');
 
+# validate_fk_integrity() over the distributed tables, from the coordinator:
+# sound, then an ad planted on a worker's shard without its ad group (the
+# triggers off there, as a bulk load with them off would leave it) is found,
+# with its key, where the coordinator's own storage of ads holds no row
+is($coord->safe_psql('postgres', 'SELECT count(*) FROM lane_google.validate_fk_integrity()'),
+	'0', 'validate_fk_integrity() over the distributed tables: sound');
+my ($ads_shard, $ads_port) = split /\|/, $coord->safe_psql('postgres', q{
+SELECT s.shardid, p.nodeport FROM pg_dist_shard s JOIN pg_dist_shard_placement p USING (shardid)
+ WHERE s.logicalrelid = 'lane_google.ads'::regclass
+ ORDER BY (SELECT count(*) FROM pg_dist_shard_placement q WHERE q.shardid = s.shardid), s.shardid LIMIT 1});
+my ($holder) = grep { $_->port == $ads_port } ($w1, $w2);
+my $orphan_key = $holder->safe_psql('postgres', qq{
+SET session_replication_role = replica;
+INSERT INTO lane_google.ads_$ads_shard
+SELECT (jsonb_populate_record(NULL::lane_google.ads_$ads_shard,
+        to_jsonb(a) || jsonb_build_object('id', gen_random_uuid(),
+                                          'ad_group_id', '00000000-0000-4000-8000-0000000000ad'))).*
+  FROM lane_google.ads_$ads_shard a LIMIT 1
+RETURNING '(' || account_id || ',' || ad_group_id || ')'});
+is($coord->safe_psql('postgres',
+		q{SELECT constraint_name || ' ' || problem || ' ' || rows || ' ' || sample::text FROM lane_google.validate_fk_integrity()}),
+	"ads_account_id_ad_group_id_fkey orphan_rows 1 {\"$orphan_key\"}",
+	'validate_fk_integrity(): the ad planted on a shard of ' . $holder->name . ', counted with its key');
+$holder->safe_psql('postgres', "DELETE FROM lane_google.ads_$ads_shard WHERE ad_group_id = '00000000-0000-4000-8000-0000000000ad'");
+is($coord->safe_psql('postgres', 'SELECT count(*) FROM lane_google.validate_fk_integrity()'),
+	'0', 'and sound again once it is deleted');
+
 like(
 	error_of($coord, 'SELECT lane_google.distribute()'),
 	qr/ERROR:  55000: the tables of lane_google are already distributed.*HINT:  lane_google\.undistribute\(\)/s,
