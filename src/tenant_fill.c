@@ -9,10 +9,10 @@
  *	  inserted it into every index (3.6 times the time, doc/citus.md).
  *
  *	  The parent's (id -> tenant key) map is read once per statement, by one
- *	  scan, into a hash table in the function's memory context, while it
- *	  fits in maintenance_work_mem (what an index build of the same
- *	  statement may use); past that, each row looks its parent up by id
- *	  through a plan kept for the statement.  A parent id found nowhere
+ *	  scan, into a hash table in the function's memory context; once it
+ *	  outgrows maintenance_work_mem (what an index build of the same
+ *	  statement may use) it is given up, and each row looks its parent up
+ *	  by id through a plan kept for the statement.  A parent id found nowhere
  *	  gives NULL: the update counts those rows and refuses (23503) before
  *	  SET NOT NULL.
  *
@@ -65,63 +65,59 @@ parent_sql(Oid parent, const char *key, bool by_id)
 	return psprintf("SELECT p.id, p.%s FROM %s p", quote_identifier(key), rel);
 }
 
-/* The map of a parent, or its plan when the map would not fit */
+/*
+ * The map of a parent, filled by one scan; given up for a plan that looks
+ * each id up once it outgrows maintenance_work_mem.
+ */
 static TenantMap *
 tenant_map(FmgrInfo *flinfo, Oid parent, const char *key)
 {
-	MemoryContext old = MemoryContextSwitchTo(flinfo->fn_mcxt);
-	TenantMap  *m = palloc0(sizeof(TenantMap));
-	double		rows;
-	bool		isnull;
+	TenantMap  *m = MemoryContextAllocZero(flinfo->fn_mcxt, sizeof(TenantMap));
+	double		budget = (double) maintenance_work_mem * 1024.0;
+	HASHCTL		ctl;
+	Portal		portal;
+	long		entries = 0;
 
-	MemoryContextSwitchTo(old);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute(psprintf("SELECT pg_catalog.count(*) FROM %s",
-							 quote_qualified_identifier(get_namespace_name(get_rel_namespace(parent)),
-														get_rel_name(parent))),
-					true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "SPI_execute failed");
-	rows = (double) DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
-												SPI_tuptable->tupdesc, 1, &isnull));
-	if (rows * TENANT_ENTRY_BYTES <= (double) maintenance_work_mem * 1024.0)
+	ctl.keysize = sizeof(pg_uuid_t);
+	ctl.entrysize = sizeof(TenantEntry);
+	ctl.hcxt = flinfo->fn_mcxt;
+	m->map = hash_create("lane_google tenant keys", 1024, &ctl,
+						 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	portal = SPI_cursor_open_with_args(NULL, parent_sql(parent, key, false),
+									   0, NULL, NULL, NULL, true, 0);
+	while (m->map)
 	{
-		HASHCTL		ctl;
-		Portal		portal;
+		uint64		i;
 
-		ctl.keysize = sizeof(pg_uuid_t);
-		ctl.entrysize = sizeof(TenantEntry);
-		ctl.hcxt = flinfo->fn_mcxt;
-		m->map = hash_create("lane_google tenant keys", Max(rows, 16), &ctl,
-							 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-		portal = SPI_cursor_open_with_args(NULL, parent_sql(parent, key, false),
-										   0, NULL, NULL, NULL, true, 0);
-		for (;;)
+		SPI_cursor_fetch(portal, true, 10000);
+		if (SPI_processed == 0)
+			break;
+		for (i = 0; i < SPI_processed; i++)
 		{
-			uint64		i;
+			HeapTuple	tup = SPI_tuptable->vals[i];
+			bool		isnull[2];
+			Datum		id = SPI_getbinval(tup, SPI_tuptable->tupdesc, 1, &isnull[0]);
+			Datum		tenant = SPI_getbinval(tup, SPI_tuptable->tupdesc, 2, &isnull[1]);
+			TenantEntry *e;
 
-			SPI_cursor_fetch(portal, true, 10000);
-			if (SPI_processed == 0)
-				break;
-			for (i = 0; i < SPI_processed; i++)
-			{
-				HeapTuple	tup = SPI_tuptable->vals[i];
-				bool		isnull[2];
-				Datum		id = SPI_getbinval(tup, SPI_tuptable->tupdesc, 1, &isnull[0]);
-				Datum		tenant = SPI_getbinval(tup, SPI_tuptable->tupdesc, 2, &isnull[1]);
-				TenantEntry *e;
-
-				if (isnull[0] || isnull[1])
-					continue;
-				e = hash_search(m->map, DatumGetUUIDP(id), HASH_ENTER, NULL);
-				e->tenant = *DatumGetUUIDP(tenant);
-			}
-			SPI_freetuptable(SPI_tuptable);
-			CHECK_FOR_INTERRUPTS();
+			if (isnull[0] || isnull[1])
+				continue;
+			e = hash_search(m->map, DatumGetUUIDP(id), HASH_ENTER, NULL);
+			e->tenant = *DatumGetUUIDP(tenant);
+			entries++;
 		}
-		SPI_cursor_close(portal);
+		SPI_freetuptable(SPI_tuptable);
+		if ((double) entries * TENANT_ENTRY_BYTES > budget)
+		{
+			hash_destroy(m->map);
+			m->map = NULL;
+		}
+		CHECK_FOR_INTERRUPTS();
 	}
-	else
+	SPI_cursor_close(portal);
+	if (m->map == NULL)
 	{
 		Oid			argtype = UUIDOID;
 
