@@ -38,64 +38,12 @@ use Test::More;
 use IPC::Run;
 
 use lib $FindBin::RealBin;
+use LgCitus;
 use LgPaths;
 use LgReliab qw(lg_seed lg_make_legacy_source);
 
-my $coord = PostgreSQL::Test::Cluster->new('coordinator');
-my ($major) = $coord->config_data('--version') =~ /PostgreSQL (\d+)/;
-my $sharedir = $coord->config_data('--sharedir');
-plan skip_all => "Citus 13 does not support PostgreSQL $major"
-  if $major < 15 || $major > 17;
-plan skip_all =>
-  "Citus is not installed for this server ($sharedir/extension/citus.control missing; run_tests.sh builds it for PostgreSQL 15)"
-  unless -f "$sharedir/extension/citus.control";
-
-my @nodes = ($coord, map { PostgreSQL::Test::Cluster->new("worker$_") } 1 .. 2);
-
-sub start_node
-{
-	my ($node) = @_;
-	$node->init;
-	$node->append_conf(
-		'postgresql.conf', q{
-fsync = off
-shared_preload_libraries = 'citus'
-wal_level = logical
-max_worker_processes = 16
-client_min_messages = warning
-restart_after_crash = on
-});
-	$node->start;
-	$node->safe_psql('postgres', 'CREATE EXTENSION citus');
-	return;
-}
-
-start_node($_) for @nodes;
-my ($w1, $w2) = @nodes[ 1, 2 ];
-$coord->safe_psql('postgres',
-	    "SELECT citus_set_coordinator_host('"
-	  . $coord->host . "', "
-	  . $coord->port . ");\n"
-	  . join('',
-		map { "SELECT citus_add_node('" . $_->host . "', " . $_->port . ");\n" }
-		  ($w1, $w2)));
-is($coord->safe_psql('postgres', 'SELECT count(*) FROM pg_dist_node WHERE groupid <> 0'),
-	'2', 'two workers registered by socket directory');
-
-# An error of a statement: its SQLSTATE and message
-sub error_of
-{
-	my ($node, $sql) = @_;
-	return error_of_db($node, 'postgres', $sql);
-}
-
-sub error_of_db
-{
-	my ($node, $db, $sql) = @_;
-	my ($rc, $out, $err) =
-	  $node->psql($db, $sql, extra_params => [ '-v', 'VERBOSITY=verbose' ]);
-	return $rc == 0 ? "no error: $out" : $err;
-}
+my @nodes = lg_citus_cluster();
+my ($coord, $w1, $w2) = @nodes;
 
 # --- one legacy namespace per cluster ----------------------------------------
 $coord->safe_psql('postgres', "CREATE EXTENSION lane_google VERSION '1.0'");
@@ -170,7 +118,7 @@ is($w1->safe_psql('postgres', $legacy_uuid), $want, 'set again from the coordina
 # A node added later: Citus creates the extension there, with a namespace
 # of its own
 my $w3 = PostgreSQL::Test::Cluster->new('worker3');
-start_node($w3);
+lg_citus_start_node($w3);
 $coord->safe_psql('postgres',
 	"SELECT citus_add_node('" . $w3->host . "', " . $w3->port . ')');
 is( $w3->safe_psql('postgres',

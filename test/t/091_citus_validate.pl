@@ -31,57 +31,14 @@ use FindBin;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+
+use lib $FindBin::RealBin;
+use LgCitus;
 use Time::HiRes qw(time);
 
-my $coord = PostgreSQL::Test::Cluster->new('coordinator');
-my ($major) = $coord->config_data('--version') =~ /PostgreSQL (\d+)/;
-my $sharedir = $coord->config_data('--sharedir');
-plan skip_all => "Citus 13 does not support PostgreSQL $major"
-  if $major < 15 || $major > 17;
-plan skip_all =>
-  "Citus is not installed for this server ($sharedir/extension/citus.control missing; run_tests.sh builds it for PostgreSQL 15)"
-  unless -f "$sharedir/extension/citus.control";
-
-my @nodes = ($coord, map { PostgreSQL::Test::Cluster->new("worker$_") } 1 .. 2);
-
-sub start_node
-{
-	my ($node) = @_;
-	$node->init;
-	$node->append_conf(
-		'postgresql.conf', q{
-fsync = off
-shared_preload_libraries = 'citus'
-wal_level = logical
-max_worker_processes = 16
-client_min_messages = warning
-});
-	$node->start;
-	$node->safe_psql('postgres', 'CREATE EXTENSION citus');
-	return;
-}
-
-start_node($_) for @nodes;
-my ($w1, $w2) = @nodes[ 1, 2 ];
-$coord->safe_psql('postgres',
-	    "SELECT citus_set_coordinator_host('"
-	  . $coord->host . "', "
-	  . $coord->port . ");\n"
-	  . join('',
-		map { "SELECT citus_add_node('" . $_->host . "', " . $_->port . ");\n" }
-		  ($w1, $w2)));
-is($coord->safe_psql('postgres', 'SELECT count(*) FROM pg_dist_node WHERE groupid <> 0'),
-	'2', 'two workers registered by socket directory');
+my @nodes = lg_citus_cluster();
+my ($coord, $w1, $w2) = @nodes;
 $coord->safe_psql('postgres', 'CREATE EXTENSION lane_google');
-
-# An error of a statement: its SQLSTATE and message
-sub error_of
-{
-	my ($node, $sql) = @_;
-	my ($rc, $out, $err) =
-	  $node->psql('postgres', $sql, extra_params => [ '-v', 'VERBOSITY=verbose' ]);
-	return $rc == 0 ? "no error: $out" : $err;
-}
 
 # --- the same tables twice: dist (Citus tables) and loc (plain) ---------------
 sub tables_sql
