@@ -652,32 +652,29 @@ append_columns(StringInfo out, ConvertState *st)
 	}
 }
 
-/* The source columns of a table proposed for ignore_columns, or "" */
-static char *
-unread_columns(Suggest *sg, const char *table)
+/*
+ * Might source column "column" say what boolean target column "target"
+ * holds?  Of type boolean or an enum, named like a status or a state, or
+ * sharing a word with it ("active").
+ */
+static bool
+says_flag(Oid relid, const char *column, const char *target)
 {
-	StringInfoData cands;
-	ListCell   *lc;
+	Oid			type = get_atttype(relid, get_attnum(relid, column));
+	char	   *lower = asc_tolower(column, strlen(column));
 
-	initStringInfo(&cands);
-	foreach(lc, sg->ignore)
-	{
-		Proposal   *p = lfirst(lc);
-
-		if (strcmp(p->rule.table, table) == 0)
-			appendStringInfo(&cands, "%s%s", cands.len ? ", " : "",
-							 one_line(quote_identifier(p->rule.column)));
-	}
-	return cands.data;
+	return type == BOOLOID || type_is_enum(type) ||
+		strstr(lower, "status") || strstr(lower, "state") ||
+		shared_word(column, target);
 }
 
 /*
- * The source columns dropped that may say what a boolean target column
- * holds: of type boolean or an enum, named like a status or a state, or
- * sharing a word with it ("active").
+ * The source columns of target table d->table proposed for ignore_columns,
+ * as a list, or "": all of them, or (flag) those that might say what d's
+ * boolean column holds.
  */
 static char *
-flag_columns(Suggest *sg, ConvertState *st, LayoutDecision *d)
+unread_columns(Suggest *sg, ConvertState *st, LayoutDecision *d, bool flag)
 {
 	Oid			relid = st->tables[d->table].src_relid;
 	StringInfoData cands;
@@ -687,18 +684,12 @@ flag_columns(Suggest *sg, ConvertState *st, LayoutDecision *d)
 	foreach(lc, sg->ignore)
 	{
 		Proposal   *p = lfirst(lc);
-		char	   *lower;
-		Oid			type;
 
-		if (strcmp(p->rule.table, lg_tables[d->table].name) != 0)
+		if (strcmp(p->rule.table, lg_tables[d->table].name) != 0 ||
+			(flag && !says_flag(relid, p->rule.column, d->column)))
 			continue;
-		type = get_atttype(relid, get_attnum(relid, p->rule.column));
-		lower = asc_tolower(p->rule.column, strlen(p->rule.column));
-		if (type == BOOLOID || type_is_enum(type) ||
-			strstr(lower, "status") || strstr(lower, "state") ||
-			shared_word(p->rule.column, d->column))
-			appendStringInfo(&cands, "%s%s", cands.len ? ", " : "",
-							 one_line(quote_identifier(p->rule.column)));
+		appendStringInfo(&cands, "%s%s", cands.len ? ", " : "",
+						 one_line(quote_identifier(p->rule.column)));
 	}
 	return cands.data;
 }
@@ -727,7 +718,7 @@ append_decide(StringInfo out, Suggest *sg, ConvertState *st)
 
 					if (d->dst_type != BOOLOID)
 						break;
-					cands = flag_columns(sg, st, d);
+					cands = unread_columns(sg, st, d, true);
 					if (cands[0] == '\0')
 						break;
 					appendStringInfo(out,
@@ -739,7 +730,7 @@ append_decide(StringInfo out, Suggest *sg, ConvertState *st)
 				}
 			case LAYOUT_MISSING:
 				{
-					char	   *cands = unread_columns(sg, t);
+					char	   *cands = unread_columns(sg, st, d, false);
 
 					appendStringInfo(out,
 									 "-- DECIDE: %s.%s is NOT NULL without a default, and no source column is of a similar name.\n"
