@@ -27,16 +27,7 @@ use Test::More;
 use lib $FindBin::RealBin;
 use LgPaths;
 
-my $tmp = PostgreSQL::Test::Utils::tempdir();
-my $node = PostgreSQL::Test::Cluster->new('paths');
-$node->init;
-$node->append_conf(
-	'postgresql.conf', q{
-fsync = off
-client_min_messages = warning
-TimeZone = 'UTC'
-});
-$node->start;
+my ($node, $tmp) = lg_paths_node('paths');
 
 lg_paths_init($node, $tmp);
 

@@ -24,17 +24,7 @@ use Test::More;
 use lib $FindBin::RealBin;
 use LgPaths;
 
-my $tmp = PostgreSQL::Test::Utils::tempdir();
-my $node = PostgreSQL::Test::Cluster->new('versions');
-$node->init;
-$node->append_conf(
-	'postgresql.conf', q{
-fsync = off
-client_min_messages = warning
-TimeZone = 'UTC'
-});
-$node->start;
-lg_paths_init($node, $tmp);
+my ($node, $tmp) = lg_paths_node('versions');
 
 my %want = %{ reference_catalogs('1.0', '1.1', '2.0', '2.1') };
 like($want{'1.1'}, qr/^column users\.001: id integer not null t default  identity d/m,

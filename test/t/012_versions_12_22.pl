@@ -27,17 +27,7 @@ use Test::More;
 use lib $FindBin::RealBin;
 use LgPaths;
 
-my $tmp = PostgreSQL::Test::Utils::tempdir();
-my $node = PostgreSQL::Test::Cluster->new('versions12');
-$node->init;
-$node->append_conf(
-	'postgresql.conf', q{
-fsync = off
-client_min_messages = warning
-TimeZone = 'UTC'
-});
-$node->start;
-lg_paths_init($node, $tmp);
+my ($node, $tmp) = lg_paths_node('versions12');
 
 my %want = %{ reference_catalogs('1.1', '1.2', '2.1', '2.2') };
 

@@ -35,18 +35,7 @@ use lib $FindBin::RealBin;
 use LgPaths;
 use LgReliab;
 
-my $tmp = PostgreSQL::Test::Utils::tempdir();
-my $node = PostgreSQL::Test::Cluster->new('version30');
-$node->init;
-$node->append_conf(
-	'postgresql.conf', q{
-fsync = off
-client_min_messages = warning
-TimeZone = 'UTC'
-restart_after_crash = on
-});
-$node->start;
-lg_paths_init($node, $tmp);
+my ($node, $tmp) = lg_paths_node('version30');
 
 my %want = %{ reference_catalogs('2.2', '3.0') };
 like($want{'3.0'}, qr/^constraint ad_groups\.ad_groups_account_id_campaign_id_fkey: FOREIGN KEY \(account_id, campaign_id\) REFERENCES lane_google\.campaigns\(account_id, id\) ON DELETE CASCADE$/m,

@@ -38,18 +38,7 @@ use lib $FindBin::RealBin;
 use LgPaths;
 use LgReliab qw(lg_wait_restarted);
 
-my $tmp = PostgreSQL::Test::Utils::tempdir();
-my $node = PostgreSQL::Test::Cluster->new('dependents');
-$node->init;
-$node->append_conf(
-	'postgresql.conf', q{
-fsync = off
-client_min_messages = warning
-TimeZone = 'UTC'
-restart_after_crash = on
-});
-$node->start;
-lg_paths_init($node, $tmp);
+my ($node, $tmp) = lg_paths_node('dependents');
 
 my $app_sql = q{
 CREATE ROLE app_reader;

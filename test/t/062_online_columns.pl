@@ -27,17 +27,7 @@ use Test::More;
 use lib $FindBin::RealBin;
 use LgPaths;
 
-my $tmp = PostgreSQL::Test::Utils::tempdir();
-my $node = PostgreSQL::Test::Cluster->new('online_columns');
-$node->init;
-$node->append_conf(
-	'postgresql.conf', q{
-fsync = off
-client_min_messages = warning
-TimeZone = 'UTC'
-});
-$node->start;
-lg_paths_init($node, $tmp);
+my ($node, $tmp) = lg_paths_node('online_columns');
 
 createdb('cols');
 query('cols', "CREATE EXTENSION lane_google VERSION '1.0'");

@@ -30,17 +30,7 @@ use Test::More;
 use lib $FindBin::RealBin;
 use LgPaths;
 
-my $tmp = PostgreSQL::Test::Utils::tempdir();
-my $node = PostgreSQL::Test::Cluster->new('drop_extension');
-$node->init;
-$node->append_conf(
-	'postgresql.conf', q{
-fsync = off
-client_min_messages = warning
-TimeZone = 'UTC'
-});
-$node->start;
-lg_paths_init($node, $tmp);
+my ($node, $tmp) = lg_paths_node('drop_extension');
 
 # What is left outside the extension's own schema
 my $left_sql = q{

@@ -17,9 +17,11 @@ use Exporter 'import';
 use FindBin;
 use File::Spec;
 use IPC::Run;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
 use Test::More;
 
-our @EXPORT = qw(lg_paths_init query createdb update_to same_text catalog
+our @EXPORT = qw(lg_paths_init lg_paths_node query createdb update_to same_text catalog
   reference_catalogs catalog_is rows_text keys_sql content_text relations_text next_ids unmapped_rows
   lines_of generate @tables @fks %tenant_key);
 
@@ -30,6 +32,25 @@ sub lg_paths_init
 {
 	($node, $tmp) = @_;
 	return;
+}
+
+# The suites' node, started (fsync off, warnings only, UTC, restarted after a
+# crash), and a temporary directory; the helpers below work on them
+sub lg_paths_node
+{
+	my ($name) = @_;
+	my $n = PostgreSQL::Test::Cluster->new($name);
+	$n->init;
+	$n->append_conf(
+		'postgresql.conf', q{
+fsync = off
+client_min_messages = warning
+TimeZone = 'UTC'
+restart_after_crash = on
+});
+	$n->start;
+	lg_paths_init($n, PostgreSQL::Test::Utils::tempdir());
+	return ($n, $tmp);
 }
 
 our @tables = qw(users accounts account_users campaigns ad_groups ads
