@@ -86,7 +86,8 @@ typedef enum ColMode
 	COL_DEFAULT,				/* not in the source: the target's default */
 	COL_ID,						/* the primary key */
 	COL_FK,						/* a foreign key */
-	COL_LEGACY_ID				/* the legacy id, from the source key */
+	COL_LEGACY_ID,				/* the legacy id, from the source key */
+	COL_TENANT					/* 3.0's tenant key: the parent row's (tenant.c) */
 } ColMode;
 
 typedef struct ColMap
@@ -96,6 +97,8 @@ typedef struct ColMap
 	KeyKind		kind;			/* for COL_ID, COL_FK */
 	Oid			src_type;
 	int			fk;				/* index into the table's fks, for COL_FK */
+	int			via;			/* COL_TENANT: the map index of the column
+								 * naming the parent row */
 	FmgrInfo	src_out;		/* the source value's text form */
 	bool		src_bpchar;		/* blank-padded: trailing blanks ignored */
 	ExprState  *expr;			/* COL_CAST: over the source row; COL_DEFAULT:
@@ -204,6 +207,25 @@ typedef struct TableState
 	LgKeySet   *ikeys;			/* its integer ids */
 	LgKeySet   *ukeys;			/* its uuid ids; probes its primary key */
 	int			children_left;	/* children still to convert */
+	/*
+	 * 3.0's tenant key (doc/citus.md): the column the extension's
+	 * set_tenant_key() trigger of the target fills (tenant_col) from the
+	 * parent row (tenant_parent) named by tenant_via; NULL in 2.x.  The
+	 * engine fills it itself, from the parent's map of id -> tenant key
+	 * (tenants, kept while a child may ask; NULL once over
+	 * lane_google.max_memory: the parent's row is fetched by id).
+	 */
+	const char *tenant_col;
+	const char *tenant_via;
+	int			tenant_parent;	/* index into tables, -1 for none */
+	int			tenant_of;		/* the table tenant_col names: accounts,
+								 * users */
+	AttrNumber	tenant_attno;	/* of the column whose value its children
+								 * take: its tenant_col, or the key column
+								 * its children's tenant_col is (0: none) */
+	bool		keep_tenants;	/* a child takes its tenant key from here */
+	struct HTAB *tenants;
+	Size		tenants_bytes;	/* charged to the budget */
 	OrphanStat	orphans[LG_MAX_FKS];
 	/* report */
 	int64		rows_read;
@@ -390,6 +412,7 @@ extern void lg_conv_parse_rules(ConvertState *st, Jsonb *column_map,
 
 /* prepare.c: resolve, lock and check every table before anything is written */
 extern void lg_conv_prepare(ConvertState *st);
+extern int	lg_conv_key_table(const char *column);
 
 /* layout.c: the column map of a table, and the layout check */
 extern ColMap *lg_conv_build_colmap(ConvertState *st, TableState *ts,
@@ -402,8 +425,12 @@ extern bool lg_conv_column_converts(const LgTable *t, Relation dst, int i,
 /* convert.c: a conversion in a subtransaction rolled back (a dry run) */
 extern void lg_conv_run_dry(ConvertState *st, MemoryContext work);
 
-/* keys.c: each table's key sets */
+/* keys.c: each table's key sets, and 3.0's tenant keys */
 extern void lg_conv_keys_begin(ConvertState *st);
+extern void lg_conv_tenant_add(ConvertState *st, TableState *ts,
+							   const pg_uuid_t *id, Datum tenant);
+extern bool lg_conv_tenant_of(ConvertState *st, TableState *p,
+							  const pg_uuid_t *id, pg_uuid_t *tenant);
 extern void lg_conv_keys_finish(TableState *ts, const char *src_name);
 extern void lg_conv_keys_release_parents(ConvertState *st, TableState *ts);
 

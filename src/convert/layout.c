@@ -213,6 +213,7 @@ key_type_ok(Oid typid, KeyKind *kind)
 typedef struct LayoutBuild
 {
 	ConvertState *st;
+	TableState *ts;
 	const LgTable *t;
 	char	   *sname;			/* the source, qualified: names it in problems */
 	StringInfo	problems;		/* every mismatch, appended */
@@ -429,6 +430,58 @@ colmap_convert(LayoutBuild *lb, Form_pg_attribute da, Form_pg_attribute sa,
 		c->expr = ExecInitExpr(expression_planner((Expr *) e), NULL);
 }
 
+/*
+ * 3.0's tenant key (TableState's tenant_col): the parent row's, which the
+ * engine looks up once the row's parent column is converted (rows.c).  A
+ * source that has the column (a legacy schema keyed by tenant already) is
+ * read as a key of the table it names, and each row's value must be its
+ * parent's.
+ */
+static void
+colmap_tenant(LayoutBuild *lb, Relation src, Relation dst, int i, ColMap *c)
+{
+	Form_pg_attribute da = TupleDescAttr(RelationGetDescr(dst), i);
+	int			len = lb->problems->len;
+	const char *how = NULL;
+	Form_pg_attribute sa;
+	LayoutDecision *d;
+	int			j;
+
+	c->mode = COL_TENANT;
+	c->via = -1;
+	for (j = 0; j < RelationGetDescr(dst)->natts; j++)
+		if (!TupleDescAttr(RelationGetDescr(dst), j)->attisdropped &&
+			strcmp(NameStr(TupleDescAttr(RelationGetDescr(dst), j)->attname),
+				   lb->ts->tenant_via) == 0)
+			c->via = j;
+	if (c->via < 0)
+		elog(ERROR, "table \"%s\" has no column \"%s\"",
+			 RelationGetRelationName(dst), lb->ts->tenant_via);
+	c->src_attno = source_attno(lb->st, lb->t, src, c->name, NULL, &how);
+	if (c->src_attno <= 0)
+	{
+		c->src_attno = 0;
+		if (lb->final)
+			appendStringInfo(&lb->ts->note, "%s%s from %s",
+							 lb->ts->note.len ? "; " : "", c->name,
+							 lg_tables[lb->ts->tenant_parent].name);
+		return;
+	}
+	sa = TupleDescAttr(RelationGetDescr(src), c->src_attno - 1);
+	colmap_source(lb, sa, c);
+	if (!key_type_ok(sa->atttypid, &c->kind))
+	{
+		appendStringInfo(lb->problems,
+						 "\n%s: key column \"%s\" is of type %s; keys convert from smallint, integer, bigint, text, varchar or uuid",
+						 lb->sname, NameStr(sa->attname),
+						 format_type_be(sa->atttypid));
+		record_decision(lb, LAYOUT_BAD_KEY, c, da, sa, len);
+		return;
+	}
+	if ((d = record_decision(lb, LAYOUT_READ, c, da, sa, len)) != NULL)
+		d->how = how;
+}
+
 /* Target column number i in the map (nothing for a dropped one) */
 static void
 colmap_column(LayoutBuild *lb, Relation src, Relation dst, int i, ColMap *c)
@@ -449,6 +502,11 @@ colmap_column(LayoutBuild *lb, Relation src, Relation dst, int i, ColMap *c)
 	if (strcmp(c->name, "legacy_id") == 0)
 	{
 		c->mode = COL_LEGACY_ID;
+		return;
+	}
+	if (lb->ts->tenant_col && strcmp(c->name, lb->ts->tenant_col) == 0)
+	{
+		colmap_tenant(lb, src, dst, i, c);
 		return;
 	}
 	key = colmap_role(lb->t, c, &alias);
@@ -537,6 +595,7 @@ lg_conv_build_colmap(ConvertState *st, TableState *ts, Relation src,
 	int			i;
 
 	lb.st = st;
+	lb.ts = ts;
 	lb.t = ts->spec;
 	lb.used = palloc0(sizeof(bool) * (RelationGetDescr(src)->natts + 1));
 	lb.sname = lg_conv_qualified(ts->src_schema,

@@ -25,6 +25,9 @@
 #include "access/table.h"
 #include "catalog/namespace.h"
 #include "catalog/objectaddress.h"
+#include "catalog/dependency.h"
+#include "catalog/pg_proc.h"
+#include "commands/extension.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_inherits.h"
 #include "catalog/pg_namespace.h"
@@ -368,6 +371,8 @@ check_row_security(ConvertState *st)
 	}
 }
 
+static bool tenant_trigger(ConvertState *st, TableState *ts, Trigger *tg);
+
 /*
  * A user's BEFORE INSERT row trigger on a target could change or drop rows
  * whose keys the conversion has checked against their parents (and counted
@@ -390,6 +395,8 @@ check_target_triggers(ConvertState *st)
 		{
 			Trigger    *tg = &td->triggers[j];
 
+			if (tenant_trigger(st, ts, tg))
+				continue;		/* the engine fills what it would */
 			if (TRIGGER_FOR_ROW(tg->tgtype) && TRIGGER_FOR_BEFORE(tg->tgtype) &&
 				TRIGGER_FOR_INSERT(tg->tgtype) && lg_trigger_fires(tg))
 				ereport(ERROR,
@@ -420,6 +427,60 @@ check_target_triggers(ConvertState *st)
 			table_close(rel, AccessShareLock);
 		}
 	}
+}
+
+/*
+ * The table (its index) whose key a column of that name holds in the
+ * layout's foreign keys: accounts for account_id, users for user_id; -1.
+ */
+int
+lg_conv_key_table(const char *column)
+{
+	int			i;
+	int			f;
+
+	for (i = 0; i < LG_NTABLES; i++)
+		for (f = 0; f < lg_tables[i].nfks; f++)
+			if (strcmp(lg_tables[i].fks[f].column, column) == 0)
+				return lg_table_index(lg_tables[i].fks[f].parent);
+	return -1;
+}
+
+/*
+ * 3.0's set_tenant_key(tenant key, parent column, parent table) trigger of
+ * a target (src/tenant.c), the extension's own function: it names the
+ * column the engine fills from the parent row, as the trigger would fill
+ * it, so the trigger itself is not in the way of the bulk writer (it only
+ * fills a NULL, and the engine leaves none).  Read whether it is enabled
+ * or not: it describes the layout.
+ */
+static bool
+tenant_trigger(ConvertState *st, TableState *ts, Trigger *tg)
+{
+	Oid			fn = tg->tgfoid;
+	int			parent;
+	int			of;
+
+	if (tg->tgnargs != 3 ||
+		strcmp(get_func_name(fn), "set_tenant_key") != 0 ||
+		get_func_namespace(fn) != lg_extension_schema() ||
+		getExtensionOfObject(ProcedureRelationId, fn) !=
+		get_extension_oid(LG_EXTENSION_NAME, false))
+		return false;
+	parent = lg_table_index(tg->tgargs[2]);
+	of = lg_conv_key_table(tg->tgargs[0]);
+	if (parent < 0 || of < 0 ||
+		get_attnum(ts->dst_relid, tg->tgargs[0]) == InvalidAttrNumber ||
+		get_attnum(st->tables[parent].dst_relid, tg->tgargs[0]) == InvalidAttrNumber)
+		return false;
+	ts->tenant_col = pstrdup(tg->tgargs[0]);
+	ts->tenant_via = pstrdup(tg->tgargs[1]);
+	ts->tenant_parent = parent;
+	ts->tenant_of = of;
+	st->tables[parent].keep_tenants = true;
+	st->tables[parent].tenant_attno = get_attnum(st->tables[parent].dst_relid,
+												 tg->tgargs[0]);
+	return true;
 }
 
 /*
@@ -488,6 +549,8 @@ lg_conv_prepare(ConvertState *st)
 		st->tables[i].spec = &lg_tables[i];
 		st->tables[i].src_schema = st->src_schema;
 		st->tables[i].want_keys = true;
+		st->tables[i].tenant_parent = -1;
+		st->tables[i].tenant_of = -1;
 		initStringInfo(&st->tables[i].note);
 	}
 

@@ -294,6 +294,7 @@ convert_values(const TableState *ts, ColMap *map, ConvBatch *b,
 				case COL_ID:
 				case COL_FK:
 				case COL_LEGACY_ID:
+				case COL_TENANT:
 					break;
 				case COL_CAST:
 					break;		/* below, all together */
@@ -484,7 +485,8 @@ row_values(ConvertState *st, TableState *ts, TableRun *run, int r,
 			nulls[i] = true;
 			continue;
 		}
-		if (c->mode == COL_LEGACY_ID || c->mode == COL_ID)
+		if (c->mode == COL_LEGACY_ID || c->mode == COL_ID ||
+			c->mode == COL_TENANT)
 			continue;
 
 		run->rowctx.column = c->name;
@@ -515,6 +517,74 @@ row_values(ConvertState *st, TableState *ts, TableRun *run, int r,
 			row_fk(st, ts, c, &values[i], &nulls[i], reason, res);
 	}
 	run->rowctx.column = NULL;
+}
+
+/*
+ * 3.0's tenant key, once the row's parent column is mapped: the parent
+ * row's (keys.c).  A row whose parent column has a problem or no parent is
+ * reported for that alone; a run that will write nothing (a problem or an
+ * orphan doomed it) looks no further.  A source that has the column gives
+ * a value each row's parent must agree with.
+ */
+static void
+row_tenant(ConvertState *st, TableState *ts, TableRun *run, int r,
+		   StringInfo reason, RowResult *res)
+{
+	ConvBatch  *b = run->batch;
+	int			i;
+
+	for (i = 0; i < b->natts; i++)
+	{
+		ColMap	   *c = &run->map[i];
+		pg_uuid_t  *tenant;
+
+		if (c->mode != COL_TENANT)
+			continue;
+		run->nulls[i] = true;
+		if (run->nulls[c->via] || res->orphaned)
+			continue;
+		tenant = palloc(UUID_LEN);
+		if (!lg_conv_tenant_of(st, &st->tables[ts->tenant_parent],
+							   DatumGetUUIDP(run->values[c->via]), tenant))
+		{
+			if (st->write && res->nproblems == 0)
+			{
+				lg_conv_row_problem(st, ts, reason, c->name,
+									psprintf("its %s row has no %s",
+											 lg_tables[ts->tenant_parent].name,
+											 c->name),
+									0, res->key, NULL);
+				res->nproblems++;
+			}
+			continue;
+		}
+		run->values[i] = UUIDPGetDatum(tenant);
+		run->nulls[i] = false;
+		if (c->src_attno > 0 && !b->nulls[r * b->natts + i])
+		{
+			Datum		d = b->values[r * b->natts + i];
+			pg_uuid_t	given;
+			int64		v = 0;
+			const char *problem = NULL;
+			KeyParse	kind = parse_key(c, d, &v, &given, &problem);
+
+			if (kind == KEY_INT)
+				lg_map_legacy_id(st->hasher, &st->tables[ts->tenant_of].ns,
+								 v, &given);
+			if (kind == KEY_BAD ||
+				memcmp(&given, tenant, UUID_LEN) != 0)
+			{
+				lg_conv_row_problem(st, ts, reason, c->name,
+									kind == KEY_BAD ? problem :
+									psprintf("is not the %s of its %s row",
+											 c->name,
+											 lg_tables[ts->tenant_parent].name),
+									0, res->key,
+									lg_conv_sample_text(c, d, false));
+				res->nproblems++;
+			}
+		}
+	}
 }
 
 /* Is the row quarantined, and does the run go on writing? */
@@ -564,6 +634,9 @@ row_finish(ConvertState *st, TableState *ts, TableRun *run,
 		if (res->id_kind == KEY_INT)
 			lg_keyset_add_int(ts->ikeys, res->id_int);
 		lg_keyset_add_uuid(ts->ukeys, res->id_uuid);
+		if (ts->keep_tenants && !run->nulls[ts->tenant_attno - 1])
+			lg_conv_tenant_add(st, ts, res->id_uuid,
+							   run->values[ts->tenant_attno - 1]);
 
 		if (res->nproblems == 0 &&
 			!(res->orphaned && st->mode == ORPHAN_ERROR))
@@ -639,6 +712,8 @@ convert_batch_row(ConvertState *st, TableState *ts, TableRun *run, int r)
 
 	row_key(st, ts, run, b->slots[r], &b->tids[r], &reason, &res);
 	row_values(st, ts, run, r, &reason, &res);
+	if (ts->tenant_col)
+		row_tenant(st, ts, run, r, &reason, &res);
 
 	/* legacy_id: the integer id, or NULL for a row converted already */
 	for (i = 0; i < dd->natts; i++)

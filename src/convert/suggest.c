@@ -639,7 +639,7 @@ append_columns(StringInfo out, ConvertState *st)
 				appendStringInfo(&other, "--   %s cast, %s into %s\n", d->column,
 								 format_type_be(d->src_type),
 								 format_type_with_typemod(d->dst_type, d->dst_typmod));
-			else if (d->mode == COL_ID || d->mode == COL_FK)
+			else if (d->mode == COL_ID || d->mode == COL_FK || d->mode == COL_TENANT)
 			{
 				if (d->src_type != INT2OID && d->src_type != INT4OID && d->src_type != INT8OID)
 					appendStringInfo(&other, "--   %s a key of type %s: integers mapped by legacy_uuid(), UUIDs kept\n",
