@@ -102,6 +102,8 @@ run_conversion(ConvertState *st)
 	/* dependents => 'carry': the plan, or the refusal, before any row is read */
 	if (st->carry)
 		st->carry_plan = lg_dependents_source_plan(st->src_schema);
+	/* Citus targets: the run writes their staging copies */
+	lg_conv_stage_begin(st);
 	lg_conv_keys_begin(st);
 	st->write = !st->problems_only;
 	for (i = 0; i < LG_NTABLES; i++)
@@ -126,6 +128,9 @@ run_conversion(ConvertState *st)
 	{
 		lg_conv_report_problems(st);
 		lg_conv_report_orphans(st);
+		/* nothing failed: the staging copies go to their Citus targets */
+		if (st->write)
+			lg_conv_stage_finish(st);
 	}
 	if (st->carry)
 		lg_dependents_source_carry(st->carry_plan, st->mode != ORPHAN_ERROR);

@@ -26,6 +26,9 @@
  *	  problems.c	row problems, orphans, the quarantine, their reports
  *	  catchup.c		a target that held rows before: compared, updated,
  *					the rows no source row maps to counted or listed
+ *	  stage.c		on a Citus coordinator: Citus sources read by a query,
+ *					Citus targets converted into staging copies, then
+ *					written through Citus
  *	  suggest.c		convert_legacy_suggest(): the call, from the layout
  *					mapping's decisions (collected) and a dry run's problems
  *
@@ -195,7 +198,10 @@ typedef struct TableState
 	const LgTable *spec;
 	Oid			src_schema;		/* the schema its source was found in */
 	Oid			src_relid;
-	Oid			dst_relid;
+	Oid			dst_relid;		/* what the run writes: the target, or its
+								 * staging copy (stage.c) */
+	Oid			dst_final;		/* a Citus target: the target itself */
+	const char *dst_citus;		/* a Citus target: what Citus calls it */
 	char		src_relkind;
 	bool		src_by_query;	/* read by the executor, not a heap scan */
 	Oid			src_owner;		/* the source's owner */
@@ -220,9 +226,9 @@ typedef struct TableState
 	int			tenant_parent;	/* index into tables, -1 for none */
 	int			tenant_of;		/* the table tenant_col names: accounts,
 								 * users */
-	AttrNumber	tenant_attno;	/* of the column whose value its children
-								 * take: its tenant_col, or the key column
-								 * its children's tenant_col is (0: none) */
+	const char *tenant_key;		/* the column whose value its children take
+								 * (its own tenant_col, or a key column) */
+	AttrNumber	tenant_attno;	/* ... in dst_relid (keys.c) */
 	bool		keep_tenants;	/* a child takes its tenant key from here */
 	struct HTAB *tenants;
 	Size		tenants_bytes;	/* charged to the budget */
@@ -278,6 +284,7 @@ typedef struct ConvertState
 	bool		write;			/* false once an orphan dooms the run */
 	TableState	tables[LG_NTABLES];
 	bool		carry;			/* dependents => 'carry' (dependents/) */
+	bool		citus;			/* a target is a Citus table (stage.c) */
 	void	   *carry_plan;
 	/*
 	 * convert_legacy_suggest(): the layout check collects its decisions
@@ -413,6 +420,11 @@ extern void lg_conv_parse_rules(ConvertState *st, Jsonb *column_map,
 /* prepare.c: resolve, lock and check every table before anything is written */
 extern void lg_conv_prepare(ConvertState *st);
 extern int	lg_conv_key_table(const char *column);
+
+/* stage.c: on a Citus coordinator */
+extern void lg_conv_citus_tables(ConvertState *st);
+extern void lg_conv_stage_begin(ConvertState *st);
+extern void lg_conv_stage_finish(ConvertState *st);
 
 /* layout.c: the column map of a table, and the layout check */
 extern ColMap *lg_conv_build_colmap(ConvertState *st, TableState *ts,

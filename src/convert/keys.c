@@ -96,6 +96,8 @@ lg_conv_keys_begin(ConvertState *st)
 		ts->ukeys = lg_keyset_create(&st->budget, ts->dst_relid, ts->spec->name,
 									 1, &attnum, &type, NULL,
 									 id_index(ts->dst_relid), false);
+		if (ts->keep_tenants)
+			ts->tenant_attno = get_attnum(ts->dst_relid, ts->tenant_key);
 		/* never evicted: only the conversion of this table can fill them */
 		ts->ikeys->pinned = ts->ukeys->pinned = true;
 		ts->ikeys->over_elevel = ts->ukeys->over_elevel = NOTICE;

@@ -4,8 +4,8 @@
  *	  Everything a conversion settles before anything is read or written:
  *	  the caller's privileges, the root namespace, the sources and targets
  *	  resolved and locked, whose rights each source is read with, no
- *	  row-level security and no BEFORE ROW trigger in the way, no Citus
- *	  table below the executor, and the layouts (layout.c) -- every problem
+ *	  row-level security and no BEFORE ROW trigger in the way, Citus
+ *	  tables served through the executor (stage.c), and the layouts (layout.c) -- every problem
  *	  of every table said in one error, nothing converted.
  *
  * Invariants: privileges before locks (a caller who may not read every
@@ -478,8 +478,7 @@ tenant_trigger(ConvertState *st, TableState *ts, Trigger *tg)
 	ts->tenant_parent = parent;
 	ts->tenant_of = of;
 	st->tables[parent].keep_tenants = true;
-	st->tables[parent].tenant_attno = get_attnum(st->tables[parent].dst_relid,
-												 tg->tgargs[0]);
+	st->tables[parent].tenant_key = ts->tenant_col;
 	return true;
 }
 
@@ -559,14 +558,8 @@ lg_conv_prepare(ConvertState *st)
 	lock_sources(st, &problems);
 	choose_source_rights(st);
 	lock_targets(st);
-	/* below the executor: not over Citus tables (citus.c) */
-	for (i = 0; i < LG_NTABLES; i++)
-	{
-		const char *fn = st->upgrade ? "ALTER EXTENSION lane_google UPDATE" : "convert_legacy()";
-
-		lg_citus_refuse_table(st->tables[i].src_relid, fn);
-		lg_citus_refuse_table(st->tables[i].dst_relid, fn);
-	}
+	/* Citus tables: through the executor, never below it (stage.c) */
+	lg_conv_citus_tables(st);
 	check_row_security(st);
 	check_target_triggers(st);
 	lg_conv_check_layouts(st, &problems);
