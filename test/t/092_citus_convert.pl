@@ -1,0 +1,217 @@
+# test/t/092_citus_convert.pl: convert_legacy() into the distributed 3.0
+# tables (doc/citus.md, "Built: convert_legacy() into distributed tables"),
+# on a coordinator and two workers, all on Unix sockets.
+#
+# Skipped where Citus cannot run (LgCitus.pm).  The legacy rows are
+# test/seed_legacy.sql at scale 0.05, in schema legacy; the answer they must
+# give is the same conversion on one node (database single, no Citus, under
+# the cluster's legacy namespace).  What is checked:
+# - from a local legacy schema, and from one whose tables are Citus tables
+#   (reference and distributed): every row of the 11 tables as on one node,
+#   tenant keys included; validate_fk_integrity() finds nothing; the
+#   coordinator's own storage of the distributed tables holds nothing (the
+#   rows went through Citus to the shards);
+# - orphans in the legacy rows: quarantined as on one node; an orphan
+#   planted in a worker's shard afterwards is found by
+#   validate_fk_integrity();
+# - refusals, nothing converted: a target that holds rows, dependents =>
+#   'carry', a call on a worker;
+# - kill -9 of worker1's backend while the conversion waits there for a
+#   lock another session holds on a shard of ads (pg_locks): the call fails,
+#   no table holds a row, no prepared transaction is left on a worker; then
+#   the conversion runs.
+use strict;
+use warnings FATAL => 'all';
+
+use FindBin;
+use IPC::Run;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+use lib $FindBin::RealBin;
+use LgCitus;
+use LgPaths;
+use LgReliab qw(lg_seed lg_make_legacy_source);
+
+my @nodes = lg_citus_cluster();
+my ($coord, $w1, $w2) = @nodes;
+lg_paths_init($coord, PostgreSQL::Test::Utils::tempdir());
+
+# --- the cluster at 3.0, distributed, empty -------------------------------------
+$coord->safe_psql('postgres', "CREATE EXTENSION lane_google VERSION '2.2'");
+$coord->safe_psql('postgres',
+	'SELECT lane_google.set_legacy_namespace(lane_google.legacy_namespace())');
+update_to('postgres', '3.0');
+$coord->safe_psql('postgres', 'SELECT lane_google.distribute(4)');
+is($coord->safe_psql('postgres', q{SELECT count(*) FROM pg_dist_partition
+  WHERE logicalrelid::regclass::text LIKE 'lane_google.%'}), '11', 'the 11 tables are Citus tables');
+my $ns = $coord->safe_psql('postgres', 'SELECT lane_google.legacy_namespace()');
+
+# --- the legacy rows, and their conversion on one node -----------------------------
+createdb('src');
+lg_seed($coord, 'src', 0.05);
+lg_make_legacy_source($coord, 'src');
+my ($dump, $err) = ('', '');
+IPC::Run::run([ $coord->installed_command('pg_dump'), '-d', $coord->connstr('src'), '-n', 'legacy', '-O' ],
+	'>', \$dump, '2>', \$err)
+  or die "pg_dump: $err";
+createdb('single');
+# (the legacy tables' enum columns are of the extension's types)
+$coord->safe_psql('single', "CREATE EXTENSION lane_google VERSION '2.2'");
+for my $db ('single', 'postgres')
+{
+	$coord->safe_psql($db, $dump);
+}
+$coord->safe_psql('single', "SELECT lane_google.set_legacy_namespace('$ns')");
+update_to('single', '3.0');
+$coord->safe_psql('single', "SELECT count(*) FROM lane_google.convert_legacy('legacy')");
+my $want = rows_text('single');
+like($want, qr/^ads \d{4,} /m, 'single: converted on one node');
+
+my @tables = qw(users accounts account_users campaigns ad_groups ads analytics_snapshots
+  approval_requests budget_alerts conversations conversation_messages);
+my $truncate = 'TRUNCATE ' . join(', ', map { "lane_google.$_" } @tables);
+my $empty_sql = join(' + ', map { "(SELECT count(*) FROM lane_google.$_)" } @tables);
+
+# convert_legacy(SCHEMA, ARGS) on the coordinator: its NOTICEs
+sub convert
+{
+	my ($schema, $args, $what) = @_;
+	$args //= '';
+	my ($ret, $out, $e) = $coord->psql('postgres',
+		"SET client_min_messages = notice; SELECT count(*) FROM lane_google.convert_legacy('$schema'$args)");
+	is($ret, 0, "$what: convert_legacy('$schema'$args)") or diag($e);
+	return $e;
+}
+
+# --- from a local legacy schema -------------------------------------------------------
+my $notices = convert('legacy', '', 'local legacy schema');
+like($notices, qr/NOTICE:  lane_google: ads: \d+ rows written through Citus to its distributed table/,
+	'local legacy schema: the rows of ads written through Citus');
+like($notices, qr/NOTICE:  lane_google: users: \d+ rows written through Citus to its reference table/,
+	'local legacy schema: users to its reference table');
+same_text(rows_text('postgres'), $want, 'local legacy schema: every row as on one node');
+is($coord->safe_psql('postgres', 'SELECT count(*) FROM lane_google.validate_fk_integrity()'), '0',
+	'local legacy schema: validate_fk_integrity() finds nothing');
+is( $coord->safe_psql('postgres',
+		'SELECT ' . join(' + ', map { "pg_relation_size('lane_google.$_')" } @tables)),
+	'0', 'the coordinator\'s own storage of the 11 tables holds nothing');
+is($coord->safe_psql('postgres', 'SHOW citus.multi_shard_modify_mode'), 'parallel',
+	'the caller\'s citus.multi_shard_modify_mode is back');
+
+# --- refusals --------------------------------------------------------------------------
+like(error_of($coord, "SELECT count(*) FROM lane_google.convert_legacy('legacy')"),
+	qr/ERROR:  0A000: convert_legacy\(\) cannot convert into lane_google\.users: it is a Citus reference table that holds rows/,
+	'a Citus target that holds rows is refused by name');
+$coord->safe_psql('postgres', $truncate);
+like(error_of($coord, "SELECT count(*) FROM lane_google.convert_legacy('legacy', dependents => 'carry')"),
+	qr/ERROR:  0A000: convert_legacy\(\) cannot carry dependents into Citus tables/,
+	'dependents => carry into Citus tables is refused');
+$w1->safe_psql('postgres', 'SET citus.enable_ddl_propagation = off; CREATE SCHEMA w1_legacy; CREATE TABLE w1_legacy.users (id integer PRIMARY KEY)');
+like(error_of($w1, "SELECT count(*) FROM lane_google.convert_legacy('w1_legacy')"),
+	qr/ERROR:  0A000: convert_legacy\(\) does not support Citus tables: lane_google\.users is a reference table/,
+	'on a worker, convert_legacy() refuses');
+is($coord->safe_psql('postgres', "SELECT $empty_sql"), '0', 'the refusals converted nothing');
+
+# --- from a legacy schema of Citus tables ----------------------------------------------
+$coord->safe_psql(
+	'postgres', q{
+CREATE SCHEMA legacy_citus;
+DO $$
+DECLARE t text;
+BEGIN
+  FOREACH t IN ARRAY ARRAY['users', 'accounts', 'account_users', 'campaigns', 'ad_groups', 'ads',
+      'analytics_snapshots', 'approval_requests', 'budget_alerts', 'conversations', 'conversation_messages'] LOOP
+    EXECUTE format('CREATE TABLE legacy_citus.%I (LIKE legacy.%I INCLUDING DEFAULTS)', t, t);
+    EXECUTE format('ALTER TABLE legacy_citus.%I ADD PRIMARY KEY (id)', t);
+    EXECUTE format('INSERT INTO legacy_citus.%I SELECT * FROM legacy.%I', t, t);
+    IF t IN ('users', 'accounts') THEN
+      PERFORM create_reference_table('legacy_citus.' || t);
+    ELSE
+      PERFORM create_distributed_table('legacy_citus.' || t, 'id', shard_count => 4);
+    END IF;
+    PERFORM truncate_local_data_after_distributing_table('legacy_citus.' || t);
+  END LOOP;
+END $$;
+});
+is($coord->safe_psql('postgres', q{SELECT count(*) FROM pg_dist_partition
+  WHERE logicalrelid::regclass::text LIKE 'legacy_citus.%'}), '11', 'legacy_citus: the 11 legacy tables are Citus tables');
+convert('legacy_citus', '', 'legacy schema of Citus tables');
+same_text(rows_text('postgres'), $want, 'legacy schema of Citus tables: every row as on one node');
+is($coord->safe_psql('postgres', 'SELECT count(*) FROM lane_google.validate_fk_integrity()'), '0',
+	'legacy schema of Citus tables: validate_fk_integrity() finds nothing');
+
+# --- orphans -----------------------------------------------------------------------------
+$coord->safe_psql('postgres', $truncate);
+$coord->safe_psql('single', $truncate);
+for my $db ('postgres', 'single')
+{
+	$coord->safe_psql($db, q{
+UPDATE legacy.ad_groups SET campaign_id = 999999 WHERE id IN (SELECT id FROM legacy.ad_groups ORDER BY id LIMIT 2);
+UPDATE legacy.conversation_messages SET conversation_id = 999999 WHERE id = (SELECT min(id) FROM legacy.conversation_messages);
+});
+	$coord->safe_psql($db, "SELECT count(*) FROM lane_google.convert_legacy('legacy', on_orphan => 'quarantine')");
+}
+$want = rows_text('single');
+same_text(rows_text('postgres'), $want, 'orphans: every other row as on one node');
+is( $coord->safe_psql('postgres',
+		'SELECT table_name, count(*) FROM lane_google.legacy_quarantine GROUP BY 1 ORDER BY 1'),
+	$coord->safe_psql('single',
+		'SELECT table_name, count(*) FROM lane_google.legacy_quarantine GROUP BY 1 ORDER BY 1'),
+	'orphans: the quarantine as on one node');
+like($coord->safe_psql('postgres',
+		'SELECT string_agg(table_name, \',\' ORDER BY table_name) FROM (SELECT DISTINCT table_name FROM lane_google.legacy_quarantine) q'),
+	qr/^ad_groups,ads,conversation_messages$/, 'orphans: the ad groups, their ads and the message quarantined');
+
+# an orphan planted in a worker's shard: found from the coordinator
+my $ad_shard = $w1->safe_psql('postgres',
+	q{SET citus.override_table_visibility = off; SELECT relname FROM pg_class WHERE relnamespace = 'lane_google'::regnamespace AND relname ~ '^ads_[0-9]+$'
+	   ORDER BY relname LIMIT 1});
+like($ad_shard, qr/^ads_\d+$/, "worker1 holds $ad_shard, a shard of ads");
+$w1->safe_psql('postgres', qq{
+SET session_replication_role = replica;
+UPDATE lane_google.$ad_shard SET ad_group_id = '00000000-0000-0000-0000-0000000000aa'
+ WHERE id = (SELECT id FROM lane_google.$ad_shard ORDER BY id LIMIT 1);
+});
+is( $coord->safe_psql('postgres',
+		'SELECT constraint_name, rows FROM lane_google.validate_fk_integrity()'),
+	'ads_account_id_ad_group_id_fkey|1',
+	'an orphan planted in a shard on worker1 is found');
+
+# --- kill -9 on a worker mid-conversion ---------------------------------------------------
+$coord->safe_psql('postgres', $truncate . '; TRUNCATE lane_google.legacy_quarantine');
+my $blocker = $w1->background_psql('postgres');
+$blocker->query_safe("BEGIN; SET LOCAL citus.enable_manual_changes_to_shards = on; LOCK TABLE lane_google.$ad_shard IN SHARE MODE");
+my ($cout, $cerr) = ('', '');
+my $ch = IPC::Run::start(
+	[ $coord->installed_command('psql'), '-XAtq', '-d', $coord->connstr('postgres'),
+	  '-c', "SELECT count(*) FROM lane_google.convert_legacy('legacy', on_orphan => 'quarantine')" ],
+	'>', \$cout, '2>', \$cerr);
+my $waiting = qq{SELECT l.pid FROM pg_locks l
+	 WHERE l.relation = 'lane_google.$ad_shard'::regclass AND NOT l.granted};
+ok($w1->poll_query_until('postgres', "SELECT count(*) > 0 FROM ($waiting) w"),
+	"the conversion waits on worker1 to write $ad_shard (pg_locks)");
+is($coord->safe_psql('postgres', 'SELECT count(*) FROM lane_google.ad_groups'), '0',
+	'no other session sees the rows written so far');
+my $victim = $w1->safe_psql('postgres', $waiting);
+kill 'KILL', $victim;
+$ch->finish;
+{
+	local $SIG{PIPE} = 'IGNORE';
+	eval { $blocker->quit; };
+}
+like($cerr, qr/ERROR: /, 'the conversion fails when worker1 goes down') or diag($cout);
+ok(LgReliab::lg_wait_restarted($w1, 'postgres'), 'worker1 restarted after the kill');
+is($coord->safe_psql('postgres', "SELECT $empty_sql"), '0', 'after the kill: no table holds a row');
+is($coord->safe_psql('postgres', 'SELECT count(*) FROM lane_google.legacy_quarantine'), '0',
+	'after the kill: nor the quarantine');
+for my $w ($w1, $w2)
+{
+	is($w->safe_psql('postgres', 'SELECT count(*) FROM pg_prepared_xacts'), '0',
+		$w->name . ': no prepared transaction left');
+}
+convert('legacy', ", on_orphan => 'quarantine'", 'after the kill');
+same_text(rows_text('postgres'), $want, 'after the kill: the conversion runs, every row as on one node');
+
+done_testing();
