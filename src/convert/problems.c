@@ -237,7 +237,13 @@ lg_conv_quarantine_row(ConvertState *st, TableState *ts,
 void
 lg_conv_record_orphan(ConvertState *st, OrphanStat *os, const char *value)
 {
+	int			i;
+
 	os->count++;
+	/* the missing parent keys, each once: rows of one parent come together */
+	for (i = 0; i < os->nsamples; i++)
+		if (strcmp(os->samples[i], value) == 0)
+			return;
 	if (os->nsamples < MAX_SAMPLES)
 		os->samples[os->nsamples++] = MemoryContextStrdup(st->cxt, value);
 }
