@@ -128,7 +128,8 @@ typedef struct OrphanStat
 {
 	int64		count;
 	int			nsamples;
-	char	   *samples[MAX_SAMPLES];
+	char	   *samples[MAX_SAMPLES];	/* distinct parent keys */
+	bool		more;			/* other keys than the samples */
 } OrphanStat;
 
 /*

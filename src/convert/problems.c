@@ -246,6 +246,8 @@ lg_conv_record_orphan(ConvertState *st, OrphanStat *os, const char *value)
 			return;
 	if (os->nsamples < MAX_SAMPLES)
 		os->samples[os->nsamples++] = MemoryContextStrdup(st->cxt, value);
+	else
+		os->more = true;
 }
 
 /* A value's text form for a report: at most 64 bytes of it */
@@ -328,13 +330,13 @@ lg_conv_row_problem(ConvertState *st, TableState *ts, StringInfo reason,
 
 /* "a, b, c", and ", ..." when there were more than the samples */
 static void
-append_samples(StringInfo detail, char **samples, int n, int64 count)
+append_samples(StringInfo detail, char **samples, int n, bool more)
 {
 	int			k;
 
 	for (k = 0; k < n; k++)
 		appendStringInfo(detail, "%s%s", k ? ", " : "", samples[k]);
-	if (count > n)
+	if (more)
 		appendStringInfoString(detail, ", ...");
 }
 
@@ -364,7 +366,7 @@ lg_conv_report_orphans(ConvertState *st)
 							 lg_tables[i].fks[f].parent, os->count,
 							 os->count == 1 ? "" : "s",
 							 os->nsamples == 1 ? "" : "s");
-			append_samples(&detail, os->samples, os->nsamples, os->count);
+			append_samples(&detail, os->samples, os->nsamples, os->more);
 		}
 	if (total > 0)
 		ereport(ERROR,
@@ -387,7 +389,7 @@ append_problem(StringInfo detail, const char *table, ProblemStat *ps)
 					 detail->len ? "\n" : "", table, ps->column, ps->problem,
 					 ps->count, ps->count == 1 ? "" : "s",
 					 ps->nkeys == 1 ? "" : "s");
-	append_samples(detail, ps->keys, ps->nkeys, ps->count);
+	append_samples(detail, ps->keys, ps->nkeys, ps->count > ps->nkeys);
 	if (ps->nvalues > 0)
 	{
 		appendStringInfoString(detail, "; values ");
@@ -432,7 +434,7 @@ lg_conv_report_problems(ConvertState *st)
 								 lg_tables[i].fks[f].parent, os->count,
 								 os->count == 1 ? "" : "s",
 								 os->nsamples == 1 ? "" : "s");
-				append_samples(&detail, os->samples, os->nsamples, os->count);
+				append_samples(&detail, os->samples, os->nsamples, os->more);
 			}
 	ereport(ERROR,
 			(errcode(ERRCODE_DATA_EXCEPTION),

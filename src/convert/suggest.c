@@ -789,7 +789,7 @@ append_modes(StringInfo out, Suggest *sg)
 							 lg_tables[i].fks[f].parent);
 			for (k = 0; k < os->nsamples; k++)
 				appendStringInfo(out, "%s%s", k ? ", " : "", sample_literal(os->samples[k]));
-			appendStringInfoString(out, os->count > os->nsamples ? ", ...\n" : "\n");
+			appendStringInfoString(out, os->more ? ", ...\n" : "\n");
 		}
 	if (orphans > 0)
 		appendStringInfoString(out, "    on_orphan => 'quarantine',  -- the orphans and their children kept aside in legacy_quarantine; 'null' sets a nullable key NULL; 'error' refuses\n");

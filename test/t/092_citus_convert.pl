@@ -16,10 +16,13 @@
 #   validate_fk_integrity();
 # - refusals, nothing converted: a target that holds rows, dependents =>
 #   'carry', a call on a worker;
-# - kill -9 of worker1's backend while the conversion waits there for a
+# - kill -9 of a worker's backend while the conversion waits there for a
 #   lock another session holds on a shard of ads (pg_locks): the call fails,
 #   no table holds a row, no prepared transaction is left on a worker; then
-#   the conversion runs.
+#   the conversion runs;
+# - a worker added after distribute(): lane_google 3.0 there, its own tables
+#   the shells, its namespace refused until set from the coordinator, shards
+#   moved to it by Citus's rebalancer, every row and relationship as before.
 use strict;
 use warnings FATAL => 'all';
 
@@ -165,11 +168,26 @@ like($coord->safe_psql('postgres',
 	qr/^ad_groups,ads,conversation_messages$/, 'orphans: the ad groups, their ads and the message quarantined');
 
 # an orphan planted in a worker's shard: found from the coordinator
-my $ad_shard = $w1->safe_psql('postgres',
-	q{SET citus.override_table_visibility = off; SELECT relname FROM pg_class WHERE relnamespace = 'lane_google'::regnamespace AND relname ~ '^ads_[0-9]+$'
-	   ORDER BY relname LIMIT 1});
-like($ad_shard, qr/^ads_\d+$/, "worker1 holds $ad_shard, a shard of ads");
-$w1->safe_psql('postgres', qq{
+# (5 accounts at this scale: a shard, a worker even, may hold none of their
+# rows, as the hash of their uuids falls; the shard of ads with the most rows,
+# and its worker)
+my ($ad_shard, $ad_port) = split /\|/, $coord->safe_psql(
+	'postgres', q{
+SELECT r.result::text, n.nodeport
+  FROM run_command_on_shards('lane_google.ads', 'SELECT count(*) FROM %s') r
+  JOIN pg_dist_placement p USING (shardid) JOIN pg_dist_node n USING (groupid)
+ ORDER BY r.result::bigint DESC, r.shardid LIMIT 1});
+($ad_shard, $ad_port) = split /\|/, $coord->safe_psql(
+	'postgres', q{
+SELECT shard_name('lane_google.ads'::regclass, r.shardid), n.nodeport
+  FROM run_command_on_shards('lane_google.ads', 'SELECT count(*) FROM %s') r
+  JOIN pg_dist_placement p USING (shardid) JOIN pg_dist_node n USING (groupid)
+ ORDER BY r.result::bigint DESC, r.shardid LIMIT 1});
+my ($wk) = grep { $_->port == $ad_port } ($w1, $w2);
+$ad_shard =~ s/^lane_google\.//;
+like($ad_shard, qr/^ads_\d+$/, $wk->name . " holds $ad_shard, a shard of ads");
+ok($wk->safe_psql('postgres', "SELECT count(*) FROM lane_google.$ad_shard") > 0, "$ad_shard holds ads");
+$wk->safe_psql('postgres', qq{
 SET session_replication_role = replica;
 UPDATE lane_google.$ad_shard SET ad_group_id = '00000000-0000-0000-0000-0000000000aa'
  WHERE id = (SELECT id FROM lane_google.$ad_shard ORDER BY id LIMIT 1);
@@ -177,11 +195,11 @@ UPDATE lane_google.$ad_shard SET ad_group_id = '00000000-0000-0000-0000-00000000
 is( $coord->safe_psql('postgres',
 		'SELECT constraint_name, rows FROM lane_google.validate_fk_integrity()'),
 	'ads_account_id_ad_group_id_fkey|1',
-	'an orphan planted in a shard on worker1 is found');
+	'an orphan planted in a shard on ' . $wk->name . ' is found');
 
 # --- kill -9 on a worker mid-conversion ---------------------------------------------------
 $coord->safe_psql('postgres', $truncate . '; TRUNCATE lane_google.legacy_quarantine');
-my $blocker = $w1->background_psql('postgres');
+my $blocker = $wk->background_psql('postgres');
 $blocker->query_safe("BEGIN; SET LOCAL citus.enable_manual_changes_to_shards = on; LOCK TABLE lane_google.$ad_shard IN SHARE MODE");
 my ($cout, $cerr) = ('', '');
 my $ch = IPC::Run::start(
@@ -190,19 +208,19 @@ my $ch = IPC::Run::start(
 	'>', \$cout, '2>', \$cerr);
 my $waiting = qq{SELECT l.pid FROM pg_locks l
 	 WHERE l.relation = 'lane_google.$ad_shard'::regclass AND NOT l.granted};
-ok($w1->poll_query_until('postgres', "SELECT count(*) > 0 FROM ($waiting) w"),
-	"the conversion waits on worker1 to write $ad_shard (pg_locks)");
+ok($wk->poll_query_until('postgres', "SELECT count(*) > 0 FROM ($waiting) w"),
+	"the conversion waits on " . $wk->name . " to write $ad_shard (pg_locks)");
 is($coord->safe_psql('postgres', 'SELECT count(*) FROM lane_google.ad_groups'), '0',
 	'no other session sees the rows written so far');
-my $victim = $w1->safe_psql('postgres', $waiting);
+my $victim = $wk->safe_psql('postgres', $waiting);
 kill 'KILL', $victim;
 $ch->finish;
 {
 	local $SIG{PIPE} = 'IGNORE';
 	eval { $blocker->quit; };
 }
-like($cerr, qr/ERROR: /, 'the conversion fails when worker1 goes down') or diag($cout);
-ok(LgReliab::lg_wait_restarted($w1, 'postgres'), 'worker1 restarted after the kill');
+like($cerr, qr/ERROR: /, 'the conversion fails when ' . $wk->name . ' goes down') or diag($cout);
+ok(LgReliab::lg_wait_restarted($wk, 'postgres'), $wk->name . ' restarted after the kill');
 is($coord->safe_psql('postgres', "SELECT $empty_sql"), '0', 'after the kill: no table holds a row');
 is($coord->safe_psql('postgres', 'SELECT count(*) FROM lane_google.legacy_quarantine'), '0',
 	'after the kill: nor the quarantine');
@@ -213,5 +231,40 @@ for my $w ($w1, $w2)
 }
 convert('legacy', ", on_orphan => 'quarantine'", 'after the kill');
 same_text(rows_text('postgres'), $want, 'after the kill: the conversion runs, every row as on one node');
+
+# --- a worker added after distribute() ----------------------------------------------------
+# Citus creates lane_google 3.0 there; its own copies of the tables serve as
+# the shells; its namespace is refused until the coordinator sets it; the
+# rebalancer moves shards to it (by COPY, block_writes: the suite's nodes
+# have no WAL senders for logical replication; the coordinator reaches itself
+# by citus.local_hostname, here its socket directory).
+my $w3 = PostgreSQL::Test::Cluster->new('worker3');
+lg_citus_start_node($w3);
+$coord->safe_psql('postgres', "SELECT citus_add_node('" . $w3->host . "', " . $w3->port . ')');
+is($w3->safe_psql('postgres', "SELECT extversion FROM pg_extension WHERE extname = 'lane_google'"),
+	'3.0', 'worker3: Citus created lane_google 3.0 there');
+same_text(rows_text('postgres'), $want, 'worker3 added: every row as before');
+like(error_of($w3, "SELECT lane_google.legacy_uuid('users', 1)"), qr/not the coordinator's/,
+	'worker3: legacy_uuid() refuses its own namespace');
+$coord->safe_psql('postgres', 'SELECT lane_google.set_legacy_namespace(lane_google.legacy_namespace())');
+is($w3->safe_psql('postgres', "SELECT lane_google.legacy_uuid('users', 1)"),
+	$coord->safe_psql('postgres', "SELECT lane_google.legacy_uuid('users', 1)"),
+	'worker3: the coordinator\'s namespace, once set from there');
+$coord->safe_psql('postgres',
+	"ALTER SYSTEM SET citus.local_hostname = '" . $coord->host . "'; SELECT pg_reload_conf()");
+$coord->poll_query_until('postgres', 'SHOW citus.local_hostname', $coord->host)
+  or die 'citus.local_hostname not in force';
+$coord->safe_psql('postgres',
+	"SELECT rebalance_table_shards(shard_transfer_mode => 'block_writes')");
+ok( $coord->safe_psql('postgres',
+		'SELECT count(*) FROM pg_dist_placement p JOIN pg_dist_node n USING (groupid) WHERE n.nodeport = '
+		  . $w3->port) > 0,
+	'worker3 holds placements after the rebalance');
+same_text(rows_text('postgres'), $want, 'after the rebalance: every row as before');
+is($coord->safe_psql('postgres', 'SELECT count(*) FROM lane_google.validate_fk_integrity()'), '0',
+	'after the rebalance: validate_fk_integrity() finds nothing');
+is($w3->safe_psql('postgres', 'SELECT count(*) FROM lane_google.ads'),
+	$coord->safe_psql('postgres', 'SELECT count(*) FROM lane_google.ads'),
+	'worker3 reads every ad through Citus (its own copy of ads is a shell)');
 
 done_testing();
