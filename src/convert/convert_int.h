@@ -203,6 +203,10 @@ typedef struct TableState
 								 * staging copy (stage.c) */
 	Oid			dst_final;		/* a Citus target: the target itself */
 	const char *dst_citus;		/* a Citus target: what Citus calls it */
+	const char *dst_distcol;	/* ... its distribution column, or NULL */
+	bool		dst_has_rows;	/* ... held rows: its copy starts with them,
+								 * and only what the run changes goes back */
+	struct StagedIds *staged;	/* ... the ids the run inserted and updated */
 	char		src_relkind;
 	bool		src_by_query;	/* read by the executor, not a heap scan */
 	Oid			src_owner;		/* the source's owner */
@@ -426,6 +430,8 @@ extern int	lg_conv_key_table(const char *column);
 extern void lg_conv_citus_tables(ConvertState *st);
 extern void lg_conv_stage_begin(ConvertState *st);
 extern void lg_conv_stage_finish(ConvertState *st);
+extern void lg_conv_stage_note(ConvertState *st, TableState *ts,
+							   const pg_uuid_t *id, bool inserted);
 
 /* layout.c: the column map of a table, and the layout check */
 extern ColMap *lg_conv_build_colmap(ConvertState *st, TableState *ts,

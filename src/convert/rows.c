@@ -641,6 +641,8 @@ row_finish(ConvertState *st, TableState *ts, TableRun *run,
 		if (res->nproblems == 0 &&
 			!(res->orphaned && st->mode == ORPHAN_ERROR))
 		{
+			int64		updated = ts->rows_updated;
+
 			if (res->nulled)
 			{
 				/* converted, a key set NULL: the original row is kept too */
@@ -653,7 +655,11 @@ row_finish(ConvertState *st, TableState *ts, TableRun *run,
 			{
 				if (st->write)
 					lg_conv_writer_add(&run->w, run->values, run->nulls);
+				if (ts->staged)
+					lg_conv_stage_note(st, ts, res->id_uuid, true);
 			}
+			else if (ts->staged && ts->rows_updated > updated)
+				lg_conv_stage_note(st, ts, res->id_uuid, false);
 			ts->rows_converted++;
 		}
 	}

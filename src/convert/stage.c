@@ -24,10 +24,15 @@
  *	  sequential mode), which Citus requires of a transaction that writes
  *	  its reference tables.
  *
+ *	  A Citus target that holds rows (a second run, catching up) has its
+ *	  rows read into its copy first, through Citus, so the run compares,
+ *	  updates and counts as on one node; then only what the run changed goes
+ *	  back: the rows it updated by one UPDATE ... FROM the copy (every column
+ *	  but the key and the distribution column, which Citus cannot change),
+ *	  the rows it added by one INSERT ... SELECT, each count checked.
+ *
  *	  Refused by name before anything is read: a shard named as a source or
- *	  target, a call on a worker, a Citus target that holds rows (a catch-up
- *	  compares the target's rows below the executor), dependents => 'carry'
- *	  into Citus tables.
+ *	  target, a call on a worker, dependents => 'carry' into Citus tables.
  *
  *	  Statements are built with every name quoted and schema-qualified; the
  *	  staging tables live in the session's temporary schema and are dropped
@@ -43,9 +48,46 @@
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/array.h"
+#include "catalog/pg_type.h"
+#include "utils/uuid.h"
 #include "utils/lsyscache.h"
 
 #include "convert/convert_int.h"
+
+/* The ids a catching-up run inserted into a copy, and those it updated */
+typedef struct StagedIds
+{
+	int64		n[2];			/* [0]: updated, [1]: inserted */
+	int64		size[2];
+	pg_uuid_t  *ids[2];
+} StagedIds;
+
+/* The columns of a relation, quoted, in their order, dropped ones aside */
+static char *
+column_list(Oid relid)
+{
+	Relation	rel = relation_open(relid, NoLock);
+	TupleDesc	desc = RelationGetDescr(rel);
+	StringInfoData cols;
+	int			a;
+
+	initStringInfo(&cols);
+	for (a = 0; a < desc->natts; a++)
+		if (!TupleDescAttr(desc, a)->attisdropped)
+			appendStringInfo(&cols, "%s%s", cols.len ? ", " : "",
+							 quote_identifier(NameStr(TupleDescAttr(desc, a)->attname)));
+	relation_close(rel, NoLock);
+	return cols.data;
+}
+
+/* A staging copy, schema-qualified (its session's temporary schema) */
+static char *
+stage_name(TableState *ts)
+{
+	return quote_qualified_identifier(get_namespace_name(get_rel_namespace(ts->dst_relid)),
+									  get_rel_name(ts->dst_relid));
+}
 
 /*
  * Where the tables of a conversion are on Citus: a source that is a Citus
@@ -92,6 +134,8 @@ lg_conv_citus_tables(ConvertState *st)
 		if (dst.kind == LG_CITUS_NONE)
 			continue;
 		ts->dst_citus = dst.kindname;
+		if (dst.distcol > 0)
+			ts->dst_distcol = get_attname(ts->dst_relid, dst.distcol, false);
 		st->citus = true;
 		sequential = true;
 	}
@@ -117,7 +161,7 @@ lg_conv_citus_tables(ConvertState *st)
 				 errmsg("convert_legacy() cannot carry dependents into Citus tables"),
 				 errhint("Convert with dependents => 'refuse', then create the application's objects on the Citus tables.")));
 
-	/* a target that holds rows would be caught up below the executor */
+	/* a target that holds rows: its copy starts with them (stage_begin) */
 	for (i = 0; i < LG_NTABLES; i++)
 	{
 		TableState *ts = &st->tables[i];
@@ -129,14 +173,7 @@ lg_conv_citus_tables(ConvertState *st)
 					   lg_conv_qualified(st->dst_schema, ts->spec->name));
 		if (SPI_execute(sql, true, 1) != SPI_OK_SELECT)
 			elog(ERROR, "SPI_execute failed: %s", sql);
-		if (SPI_processed > 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					 errmsg("convert_legacy() cannot convert into %s: it is a Citus %s that holds rows",
-							lg_conv_qualified(st->dst_schema, ts->spec->name),
-							ts->dst_citus),
-					 errdetail("Into a table that holds rows, a conversion compares and updates them in the table's own storage, which on Citus holds none of them."),
-					 errhint("Convert into the empty tables (TRUNCATE them first), or convert on one node and distribute after.")));
+		ts->dst_has_rows = (SPI_processed > 0);
 	}
 }
 
@@ -169,14 +206,133 @@ lg_conv_stage_begin(ConvertState *st)
 		ts->dst_relid = get_relname_relid(stage, LookupCreationNamespace("pg_temp"));
 		if (!OidIsValid(ts->dst_relid))
 			elog(ERROR, "staging table \"%s\" not found", stage);
+		if (ts->dst_has_rows)
+		{
+			char	   *cols = column_list(ts->dst_relid);
+
+			sql = psprintf("INSERT INTO %s (%s) SELECT %s FROM %s",
+						   stage_name(ts), cols, cols,
+						   lg_conv_qualified(st->dst_schema, ts->spec->name));
+			if (SPI_execute(sql, false, 0) != SPI_OK_INSERT)
+				elog(ERROR, "SPI_execute failed: %s", sql);
+			ts->staged = MemoryContextAllocZero(st->cxt, sizeof(StagedIds));
+		}
+	}
+}
+
+/* A row the catching-up run inserted into a copy, or updated there */
+void
+lg_conv_stage_note(ConvertState *st, TableState *ts, const pg_uuid_t *id,
+				   bool inserted)
+{
+	StagedIds  *s = ts->staged;
+	int			k = inserted ? 1 : 0;
+
+	if (s->n[k] == s->size[k])
+	{
+		s->size[k] = Max(1024, s->size[k] * 2);
+		s->ids[k] = s->ids[k] == NULL ?
+			MemoryContextAllocHuge(st->cxt, s->size[k] * sizeof(pg_uuid_t)) :
+			repalloc_huge(s->ids[k], s->size[k] * sizeof(pg_uuid_t));
+	}
+	s->ids[k][s->n[k]++] = *id;
+}
+
+/* Run sql with the uuid[] of ids as $1; the rows it processed */
+static uint64
+run_with_ids(const char *sql, pg_uuid_t *ids, int64 n, int expect)
+{
+	Datum	   *elems = palloc(sizeof(Datum) * Max(n, 1));
+	Oid			argtype = UUIDARRAYOID;
+	Datum		arg;
+	int64		k;
+
+	for (k = 0; k < n; k++)
+		elems[k] = UUIDPGetDatum(&ids[k]);
+	arg = PointerGetDatum(construct_array(elems, (int) n, UUIDOID, UUID_LEN,
+										  false, TYPALIGN_CHAR));
+	if (SPI_execute_with_args(sql, 1, &argtype, &arg, NULL, false, 0) != expect)
+		elog(ERROR, "SPI_execute_with_args failed: %s", sql);
+	pfree(elems);
+	return SPI_processed;
+}
+
+/*
+ * A catching-up run's changes to a Citus target: the rows it updated, then
+ * those it added, each by one statement over the copy.  A row whose
+ * distribution column changed is not found by the UPDATE: Citus cannot move
+ * a row to another shard, and the counts say so.
+ */
+static void
+write_changes(ConvertState *st, TableState *ts, const char *target)
+{
+	StagedIds  *ids = ts->staged;
+	Relation	rel = relation_open(ts->dst_relid, NoLock);
+	TupleDesc	desc = RelationGetDescr(rel);
+	StringInfoData set;
+	char	   *cols = column_list(ts->dst_relid);
+	char	   *sql;
+	uint64		n;
+	int			a;
+
+	initStringInfo(&set);
+	for (a = 0; a < desc->natts; a++)
+	{
+		const char *name = NameStr(TupleDescAttr(desc, a)->attname);
+
+		if (TupleDescAttr(desc, a)->attisdropped || strcmp(name, "id") == 0 ||
+			(ts->dst_distcol && strcmp(name, ts->dst_distcol) == 0))
+			continue;
+		appendStringInfo(&set, "%s%s = s.%s", set.len ? ", " : "",
+						 quote_identifier(name), quote_identifier(name));
+	}
+	relation_close(rel, NoLock);
+
+	if (ids->n[0] > 0)
+	{
+		sql = psprintf("UPDATE %s AS d SET %s FROM (SELECT c.* FROM %s AS c"
+					   " JOIN pg_catalog.unnest($1::pg_catalog.uuid[]) AS u (id)"
+					   " ON c.id OPERATOR(pg_catalog.=) u.id) AS s"
+					   " WHERE d.id OPERATOR(pg_catalog.=) s.id%s%s%s%s",
+					   target, set.data, stage_name(ts),
+					   ts->dst_distcol ? " AND d." : "",
+					   ts->dst_distcol ? quote_identifier(ts->dst_distcol) : "",
+					   ts->dst_distcol ? " OPERATOR(pg_catalog.=) s." : "",
+					   ts->dst_distcol ? quote_identifier(ts->dst_distcol) : "");
+		n = run_with_ids(sql, ids->ids[0], ids->n[0], SPI_OK_UPDATE);
+		if ((int64) n != ids->n[0])
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("%s: " INT64_FORMAT " rows changed their %s in the legacy rows",
+							target, ids->n[0] - (int64) n,
+							ts->dst_distcol ? ts->dst_distcol : "key"),
+					 errdetail("Citus cannot move a row of %s to another shard by an update.",
+							   target),
+					 errhint("Delete those rows from %s (and their children), then convert again.",
+							 target)));
+	}
+	if (ids->n[1] > 0)
+	{
+		/* the copy's columns (c.*), not unnest's id */
+		sql = psprintf("INSERT INTO %s (%s) SELECT c.* FROM %s AS c"
+					   " JOIN pg_catalog.unnest($1::pg_catalog.uuid[]) AS u (id)"
+					   " ON c.id OPERATOR(pg_catalog.=) u.id",
+					   target, cols, stage_name(ts));
+		n = run_with_ids(sql, ids->ids[1], ids->n[1], SPI_OK_INSERT);
+		if ((int64) n != ids->n[1])
+			ereport(ERROR,
+					(errcode(ERRCODE_INTERNAL_ERROR),
+					 errmsg("%s received " UINT64_FORMAT " new rows of the " INT64_FORMAT " converted",
+							target, n, ids->n[1])));
 	}
 }
 
 /*
- * The staging tables written into their Citus targets, parents first, each
- * by one INSERT ... SELECT of its columns (Citus: pulled to the coordinator,
- * copied into the shards); then dropped.  Every row the conversion counted
- * must arrive.
+ * The staging tables written into their Citus targets, parents first: an
+ * empty target gets every row by one INSERT ... SELECT of its columns
+ * (Citus: pulled to the coordinator, copied into the shards), a target that
+ * held rows what the run changed (write_changes); then the copies are
+ * dropped.  Every row the conversion counted must arrive.
  */
 void
 lg_conv_stage_finish(ConvertState *st)
@@ -188,41 +344,36 @@ lg_conv_stage_finish(ConvertState *st)
 	for (i = 0; i < LG_NTABLES; i++)
 	{
 		TableState *ts = &st->tables[i];
-		TupleDesc	desc;
-		Relation	rel;
-		StringInfoData cols;
-		char	   *stage;
+		char	   *target = lg_conv_qualified(st->dst_schema, ts->spec->name);
+		char	   *cols;
 		char	   *sql;
+		int64		sent;
 		instr_time	start;
 		instr_time	took;
-		int			a;
 
 		if (!ts->dst_citus)
 			continue;
 		INSTR_TIME_SET_CURRENT(start);
-		rel = relation_open(ts->dst_relid, NoLock);
-		desc = RelationGetDescr(rel);
-		initStringInfo(&cols);
-		for (a = 0; a < desc->natts; a++)
-			if (!TupleDescAttr(desc, a)->attisdropped)
-				appendStringInfo(&cols, "%s%s", cols.len ? ", " : "",
-								 quote_identifier(NameStr(TupleDescAttr(desc, a)->attname)));
-		stage = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
-										   RelationGetRelationName(rel));
-		relation_close(rel, NoLock);
-
-		sql = psprintf("INSERT INTO %s (%s) SELECT %s FROM %s",
-					   lg_conv_qualified(st->dst_schema, ts->spec->name),
-					   cols.data, cols.data, stage);
-		if (SPI_execute(sql, false, 0) != SPI_OK_INSERT)
-			elog(ERROR, "SPI_execute failed: %s", sql);
-		if ((int64) SPI_processed != ts->rows_converted)
-			ereport(ERROR,
-					(errcode(ERRCODE_INTERNAL_ERROR),
-					 errmsg("%s received " UINT64_FORMAT " rows of the " INT64_FORMAT " converted",
-							lg_conv_qualified(st->dst_schema, ts->spec->name),
-							SPI_processed, ts->rows_converted)));
-		sql = psprintf("DROP TABLE %s", stage);
+		if (ts->staged)
+		{
+			write_changes(st, ts, target);
+			sent = ts->staged->n[0] + ts->staged->n[1];
+		}
+		else
+		{
+			cols = column_list(ts->dst_relid);
+			sql = psprintf("INSERT INTO %s (%s) SELECT %s FROM %s",
+						   target, cols, cols, stage_name(ts));
+			if (SPI_execute(sql, false, 0) != SPI_OK_INSERT)
+				elog(ERROR, "SPI_execute failed: %s", sql);
+			if ((int64) SPI_processed != ts->rows_converted)
+				ereport(ERROR,
+						(errcode(ERRCODE_INTERNAL_ERROR),
+						 errmsg("%s received " UINT64_FORMAT " rows of the " INT64_FORMAT " converted",
+								target, SPI_processed, ts->rows_converted)));
+			sent = ts->rows_converted;
+		}
+		sql = psprintf("DROP TABLE %s", stage_name(ts));
 		if (SPI_execute(sql, false, 0) != SPI_OK_UTILITY)
 			elog(ERROR, "SPI_execute failed: %s", sql);
 		ts->dst_relid = ts->dst_final;
@@ -235,7 +386,7 @@ lg_conv_stage_finish(ConvertState *st)
 						 INSTR_TIME_GET_DOUBLE(took));
 		ereport(NOTICE,
 				(errmsg("lane_google: %s: " INT64_FORMAT " rows written through Citus to its %s",
-						ts->spec->name, ts->rows_converted, ts->dst_citus),
+						ts->spec->name, sent, ts->dst_citus),
 				 errdetail("%.2f s", INSTR_TIME_GET_DOUBLE(took))));
 	}
 }

@@ -14,8 +14,12 @@
 # - orphans in the legacy rows: quarantined as on one node; an orphan
 #   planted in a worker's shard afterwards is found by
 #   validate_fk_integrity();
-# - refusals, nothing converted: a target that holds rows, dependents =>
-#   'carry', a call on a worker;
+# - a second run catches up as on one node (the README's quick start on the
+#   distributed tables; legacy rows changed and added: the same report and
+#   rows, but for the updated_at of the rows updated, which the UPDATE through
+#   Citus gives set_updated_at()'s time); a row whose tenant key changed is
+#   refused (Citus cannot move it);
+# - refusals, nothing converted: dependents => 'carry', a call on a worker;
 # - kill -9 of a worker's backend while the conversion waits there for a
 #   lock another session holds on a shard of ads (pg_locks): the call fails,
 #   no table holds a row, no prepared transaction is left on a worker; then
@@ -103,10 +107,67 @@ is( $coord->safe_psql('postgres',
 is($coord->safe_psql('postgres', 'SHOW citus.multi_shard_modify_mode'), 'parallel',
 	'the caller\'s citus.multi_shard_modify_mode is back');
 
-# --- refusals --------------------------------------------------------------------------
+# --- a second run catches up, as on one node --------------------------------------------
+# the README's quick start, on the distributed tables: the dry run, the
+# problems, again (unchanged), then legacy rows changed and added on both
+# sides: the same report and rows as on one node
+is( $coord->safe_psql('postgres', q{
+SELECT count(*) FROM lane_google.convert_legacy('legacy', dry_run => true);
+SELECT count(*) FROM lane_google.convert_legacy_problems('legacy');
+SELECT sum(rows_unchanged) = sum(rows_read) FROM lane_google.convert_legacy('legacy');
+SELECT name IS NOT NULL FROM lane_google.campaigns WHERE id = lane_google.legacy_uuid('campaigns', 43);}),
+	"11\n0\nt\nt", 'the README\'s quick start on the distributed tables: dry run, problems, catch-up, an old id');
+my $changes = q{
+UPDATE legacy.campaigns SET name = name || ' (renamed)' WHERE id % 10 = 0;   -- 5 of the 50
+UPDATE legacy.accounts SET name = name || ' (renamed)' WHERE id = 2;
+INSERT INTO legacy.campaigns (id, account_id, name, customer_id, budget_amount, created_at, updated_at)
+  SELECT 900000 + g, 1 + g % 3, 'new campaign ' || g, 'c', 10, '2025-01-01', '2025-01-01' FROM generate_series(1, 3) g;
+INSERT INTO legacy.ad_groups (id, campaign_id, name, created_at, updated_at)
+  SELECT 900000 + g, 900000 + g, 'new group', '2025-01-01', '2025-01-01' FROM generate_series(1, 3) g;
+};
+my $report = q{SELECT string_agg(format('%s %s %s %s %s', table_name, rows_read, rows_converted, rows_unchanged, rows_updated), E'\n' ORDER BY table_name)
+  FROM lane_google.convert_legacy('legacy')};
+$coord->safe_psql($_, $changes) for ('single', 'postgres');
+my %before = map { $_ => $coord->safe_psql($_, 'SELECT clock_timestamp()') } ('single', 'postgres');
+my $report1 = $coord->safe_psql('single', $report);
+like($report1, qr/^campaigns \d+ \d+ \d+ [1-9]\d*$/m, 'single: the catch-up updated campaigns');
+is($coord->safe_psql('postgres', $report), $report1, 'the catch-up\'s report as on one node');
+# The rows as text without updated_at, in id order: a catch-up's UPDATE
+# through Citus fires set_updated_at() on the shards (on one node the engine
+# updates below the triggers and keeps the legacy row's)
+sub rows_but_updated_at
+{
+	my ($db) = @_;
+	return $coord->safe_psql($db, join("\nUNION ALL\n", map {
+		"SELECT '$_ ' || count(*) || ' ' || md5(string_agg((to_jsonb(x) - 'updated_at')::text, E'\\n' ORDER BY x.id)) FROM lane_google.$_ x"
+	} @tables));
+}
+same_text(rows_but_updated_at('postgres'), rows_but_updated_at('single'),
+	'after the catch-up: every row as on one node, but for updated_at');
+# rows updated_at since the catch-up began, per table
+sub stamped
+{
+	my ($db) = @_;
+	return $coord->safe_psql($db, join("\nUNION ALL\n", map {
+		"SELECT '$_ ' || count(*) FROM lane_google.$_ WHERE updated_at >= '$before{$db}'"
+	} qw(accounts campaigns ad_groups)));
+}
+is(stamped('postgres'), "accounts 1\ncampaigns 5\nad_groups 0",
+	'on Citus the rows the catch-up updated, and only those, carry a new updated_at');
+is(stamped('single'), "accounts 0\ncampaigns 0\nad_groups 0", 'on one node none does');
+$want = rows_text('postgres');
+
+# a campaign moved to another account in the legacy rows: Citus cannot move
+# its row (the distribution column), nothing is written
+$coord->safe_psql('postgres', 'UPDATE legacy.campaigns SET account_id = account_id % 5 + 1 WHERE id = 900001');
 like(error_of($coord, "SELECT count(*) FROM lane_google.convert_legacy('legacy')"),
-	qr/ERROR:  0A000: convert_legacy\(\) cannot convert into lane_google\.users: it is a Citus reference table that holds rows/,
-	'a Citus target that holds rows is refused by name');
+	qr/ERROR:  0A000: lane_google\.campaigns: 1 rows changed their account_id in the legacy rows/,
+	'a row whose tenant key changed is refused by name');
+same_text(rows_text('postgres'), $want, 'and nothing is written');
+$coord->safe_psql('postgres', 'UPDATE legacy.campaigns SET account_id = 1 + 1 % 3 WHERE id = 900001');
+$want = rows_text('single');
+
+# --- refusals --------------------------------------------------------------------------
 $coord->safe_psql('postgres', $truncate);
 like(error_of($coord, "SELECT count(*) FROM lane_google.convert_legacy('legacy', dependents => 'carry')"),
 	qr/ERROR:  0A000: convert_legacy\(\) cannot carry dependents into Citus tables/,
