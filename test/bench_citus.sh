@@ -172,6 +172,8 @@ timed_convert() {
     secs=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')
     [ "$(awk -F'|' '{ n += $2 } END { print n }' "$3")" = "$conv_rows" ] || { cat "$3"; die "$1: convert_legacy('$2') did not convert $conv_rows rows"; }
     [ "$(awk -F'|' '{ n += $3 } END { print n }' "$3")" = 0 ] || { cat "$3"; die "$1: convert_legacy('$2') quarantined rows"; }
+    # the report, on stderr with the log: each table's rows, seconds and note
+    awk -F'|' '{ printf "   %-22s %8d rows %7.2f s  %s\n", $1, $2, $4, $5 }' "$3" >&2
 }
 # through_citus FILE: the seconds of the report's writes through Citus, summed
 # (one note per table: all 11 must have been written through Citus)
