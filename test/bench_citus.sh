@@ -198,25 +198,8 @@ shell_bytes=$(q postgres "SELECT sum(pg_relation_size(format('lane_google.%I', t
 
 lg_log "the legacy tables as Citus tables (legacy_citus), the targets truncated"
 q postgres "$truncate_sql"
-q postgres "SET client_min_messages = warning;
-CREATE SCHEMA legacy_citus;
-DO \$\$
-DECLARE t text;
-BEGIN
-  FOREACH t IN ARRAY string_to_array('$TABLES', ' ') LOOP
-    -- the app layout has UNIQUE keys without id, which Citus refuses on a
-    -- table distributed by id: copies with their defaults and a primary key
-    EXECUTE format('CREATE TABLE legacy_citus.%I (LIKE legacy.%I INCLUDING DEFAULTS)', t, t);
-    EXECUTE format('ALTER TABLE legacy_citus.%I ADD PRIMARY KEY (id)', t);
-    EXECUTE format('INSERT INTO legacy_citus.%I SELECT * FROM legacy.%I', t, t);
-    IF t IN ('users', 'accounts') THEN
-      PERFORM create_reference_table('legacy_citus.' || t);
-    ELSE
-      PERFORM create_distributed_table('legacy_citus.' || t, 'id', shard_count => $SHARDS);
-    END IF;
-    PERFORM truncate_local_data_after_distributing_table('legacy_citus.' || t);
-  END LOOP;
-END \$\$" >/dev/null
+lg_psql -q -At -v ON_ERROR_STOP=1 -v shards="$SHARDS" -c "SET client_min_messages = warning" \
+    -f "$LG_ROOT/test/citus_legacy.sql" >/dev/null || die "test/citus_legacy.sql failed"
 [ "$(q postgres "SELECT count(*) FROM pg_dist_partition WHERE logicalrelid::text LIKE 'legacy_citus.%'")" = 11 ] ||
     die "legacy_citus: not 11 Citus tables"
 q postgres "VACUUM ANALYZE $(for t in $TABLES; do printf 'legacy_citus.%s, ' "$t"; done | sed 's/, $//')"

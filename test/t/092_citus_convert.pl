@@ -179,26 +179,8 @@ like(error_of($w1, "SELECT count(*) FROM lane_google.convert_legacy('w1_legacy')
 is($coord->safe_psql('postgres', "SELECT $empty_sql"), '0', 'the refusals converted nothing');
 
 # --- from a legacy schema of Citus tables ----------------------------------------------
-$coord->safe_psql(
-	'postgres', q{
-CREATE SCHEMA legacy_citus;
-DO $$
-DECLARE t text;
-BEGIN
-  FOREACH t IN ARRAY ARRAY['users', 'accounts', 'account_users', 'campaigns', 'ad_groups', 'ads',
-      'analytics_snapshots', 'approval_requests', 'budget_alerts', 'conversations', 'conversation_messages'] LOOP
-    EXECUTE format('CREATE TABLE legacy_citus.%I (LIKE legacy.%I INCLUDING DEFAULTS)', t, t);
-    EXECUTE format('ALTER TABLE legacy_citus.%I ADD PRIMARY KEY (id)', t);
-    EXECUTE format('INSERT INTO legacy_citus.%I SELECT * FROM legacy.%I', t, t);
-    IF t IN ('users', 'accounts') THEN
-      PERFORM create_reference_table('legacy_citus.' || t);
-    ELSE
-      PERFORM create_distributed_table('legacy_citus.' || t, 'id', shard_count => 4);
-    END IF;
-    PERFORM truncate_local_data_after_distributing_table('legacy_citus.' || t);
-  END LOOP;
-END $$;
-});
+$coord->safe_psql('postgres', slurp_file("$FindBin::RealBin/../citus_legacy.sql"),
+	extra_params => [ '-v', 'shards=4' ]);
 is($coord->safe_psql('postgres', q{SELECT count(*) FROM pg_dist_partition
   WHERE logicalrelid::regclass::text LIKE 'legacy_citus.%'}), '11', 'legacy_citus: the 11 legacy tables are Citus tables');
 convert('legacy_citus', '', 'legacy schema of Citus tables');
@@ -260,28 +242,18 @@ is( $coord->safe_psql('postgres',
 
 # --- kill -9 on a worker mid-conversion ---------------------------------------------------
 $coord->safe_psql('postgres', $truncate . '; TRUNCATE lane_google.legacy_quarantine');
-my $blocker = $wk->background_psql('postgres');
-$blocker->query_safe("BEGIN; SET LOCAL citus.enable_manual_changes_to_shards = on; LOCK TABLE lane_google.$ad_shard IN SHARE MODE");
-my ($cout, $cerr) = ('', '');
-my $ch = IPC::Run::start(
-	[ $coord->installed_command('psql'), '-XAtq', '-d', $coord->connstr('postgres'),
-	  '-c', "SELECT count(*) FROM lane_google.convert_legacy('legacy', on_orphan => 'quarantine')" ],
-	'>', \$cout, '2>', \$cerr);
-my $waiting = qq{SELECT l.pid FROM pg_locks l
-	 WHERE l.relation = 'lane_google.$ad_shard'::regclass AND NOT l.granted};
-ok($wk->poll_query_until('postgres', "SELECT count(*) > 0 FROM ($waiting) w"),
-	"the conversion waits on " . $wk->name . " to write $ad_shard (pg_locks)");
-is($coord->safe_psql('postgres', 'SELECT count(*) FROM lane_google.ad_groups'), '0',
-	'no other session sees the rows written so far');
-my $victim = $wk->safe_psql('postgres', $waiting);
-kill 'KILL', $victim;
-$ch->finish;
-{
-	local $SIG{PIPE} = 'IGNORE';
-	eval { $blocker->quit; };
-}
-like($cerr, qr/ERROR: /, 'the conversion fails when ' . $wk->name . ' goes down') or diag($cout);
-ok(LgReliab::lg_wait_restarted($wk, 'postgres'), $wk->name . ' restarted after the kill');
+kill_while_waiting(
+	coord => $coord,
+	worker => $wk,
+	lock_sql => "BEGIN; SET LOCAL citus.enable_manual_changes_to_shards = on; LOCK TABLE lane_google.$ad_shard IN SHARE MODE",
+	sql => "SELECT count(*) FROM lane_google.convert_legacy('legacy', on_orphan => 'quarantine')",
+	waiting => qq{SELECT l.pid FROM pg_locks l
+	 WHERE l.relation = 'lane_google.$ad_shard'::regclass AND NOT l.granted},
+	what => "the conversion (to write $ad_shard)",
+	checks => sub {
+		is($coord->safe_psql('postgres', 'SELECT count(*) FROM lane_google.ad_groups'), '0',
+			'no other session sees the rows written so far');
+	});
 is($coord->safe_psql('postgres', "SELECT $empty_sql"), '0', 'after the kill: no table holds a row');
 is($coord->safe_psql('postgres', 'SELECT count(*) FROM lane_google.legacy_quarantine'), '0',
 	'after the kill: nor the quarantine');

@@ -1,7 +1,8 @@
 # test/t/LgCitus.pm: a Citus cluster for the Citus suites (090_citus.pl,
 # 091_citus_validate.pl): a coordinator and two workers on Unix sockets,
 # each with Citus preloaded and created, the workers registered by socket
-# directory.  The suite is skipped (skip_all) where Citus cannot run: a
+# directory; kill_while_waiting(), a worker killed while the coordinator's
+# work waits there.  The suite is skipped (skip_all) where Citus cannot run: a
 # PostgreSQL major Citus 13 does not support, or no Citus installed for the
 # server under test (run_tests.sh builds it for PostgreSQL 15).
 package LgCitus;
@@ -10,10 +11,13 @@ use strict;
 use warnings FATAL => 'all';
 
 use Exporter 'import';
+use IPC::Run;
 use PostgreSQL::Test::Cluster;
 use Test::More;
 
-our @EXPORT = qw(lg_citus_cluster lg_citus_start_node error_of error_of_db);
+use LgReliab;
+
+our @EXPORT = qw(lg_citus_cluster lg_citus_start_node error_of error_of_db kill_while_waiting);
 
 # A node with Citus, started; restart_after_crash so that a kill -9 of a
 # backend restarts it (090's worker kill)
@@ -74,6 +78,38 @@ sub error_of_db
 	my ($rc, $out, $err) =
 	  $node->psql($db, $sql, extra_params => [ '-v', 'VERBOSITY=verbose' ]);
 	return $rc == 0 ? "no error: $out" : $err;
+}
+
+# kill -9 of a worker's backend while the coordinator's SQL waits there for
+# a lock: a session on WORKER runs LOCK_SQL (and keeps its transaction), SQL
+# starts on COORD, WAITING (a query on WORKER giving the waiting backend's
+# pid) is polled until it finds it (one assertion, named by WHAT), CHECKS
+# runs (the assertions while it waits), the backend is killed; then SQL must
+# fail and WORKER restart (two assertions).  Returns SQL's stderr.
+sub kill_while_waiting
+{
+	my (%a) = @_;
+	my ($coord, $worker) = @a{qw(coord worker)};
+	my $blocker = $worker->background_psql('postgres');
+	$blocker->query_safe($a{lock_sql});
+	my ($out, $err) = ('', '');
+	my $h = IPC::Run::start(
+		[ $coord->installed_command('psql'), '-XAtq', '-d', $coord->connstr('postgres'),
+		  '-c', $a{sql} ],
+		'>', \$out, '2>', \$err);
+	ok($worker->poll_query_until('postgres', "SELECT count(*) > 0 FROM ($a{waiting}) w"),
+		"$a{what} waits on " . $worker->name . ' (pg_locks)');
+	$a{checks}->() if $a{checks};
+	my $victim = $worker->safe_psql('postgres', $a{waiting});
+	kill 'KILL', $victim;
+	$h->finish;
+	{
+		local $SIG{PIPE} = 'IGNORE';
+		eval { $blocker->quit; };
+	}
+	like($err, qr/ERROR: /, "$a{what} fails when " . $worker->name . ' goes down') or diag($out);
+	ok(LgReliab::lg_wait_restarted($worker, 'postgres'), $worker->name . ' restarted after the kill');
+	return $err;
 }
 
 1;
