@@ -431,6 +431,24 @@ colmap_convert(LayoutBuild *lb, Form_pg_attribute da, Form_pg_attribute sa,
 }
 
 /*
+ * A key column's source (sa) must be of a type keys convert from; else a
+ * problem, recorded (problems_len: where its words begin).
+ */
+static bool
+colmap_key_type(LayoutBuild *lb, ColMap *c, Form_pg_attribute da,
+				Form_pg_attribute sa, int problems_len)
+{
+	if (key_type_ok(sa->atttypid, &c->kind))
+		return true;
+	appendStringInfo(lb->problems,
+					 "\n%s: key column \"%s\" is of type %s; keys convert from smallint, integer, bigint, text, varchar or uuid",
+					 lb->sname, NameStr(sa->attname),
+					 format_type_be(sa->atttypid));
+	record_decision(lb, LAYOUT_BAD_KEY, c, da, sa, problems_len);
+	return false;
+}
+
+/*
  * 3.0's tenant key (TableState's tenant_col): the parent row's, which the
  * engine looks up once the row's parent column is converted (rows.c).  A
  * source that has the column (a legacy schema keyed by tenant already) is
@@ -469,15 +487,8 @@ colmap_tenant(LayoutBuild *lb, Relation src, Relation dst, int i, ColMap *c)
 	}
 	sa = TupleDescAttr(RelationGetDescr(src), c->src_attno - 1);
 	colmap_source(lb, sa, c);
-	if (!key_type_ok(sa->atttypid, &c->kind))
-	{
-		appendStringInfo(lb->problems,
-						 "\n%s: key column \"%s\" is of type %s; keys convert from smallint, integer, bigint, text, varchar or uuid",
-						 lb->sname, NameStr(sa->attname),
-						 format_type_be(sa->atttypid));
-		record_decision(lb, LAYOUT_BAD_KEY, c, da, sa, len);
+	if (!colmap_key_type(lb, c, da, sa, len))
 		return;
-	}
 	if ((d = record_decision(lb, LAYOUT_READ, c, da, sa, len)) != NULL)
 		d->how = how;
 }
@@ -522,15 +533,8 @@ colmap_column(LayoutBuild *lb, Relation src, Relation dst, int i, ColMap *c)
 
 	if (key)
 	{
-		if (!key_type_ok(sa->atttypid, &c->kind))
-		{
-			appendStringInfo(lb->problems,
-							 "\n%s: key column \"%s\" is of type %s; keys convert from smallint, integer, bigint, text, varchar or uuid",
-							 lb->sname, NameStr(sa->attname),
-							 format_type_be(sa->atttypid));
-			record_decision(lb, LAYOUT_BAD_KEY, c, da, sa, len);
+		if (!colmap_key_type(lb, c, da, sa, len))
 			return;
-		}
 	}
 	else
 	{
